@@ -1,0 +1,1 @@
+"""The backend store: tables, queries, migrations. Knows nothing of HTTP."""

@@ -1,0 +1,257 @@
+"""The database schema, as SQLModel tables.
+
+These classes describe the *current* schema; the migrations in ``migrations/versions``
+describe how it got there and never import this module. ``tests/migrations`` checks that
+the two agree on every database.
+
+Conventions:
+
+* Timestamps are integer milliseconds since the epoch, as on the wire.
+* Strings that are keys or names use a binary collation on MySQL/MariaDB, so ``lr`` and
+  ``LR`` are different params there too, and ``LIKE`` is case-sensitive as in MLflow.
+* Metric values are stored as doubles; NaN is stored as ``value=0, is_nan=true`` because
+  MySQL has no NaN, and ±inf are clamped to ±max double, as MLflow's SQL store does.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
+from sqlmodel import Field, SQLModel
+
+
+def key_string(length: int) -> sa.types.TypeEngine:
+    """A VARCHAR that compares byte-wise on MySQL/MariaDB (case-sensitive, exact)."""
+    return sa.String(length).with_variant(
+        mysql.VARCHAR(length, charset="utf8mb4", collation="utf8mb4_bin"), "mysql", "mariadb"
+    )
+
+
+def long_text() -> sa.types.TypeEngine:
+    """Unbounded text: MEDIUMTEXT on MySQL, where TEXT stops at 64 KiB."""
+    return sa.Text().with_variant(
+        mysql.MEDIUMTEXT(charset="utf8mb4", collation="utf8mb4_bin"), "mysql", "mariadb"
+    )
+
+
+RUN_ID = 32
+KEY = 250
+NAME = 500
+URI = 1000
+
+
+# --- experiments ---------------------------------------------------------------------
+
+
+class Experiment(SQLModel, table=True):
+    __tablename__ = "experiments"
+
+    experiment_id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(sa_type=key_string(NAME), unique=True)
+    artifact_location: str = Field(sa_type=key_string(URI))
+    lifecycle_stage: str = Field(sa_type=sa.String(20), default="active")
+    creation_time: int = Field(sa_type=sa.BigInteger)
+    last_update_time: int = Field(sa_type=sa.BigInteger)
+    deleted_time: int | None = Field(default=None, sa_type=sa.BigInteger)
+
+
+class ExperimentTag(SQLModel, table=True):
+    __tablename__ = "experiment_tags"
+
+    experiment_id: int = Field(
+        foreign_key="experiments.experiment_id", primary_key=True, ondelete="CASCADE"
+    )
+    key: str = Field(sa_type=key_string(KEY), primary_key=True)
+    value: str = Field(sa_type=long_text())
+
+
+# --- runs ----------------------------------------------------------------------------
+
+
+class Run(SQLModel, table=True):
+    __tablename__ = "runs"
+    __table_args__ = (
+        sa.Index("ix_runs_experiment_lifecycle_start", "experiment_id", "lifecycle_stage", "start_time"),
+        sa.Index("ix_runs_deleted_time", "deleted_time"),
+    )
+
+    run_uuid: str = Field(sa_type=sa.String(RUN_ID), primary_key=True)
+    experiment_id: int = Field(foreign_key="experiments.experiment_id", ondelete="CASCADE")
+    name: str = Field(sa_type=key_string(NAME), default="")
+    user_id: str = Field(sa_type=key_string(256), default="")
+    status: str = Field(sa_type=sa.String(20), default="RUNNING")
+    start_time: int = Field(sa_type=sa.BigInteger)
+    end_time: int | None = Field(default=None, sa_type=sa.BigInteger)
+    lifecycle_stage: str = Field(sa_type=sa.String(20), default="active")
+    artifact_uri: str = Field(sa_type=key_string(URI), default="")
+    deleted_time: int | None = Field(default=None, sa_type=sa.BigInteger)
+
+
+class Param(SQLModel, table=True):
+    __tablename__ = "params"
+
+    run_uuid: str = Field(
+        sa_type=sa.String(RUN_ID), foreign_key="runs.run_uuid", primary_key=True, ondelete="CASCADE"
+    )
+    key: str = Field(sa_type=key_string(KEY), primary_key=True)
+    value: str = Field(sa_type=long_text())
+
+
+class RunTag(SQLModel, table=True):
+    __tablename__ = "run_tags"
+
+    run_uuid: str = Field(
+        sa_type=sa.String(RUN_ID), foreign_key="runs.run_uuid", primary_key=True, ondelete="CASCADE"
+    )
+    key: str = Field(sa_type=key_string(KEY), primary_key=True)
+    value: str = Field(sa_type=long_text())
+
+
+class Metric(SQLModel, table=True):
+    """Every metric point ever logged. The primary key makes a retried write a no-op."""
+
+    __tablename__ = "metrics"
+    __table_args__ = (sa.Index("ix_metrics_model_id", "model_id"),)
+
+    run_uuid: str = Field(
+        sa_type=sa.String(RUN_ID), foreign_key="runs.run_uuid", primary_key=True, ondelete="CASCADE"
+    )
+    key: str = Field(sa_type=key_string(KEY), primary_key=True)
+    step: int = Field(sa_type=sa.BigInteger, primary_key=True)
+    timestamp: int = Field(sa_type=sa.BigInteger, primary_key=True)
+    value: float = Field(sa_type=sa.Double, primary_key=True)
+    is_nan: bool = Field(primary_key=True, default=False)
+    model_id: str | None = Field(default=None, sa_type=sa.String(64))
+    dataset_name: str | None = Field(default=None, sa_type=key_string(NAME))
+    dataset_digest: str | None = Field(default=None, sa_type=sa.String(64))
+
+
+class LatestMetric(SQLModel, table=True):
+    """The latest point per (run, key): O(1) reads for run pages and metric search."""
+
+    __tablename__ = "latest_metrics"
+    __table_args__ = (sa.Index("ix_latest_metrics_key_value", "key", "value"),)
+
+    run_uuid: str = Field(
+        sa_type=sa.String(RUN_ID), foreign_key="runs.run_uuid", primary_key=True, ondelete="CASCADE"
+    )
+    key: str = Field(sa_type=key_string(KEY), primary_key=True)
+    step: int = Field(sa_type=sa.BigInteger)
+    timestamp: int = Field(sa_type=sa.BigInteger)
+    value: float = Field(sa_type=sa.Double)
+    is_nan: bool = False
+    model_id: str | None = Field(default=None, sa_type=sa.String(64))
+    dataset_name: str | None = Field(default=None, sa_type=key_string(NAME))
+    dataset_digest: str | None = Field(default=None, sa_type=sa.String(64))
+
+
+# --- datasets and run inputs/outputs ---------------------------------------------------
+
+
+class Dataset(SQLModel, table=True):
+    __tablename__ = "datasets"
+    __table_args__ = (sa.UniqueConstraint("experiment_id", "name", "digest", name="uq_datasets"),)
+
+    dataset_uuid: str = Field(sa_type=sa.String(RUN_ID), primary_key=True)
+    experiment_id: int = Field(foreign_key="experiments.experiment_id", ondelete="CASCADE")
+    name: str = Field(sa_type=key_string(NAME))
+    digest: str = Field(sa_type=key_string(64))
+    source_type: str = Field(sa_type=key_string(64))
+    source: str = Field(sa_type=long_text())
+    schema_: str | None = Field(default=None, sa_column_kwargs={"name": "schema"}, sa_type=long_text())
+    profile: str | None = Field(default=None, sa_type=long_text())
+
+
+class RunInput(SQLModel, table=True):
+    __tablename__ = "run_inputs"
+
+    run_uuid: str = Field(
+        sa_type=sa.String(RUN_ID), foreign_key="runs.run_uuid", primary_key=True, ondelete="CASCADE"
+    )
+    dataset_uuid: str = Field(
+        sa_type=sa.String(RUN_ID), foreign_key="datasets.dataset_uuid", primary_key=True,
+        ondelete="CASCADE",
+    )
+
+
+class RunInputTag(SQLModel, table=True):
+    __tablename__ = "run_input_tags"
+    __table_args__ = (
+        sa.ForeignKeyConstraint(
+            ["run_uuid", "dataset_uuid"], ["run_inputs.run_uuid", "run_inputs.dataset_uuid"],
+            ondelete="CASCADE",
+        ),
+    )
+
+    run_uuid: str = Field(sa_type=sa.String(RUN_ID), primary_key=True)
+    dataset_uuid: str = Field(sa_type=sa.String(RUN_ID), primary_key=True)
+    key: str = Field(sa_type=key_string(KEY), primary_key=True)
+    value: str = Field(sa_type=long_text())
+
+
+class RunModelInput(SQLModel, table=True):
+    __tablename__ = "run_model_inputs"
+
+    run_uuid: str = Field(
+        sa_type=sa.String(RUN_ID), foreign_key="runs.run_uuid", primary_key=True, ondelete="CASCADE"
+    )
+    model_id: str = Field(sa_type=sa.String(64), primary_key=True)
+
+
+class RunModelOutput(SQLModel, table=True):
+    __tablename__ = "run_model_outputs"
+
+    run_uuid: str = Field(
+        sa_type=sa.String(RUN_ID), foreign_key="runs.run_uuid", primary_key=True, ondelete="CASCADE"
+    )
+    model_id: str = Field(sa_type=sa.String(64), primary_key=True)
+    step: int = Field(sa_type=sa.BigInteger, default=0)
+
+
+# --- logged models (MLflow 3) ----------------------------------------------------------
+
+
+class LoggedModel(SQLModel, table=True):
+    __tablename__ = "logged_models"
+    __table_args__ = (
+        sa.Index("ix_logged_models_experiment_name", "experiment_id", "name"),
+        sa.Index("ix_logged_models_source_run", "source_run_id"),
+    )
+
+    model_id: str = Field(sa_type=sa.String(64), primary_key=True)
+    experiment_id: int = Field(foreign_key="experiments.experiment_id", ondelete="CASCADE")
+    name: str = Field(sa_type=key_string(NAME))
+    artifact_location: str = Field(sa_type=key_string(URI))
+    creation_timestamp_ms: int = Field(sa_type=sa.BigInteger)
+    last_updated_timestamp_ms: int = Field(sa_type=sa.BigInteger)
+    status: str = Field(sa_type=sa.String(32), default="LOGGED_MODEL_PENDING")
+    status_message: str | None = Field(default=None, sa_type=long_text())
+    model_type: str = Field(sa_type=key_string(NAME), default="")
+    source_run_id: str | None = Field(default=None, sa_type=sa.String(RUN_ID))
+    lifecycle_stage: str = Field(sa_type=sa.String(20), default="active")
+    deleted_time: int | None = Field(default=None, sa_type=sa.BigInteger)
+
+
+class LoggedModelTag(SQLModel, table=True):
+    __tablename__ = "logged_model_tags"
+
+    model_id: str = Field(
+        sa_type=sa.String(64), foreign_key="logged_models.model_id", primary_key=True,
+        ondelete="CASCADE",
+    )
+    key: str = Field(sa_type=key_string(KEY), primary_key=True)
+    value: str = Field(sa_type=long_text())
+
+
+class LoggedModelParam(SQLModel, table=True):
+    __tablename__ = "logged_model_params"
+
+    model_id: str = Field(
+        sa_type=sa.String(64), foreign_key="logged_models.model_id", primary_key=True,
+        ondelete="CASCADE",
+    )
+    key: str = Field(sa_type=key_string(KEY), primary_key=True)
+    value: str = Field(sa_type=long_text())
+
+
+metadata = SQLModel.metadata
