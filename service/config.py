@@ -52,7 +52,12 @@ class Settings(BaseSettings):
         description="Largest JSON request body accepted by the REST API (artifact uploads "
         "are streamed and not limited by this).",
     )
-    shutdown_grace_seconds: int = Field(default=25, ge=0)
+    shutdown_grace_seconds: int = Field(
+        default=25, ge=0, description="How long SIGTERM waits for in-flight requests."
+    )
+    access_log: bool = Field(
+        default=False, description="Log every request (Cloud Run already logs requests)."
+    )
 
     @field_validator("log_level", "log_format", mode="before")
     @classmethod

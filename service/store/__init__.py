@@ -1,1 +1,33 @@
 """The backend store: tables, queries, migrations. Knows nothing of HTTP."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from service.store.db import Database
+from service.store.experiments import ExperimentStore
+from service.store.logged_models import LoggedModelStore
+from service.store.metrics import MetricStore
+from service.store.runs import RunStore
+
+
+@dataclass(frozen=True)
+class Store:
+    """Every store over one database, as the HTTP layer sees them."""
+
+    db: Database
+    experiments: ExperimentStore
+    runs: RunStore
+    metrics: MetricStore
+    logged_models: LoggedModelStore
+
+    @classmethod
+    def over(cls, db: Database) -> Store:
+        experiments = ExperimentStore(db)
+        return cls(
+            db=db,
+            experiments=experiments,
+            runs=RunStore(db, experiments),
+            metrics=MetricStore(db),
+            logged_models=LoggedModelStore(db, experiments),
+        )

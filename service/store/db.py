@@ -83,8 +83,15 @@ def _is_connection_error(exc: OperationalError) -> bool:
     text = str(exc.orig).lower()
     return any(
         marker in text
-        for marker in ("connection refused", "could not connect", "server closed", "lost connection",
-                       "can't connect", "database is locked", "terminating connection")
+        for marker in (
+            "connection refused",
+            "could not connect",
+            "server closed",
+            "lost connection",
+            "can't connect",
+            "database is locked",
+            "terminating connection",
+        )
     )
 
 
@@ -114,7 +121,10 @@ def create_database(
         from service.store.cloudsql import cloud_sql_creator  # heavy: only when configured
 
         kwargs["creator"] = cloud_sql_creator(
-            parsed, cloud_sql_instance, ip_type=cloud_sql_ip_type, connector_factory=connector_factory
+            parsed,
+            cloud_sql_instance,
+            ip_type=cloud_sql_ip_type,
+            connector_factory=connector_factory,
         )
     return Database(sa.create_engine(url, **kwargs))
 
@@ -136,6 +146,8 @@ def _sqlite_engine(url: str) -> Engine:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
+        # MLflow's LIKE is case-sensitive (ILIKE is the other one); SQLite's is not by default.
+        cursor.execute("PRAGMA case_sensitive_like=ON")
         cursor.close()
 
     @event.listens_for(engine, "begin")

@@ -50,7 +50,10 @@ def current_revision(database: Database) -> str | None:
 def upgrade(database: Database, revision: str = "head") -> None:
     """Bring the schema to ``revision`` (the newest by default)."""
     with database.engine.connect() as conn, _migration_lock(conn):
-        if revision == "head" and MigrationContext.configure(conn).get_current_revision() == head_revision():
+        if (
+            revision == "head"
+            and MigrationContext.configure(conn).get_current_revision() == head_revision()
+        ):
             return
         log.info("Applying database migrations up to %s", revision)
         command.upgrade(_config(conn), revision)

@@ -71,7 +71,9 @@ class ExperimentTag(SQLModel, table=True):
 class Run(SQLModel, table=True):
     __tablename__ = "runs"
     __table_args__ = (
-        sa.Index("ix_runs_experiment_lifecycle_start", "experiment_id", "lifecycle_stage", "start_time"),
+        sa.Index(
+            "ix_runs_experiment_lifecycle_start", "experiment_id", "lifecycle_stage", "start_time"
+        ),
         sa.Index("ix_runs_deleted_time", "deleted_time"),
     )
 
@@ -158,7 +160,9 @@ class Dataset(SQLModel, table=True):
     digest: str = Field(sa_type=key_string(64))
     source_type: str = Field(sa_type=key_string(64))
     source: str = Field(sa_type=long_text())
-    schema_: str | None = Field(default=None, sa_column_kwargs={"name": "schema"}, sa_type=long_text())
+    schema_: str | None = Field(
+        default=None, sa_column_kwargs={"name": "schema"}, sa_type=long_text()
+    )
     profile: str | None = Field(default=None, sa_type=long_text())
 
 
@@ -169,7 +173,9 @@ class RunInput(SQLModel, table=True):
         sa_type=sa.String(RUN_ID), foreign_key="runs.run_uuid", primary_key=True, ondelete="CASCADE"
     )
     dataset_uuid: str = Field(
-        sa_type=sa.String(RUN_ID), foreign_key="datasets.dataset_uuid", primary_key=True,
+        sa_type=sa.String(RUN_ID),
+        foreign_key="datasets.dataset_uuid",
+        primary_key=True,
         ondelete="CASCADE",
     )
 
@@ -178,7 +184,8 @@ class RunInputTag(SQLModel, table=True):
     __tablename__ = "run_input_tags"
     __table_args__ = (
         sa.ForeignKeyConstraint(
-            ["run_uuid", "dataset_uuid"], ["run_inputs.run_uuid", "run_inputs.dataset_uuid"],
+            ["run_uuid", "dataset_uuid"],
+            ["run_inputs.run_uuid", "run_inputs.dataset_uuid"],
             ondelete="CASCADE",
         ),
     )
@@ -236,7 +243,9 @@ class LoggedModelTag(SQLModel, table=True):
     __tablename__ = "logged_model_tags"
 
     model_id: str = Field(
-        sa_type=sa.String(64), foreign_key="logged_models.model_id", primary_key=True,
+        sa_type=sa.String(64),
+        foreign_key="logged_models.model_id",
+        primary_key=True,
         ondelete="CASCADE",
     )
     key: str = Field(sa_type=key_string(KEY), primary_key=True)
@@ -247,7 +256,9 @@ class LoggedModelParam(SQLModel, table=True):
     __tablename__ = "logged_model_params"
 
     model_id: str = Field(
-        sa_type=sa.String(64), foreign_key="logged_models.model_id", primary_key=True,
+        sa_type=sa.String(64),
+        foreign_key="logged_models.model_id",
+        primary_key=True,
         ondelete="CASCADE",
     )
     key: str = Field(sa_type=key_string(KEY), primary_key=True)

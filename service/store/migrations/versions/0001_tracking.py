@@ -33,8 +33,11 @@ def long_text() -> sa.types.TypeEngine:
 
 def run_fk() -> sa.Column:
     return sa.Column(
-        "run_uuid", sa.String(32), sa.ForeignKey("runs.run_uuid", ondelete="CASCADE"),
-        primary_key=True, nullable=False,
+        "run_uuid",
+        sa.String(32),
+        sa.ForeignKey("runs.run_uuid", ondelete="CASCADE"),
+        primary_key=True,
+        nullable=False,
     )
 
 
@@ -52,9 +55,11 @@ def upgrade() -> None:
     op.create_table(
         "experiment_tags",
         sa.Column(
-            "experiment_id", sa.Integer(),
+            "experiment_id",
+            sa.Integer(),
             sa.ForeignKey("experiments.experiment_id", ondelete="CASCADE"),
-            primary_key=True, nullable=False,
+            primary_key=True,
+            nullable=False,
         ),
         sa.Column("key", key_string(250), primary_key=True, nullable=False),
         sa.Column("value", long_text(), nullable=False),
@@ -63,8 +68,10 @@ def upgrade() -> None:
         "runs",
         sa.Column("run_uuid", sa.String(32), primary_key=True, nullable=False),
         sa.Column(
-            "experiment_id", sa.Integer(),
-            sa.ForeignKey("experiments.experiment_id", ondelete="CASCADE"), nullable=False,
+            "experiment_id",
+            sa.Integer(),
+            sa.ForeignKey("experiments.experiment_id", ondelete="CASCADE"),
+            nullable=False,
         ),
         sa.Column("name", key_string(500), nullable=False),
         sa.Column("user_id", key_string(256), nullable=False),
@@ -76,7 +83,8 @@ def upgrade() -> None:
         sa.Column("deleted_time", sa.BigInteger(), nullable=True),
     )
     op.create_index(
-        "ix_runs_experiment_lifecycle_start", "runs",
+        "ix_runs_experiment_lifecycle_start",
+        "runs",
         ["experiment_id", "lifecycle_stage", "start_time"],
     )
     op.create_index("ix_runs_deleted_time", "runs", ["deleted_time"])
@@ -117,8 +125,10 @@ def upgrade() -> None:
         "datasets",
         sa.Column("dataset_uuid", sa.String(32), primary_key=True, nullable=False),
         sa.Column(
-            "experiment_id", sa.Integer(),
-            sa.ForeignKey("experiments.experiment_id", ondelete="CASCADE"), nullable=False,
+            "experiment_id",
+            sa.Integer(),
+            sa.ForeignKey("experiments.experiment_id", ondelete="CASCADE"),
+            nullable=False,
         ),
         sa.Column("name", key_string(500), nullable=False),
         sa.Column("digest", key_string(64), nullable=False),
@@ -132,9 +142,11 @@ def upgrade() -> None:
         "run_inputs",
         run_fk(),
         sa.Column(
-            "dataset_uuid", sa.String(32),
+            "dataset_uuid",
+            sa.String(32),
             sa.ForeignKey("datasets.dataset_uuid", ondelete="CASCADE"),
-            primary_key=True, nullable=False,
+            primary_key=True,
+            nullable=False,
         ),
     )
     op.create_table(
@@ -144,7 +156,8 @@ def upgrade() -> None:
         sa.Column("key", key_string(250), primary_key=True, nullable=False),
         sa.Column("value", long_text(), nullable=False),
         sa.ForeignKeyConstraint(
-            ["run_uuid", "dataset_uuid"], ["run_inputs.run_uuid", "run_inputs.dataset_uuid"],
+            ["run_uuid", "dataset_uuid"],
+            ["run_inputs.run_uuid", "run_inputs.dataset_uuid"],
             ondelete="CASCADE",
         ),
     )
@@ -163,8 +176,10 @@ def upgrade() -> None:
         "logged_models",
         sa.Column("model_id", sa.String(64), primary_key=True, nullable=False),
         sa.Column(
-            "experiment_id", sa.Integer(),
-            sa.ForeignKey("experiments.experiment_id", ondelete="CASCADE"), nullable=False,
+            "experiment_id",
+            sa.Integer(),
+            sa.ForeignKey("experiments.experiment_id", ondelete="CASCADE"),
+            nullable=False,
         ),
         sa.Column("name", key_string(500), nullable=False),
         sa.Column("artifact_location", key_string(1000), nullable=False),
@@ -183,9 +198,11 @@ def upgrade() -> None:
         op.create_table(
             table,
             sa.Column(
-                "model_id", sa.String(64),
+                "model_id",
+                sa.String(64),
                 sa.ForeignKey("logged_models.model_id", ondelete="CASCADE"),
-                primary_key=True, nullable=False,
+                primary_key=True,
+                nullable=False,
             ),
             sa.Column("key", key_string(250), primary_key=True, nullable=False),
             sa.Column("value", long_text(), nullable=False),
@@ -202,20 +219,44 @@ def _create_default_experiment() -> None:
     now = int(time.time() * 1000)
     experiments = sa.table(
         "experiments",
-        sa.column("experiment_id", sa.Integer), sa.column("name", sa.String),
-        sa.column("artifact_location", sa.String), sa.column("lifecycle_stage", sa.String),
-        sa.column("creation_time", sa.BigInteger), sa.column("last_update_time", sa.BigInteger),
+        sa.column("experiment_id", sa.Integer),
+        sa.column("name", sa.String),
+        sa.column("artifact_location", sa.String),
+        sa.column("lifecycle_stage", sa.String),
+        sa.column("creation_time", sa.BigInteger),
+        sa.column("last_update_time", sa.BigInteger),
     )
-    op.bulk_insert(experiments, [{
-        "experiment_id": 0, "name": "Default", "artifact_location": "mlflow-artifacts:/0",
-        "lifecycle_stage": "active", "creation_time": now, "last_update_time": now,
-    }])
+    op.bulk_insert(
+        experiments,
+        [
+            {
+                "experiment_id": 0,
+                "name": "Default",
+                "artifact_location": "mlflow-artifacts:/0",
+                "lifecycle_stage": "active",
+                "creation_time": now,
+                "last_update_time": now,
+            }
+        ],
+    )
 
 
 def downgrade() -> None:
     for table in (
-        "logged_model_params", "logged_model_tags", "logged_models", "run_model_outputs",
-        "run_model_inputs", "run_input_tags", "run_inputs", "datasets", "latest_metrics",
-        "metrics", "run_tags", "params", "runs", "experiment_tags", "experiments",
+        "logged_model_params",
+        "logged_model_tags",
+        "logged_models",
+        "run_model_outputs",
+        "run_model_inputs",
+        "run_input_tags",
+        "run_inputs",
+        "datasets",
+        "latest_metrics",
+        "metrics",
+        "run_tags",
+        "params",
+        "runs",
+        "experiment_tags",
+        "experiments",
     ):
         op.drop_table(table)

@@ -1,0 +1,75 @@
+"""The application factory: settings in, a Starlette app out."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from sqlalchemy.exc import DataError, IntegrityError
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+
+from service.config import Settings
+from service.errors import InvalidParameterValue, StratusError
+from service.http.responses import (
+    on_http_exception,
+    on_stratus_error,
+    on_unexpected_error,
+)
+from service.http.routes import build_routes
+from service.store import Store, migrate
+from service.store.db import ConnectorFactory, Database, create_database
+
+log = logging.getLogger(__name__)
+
+
+def open_database(
+    settings: Settings, connector_factory: ConnectorFactory | None = None
+) -> Database:
+    return create_database(
+        settings.resolved_database_url,
+        cloud_sql_instance=settings.cloud_sql_instance,
+        cloud_sql_ip_type=settings.cloud_sql_ip_type,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        connector_factory=connector_factory,
+    )
+
+
+def create_app(settings: Settings, database: Database | None = None) -> Starlette:
+    """Build the ASGI app. The database is opened (and migrated) when the app starts."""
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        db = database or open_database(settings)
+        if settings.migrate_on_start:
+            migrate.upgrade(db)
+        app.state.store = Store.over(db)
+        log.info(
+            "Stratus is ready (database: %s)", db.engine.url.render_as_string(hide_password=True)
+        )
+        try:
+            yield
+        finally:
+            db.dispose()
+
+    app = Starlette(
+        routes=build_routes(),
+        lifespan=lifespan,
+        exception_handlers={
+            StratusError: on_stratus_error,
+            HTTPException: on_http_exception,
+            DataError: _on_data_error,
+            IntegrityError: _on_data_error,
+            Exception: on_unexpected_error,
+        },
+    )
+    app.state.settings = settings
+    return app
+
+
+async def _on_data_error(request, exc):
+    """A value the database refused (too long, out of range): the caller's mistake, a 400."""
+    orig = getattr(exc, "orig", exc)
+    return await on_stratus_error(request, InvalidParameterValue(f"Invalid value: {orig}"))

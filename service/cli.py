@@ -1,0 +1,150 @@
+"""The ``stratus`` command.
+
+``stratus serve`` also takes ``mlflow server``'s store flags, so a tutorial's
+``mlflow server --backend-store-uri sqlite:///mlflow.db --default-artifact-root ./artifacts``
+works with ``stratus serve`` in its place.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from service import __version__
+from service.config import Settings
+
+log = logging.getLogger("service")
+
+Command = Callable[[argparse.Namespace], int]
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    """Environment first, flags on top: the one settings object for this process."""
+    overrides: dict[str, Any] = {}
+    for flag, field in (
+        ("host", "host"),
+        ("port", "port"),
+        ("backend_store_uri", "database_url"),
+        ("artifacts_destination", "artifact_root"),
+        ("log_level", "log_level"),
+        ("log_format", "log_format"),
+    ):
+        value = getattr(args, flag, None)
+        if value is not None:
+            overrides[field] = value
+    return Settings(**overrides)
+
+
+def serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from service.app import create_app
+    from service.logs import configure_logging
+
+    settings = _settings(args)
+    configure_logging(settings.log_level, settings.log_format)
+    if settings.uses_embedded_database:
+        log.warning(
+            "No STRATUS_DATABASE_URL: using the embedded default, a SQLite file at %s",
+            settings.resolved_database_url.removeprefix("sqlite:///"),
+        )
+    if not settings.artifact_root:
+        log.warning("No STRATUS_ARTIFACT_ROOT: artifacts go to %s", settings.resolved_artifact_root)
+    app = create_app(settings)
+    log.info("Serving on http://%s:%d", settings.host, settings.port)
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=settings.access_log,
+        timeout_graceful_shutdown=settings.shutdown_grace_seconds,
+        server_header=False,
+        proxy_headers=True,
+        forwarded_allow_ips="*",
+    )
+    return 0
+
+
+def db_upgrade(args: argparse.Namespace) -> int:
+    from service.app import open_database
+    from service.logs import configure_logging
+    from service.store import migrate
+
+    settings = _settings(args)
+    configure_logging(settings.log_level, settings.log_format)
+    database = open_database(settings)
+    migrate.upgrade(database, args.revision)
+    print(f"Database schema is at revision {migrate.current_revision(database)}")
+    database.dispose()
+    return 0
+
+
+def db_current(args: argparse.Namespace) -> int:
+    from service.app import open_database
+    from service.store import migrate
+
+    database = open_database(_settings(args))
+    current = migrate.current_revision(database)
+    head = migrate.head_revision()
+    print(f"current: {current or '(empty database)'}  head: {head}")
+    database.dispose()
+    return 0 if current == head else 1
+
+
+def _store_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--backend-store-uri",
+        metavar="URL",
+        help="SQLAlchemy database URL (STRATUS_DATABASE_URL); default: embedded SQLite",
+    )
+    parser.add_argument("--log-level", choices=["debug", "info", "warning", "error"])
+    parser.add_argument("--log-format", choices=["plain", "json"])
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="stratus", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"stratus {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve_parser = commands.add_parser("serve", help="run the tracking server")
+    serve_parser.add_argument("--host", help="interface to bind (STRATUS_HOST; default 127.0.0.1)")
+    serve_parser.add_argument("--port", type=int, help="port (PORT or STRATUS_PORT; default 5000)")
+    _store_flags(serve_parser)
+    serve_parser.add_argument(
+        "--artifacts-destination",
+        "--default-artifact-root",
+        dest="artifacts_destination",
+        metavar="URI",
+        help="artifact root: a path or gs://bucket/prefix (STRATUS_ARTIFACT_ROOT)",
+    )
+    serve_parser.add_argument(
+        "--serve-artifacts",
+        action="store_true",
+        help="accepted for mlflow-server compatibility; artifacts are always proxied",
+    )
+    serve_parser.set_defaults(handler=serve)
+
+    db_parser = commands.add_parser("db", help="database schema management")
+    db_commands = db_parser.add_subparsers(dest="db_command", required=True)
+    upgrade_parser = db_commands.add_parser("upgrade", help="apply migrations")
+    upgrade_parser.add_argument("revision", nargs="?", default="head")
+    _store_flags(upgrade_parser)
+    upgrade_parser.set_defaults(handler=db_upgrade)
+    current_parser = db_commands.add_parser("current", help="show the schema revision")
+    _store_flags(current_parser)
+    current_parser.set_defaults(handler=db_current)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    handler: Command = args.handler
+    return handler(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,165 @@
+"""``/api/2.0/mlflow/experiments/*``."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from service.http import wire
+from service.http.context import blocking, store
+from service.http.parsing import (
+    Int64,
+    KeyValueMessage,
+    Message,
+    Text,
+    check_max_results,
+    parse_json,
+    parse_query,
+    repeated,
+)
+from service.http.responses import ok
+from service.store.entities import KeyValue, ViewType
+from service.store.experiments import parse_experiment_id
+
+DEFAULT_MAX_RESULTS = 1000
+MAX_RESULTS_LIMIT = 50_000
+
+
+class CreateExperiment(Message):
+    name: Text
+    artifact_location: Text | None = None
+    tags: list[KeyValueMessage] = []
+
+
+class ExperimentRef(Message):
+    experiment_id: Text
+
+
+class GetByName(Message):
+    experiment_name: Text
+
+
+class SearchExperiments(Message):
+    max_results: Int64 = DEFAULT_MAX_RESULTS
+    page_token: Text | None = None
+    filter: Text | None = None
+    order_by: repeated(Text) = []
+    view_type: Literal["ACTIVE_ONLY", "DELETED_ONLY", "ALL"] = "ACTIVE_ONLY"
+
+
+class UpdateExperiment(Message):
+    experiment_id: Text
+    new_name: Text | None = None
+
+
+class ExperimentTag(Message):
+    experiment_id: Text
+    key: Text
+    value: Text = ""
+
+
+class DeleteExperimentTag(Message):
+    experiment_id: Text
+    key: Text
+
+
+async def create_experiment(request: Request) -> Response:
+    msg = await parse_json(request, CreateExperiment)
+    tags = [KeyValue(t.key, t.value) for t in msg.tags]
+    experiment_id = await blocking(
+        store(request).experiments.create, msg.name, msg.artifact_location, tags
+    )
+    return ok({"experiment_id": str(experiment_id)})
+
+
+async def get_experiment(request: Request) -> Response:
+    msg = parse_query(request, ExperimentRef)
+    experiment = await blocking(
+        store(request).experiments.get, parse_experiment_id(msg.experiment_id)
+    )
+    return ok({"experiment": wire.experiment(experiment)})
+
+
+async def get_experiment_by_name(request: Request) -> Response:
+    msg = parse_query(request, GetByName)
+    experiment = await blocking(store(request).experiments.get_by_name, msg.experiment_name)
+    return ok({"experiment": wire.experiment(experiment)})
+
+
+async def search_experiments(request: Request) -> Response:
+    if request.method == "GET":
+        msg = parse_query(request, SearchExperiments)
+    else:
+        msg = await parse_json(request, SearchExperiments)
+    check_max_results(msg.max_results, MAX_RESULTS_LIMIT)
+    page = await blocking(
+        store(request).experiments.search,
+        view_type=ViewType(msg.view_type),
+        filter_string=msg.filter,
+        order_by=msg.order_by,
+        max_results=msg.max_results,
+        page_token=msg.page_token,
+    )
+    return ok(
+        {
+            "experiments": [wire.experiment(e) for e in page.items],
+            "next_page_token": page.next_page_token,
+        }
+    )
+
+
+async def update_experiment(request: Request) -> Response:
+    msg = await parse_json(request, UpdateExperiment)
+    await blocking(
+        store(request).experiments.rename,
+        parse_experiment_id(msg.experiment_id),
+        msg.new_name or "",
+    )
+    return ok()
+
+
+async def delete_experiment(request: Request) -> Response:
+    msg = await parse_json(request, ExperimentRef)
+    await blocking(store(request).experiments.delete, parse_experiment_id(msg.experiment_id))
+    return ok()
+
+
+async def restore_experiment(request: Request) -> Response:
+    msg = await parse_json(request, ExperimentRef)
+    await blocking(store(request).experiments.restore, parse_experiment_id(msg.experiment_id))
+    return ok()
+
+
+async def set_experiment_tag(request: Request) -> Response:
+    msg = await parse_json(request, ExperimentTag)
+    await blocking(
+        store(request).experiments.set_tag,
+        parse_experiment_id(msg.experiment_id),
+        msg.key,
+        msg.value,
+    )
+    return ok()
+
+
+async def delete_experiment_tag(request: Request) -> Response:
+    msg = await parse_json(request, DeleteExperimentTag)
+    await blocking(
+        store(request).experiments.delete_tag, parse_experiment_id(msg.experiment_id), msg.key
+    )
+    return ok()
+
+
+routes = [
+    Route("/experiments/create", create_experiment, methods=["POST"]),
+    Route("/experiments/get", get_experiment, methods=["GET"]),
+    Route("/experiments/get-by-name", get_experiment_by_name, methods=["GET"]),
+    Route("/experiments/search", search_experiments, methods=["GET", "POST"]),
+    Route("/experiments/update", update_experiment, methods=["POST"]),
+    Route("/experiments/delete", delete_experiment, methods=["POST"]),
+    Route("/experiments/restore", restore_experiment, methods=["POST"]),
+    Route("/experiments/set-experiment-tag", set_experiment_tag, methods=["POST"]),
+    Route("/experiments/delete-experiment-tag", delete_experiment_tag, methods=["POST"]),
+]

@@ -1,0 +1,143 @@
+"""``/api/2.0/mlflow/logged-models*`` (MLflow 3's LoggedModel API)."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from service.http import wire
+from service.http.context import blocking, store
+from service.http.parsing import Int64, KeyValueMessage, Message, Text, parse_json, repeated
+from service.http.responses import ok
+from service.store.entities import KeyValue
+from service.store.experiments import parse_experiment_id
+from service.store.logged_models import MAX_SEARCH_RESULTS
+
+
+class CreateLoggedModel(Message):
+    experiment_id: Text
+    name: Text | None = None
+    model_type: Text | None = None
+    source_run_id: Text | None = None
+    params: list[KeyValueMessage] = []
+    tags: list[KeyValueMessage] = []
+
+
+class FinalizeLoggedModel(Message):
+    status: Text
+
+
+class LoggedModelTags(Message):
+    tags: list[KeyValueMessage] = []
+
+
+class LoggedModelParams(Message):
+    params: list[KeyValueMessage] = []
+
+
+class OrderBy(Message):
+    field_name: Text
+    ascending: bool = True
+
+
+class SearchLoggedModels(Message):
+    experiment_ids: repeated(Text) = []
+    filter: Text | None = None
+    max_results: Int64 = 100
+    order_by: list[OrderBy] = []
+    page_token: Text | None = None
+
+
+def _kv(items: list[KeyValueMessage]) -> list[KeyValue]:
+    return [KeyValue(item.key, item.value) for item in items]
+
+
+async def create_logged_model(request: Request) -> Response:
+    msg = await parse_json(request, CreateLoggedModel)
+    model = await blocking(
+        store(request).logged_models.create,
+        experiment_id=parse_experiment_id(msg.experiment_id),
+        name=msg.name,
+        model_type=msg.model_type,
+        source_run_id=msg.source_run_id,
+        params=_kv(msg.params),
+        tags=_kv(msg.tags),
+    )
+    return ok({"model": wire.logged_model(model)})
+
+
+async def get_logged_model(request: Request) -> Response:
+    model = await blocking(store(request).logged_models.get, request.path_params["model_id"])
+    return ok({"model": wire.logged_model(model)})
+
+
+async def finalize_logged_model(request: Request) -> Response:
+    msg = await parse_json(request, FinalizeLoggedModel)
+    model = await blocking(
+        store(request).logged_models.finalize, request.path_params["model_id"], msg.status
+    )
+    return ok({"model": wire.logged_model(model)})
+
+
+async def delete_logged_model(request: Request) -> Response:
+    await blocking(store(request).logged_models.delete, request.path_params["model_id"])
+    return ok()
+
+
+async def set_logged_model_tags(request: Request) -> Response:
+    msg = await parse_json(request, LoggedModelTags)
+    await blocking(
+        store(request).logged_models.set_tags, request.path_params["model_id"], _kv(msg.tags)
+    )
+    return ok()
+
+
+async def delete_logged_model_tag(request: Request) -> Response:
+    await blocking(
+        store(request).logged_models.delete_tag,
+        request.path_params["model_id"],
+        request.path_params["tag_key"],
+    )
+    return ok()
+
+
+async def log_logged_model_params(request: Request) -> Response:
+    msg = await parse_json(request, LoggedModelParams)
+    await blocking(
+        store(request).logged_models.log_params, request.path_params["model_id"], _kv(msg.params)
+    )
+    return ok()
+
+
+async def search_logged_models(request: Request) -> Response:
+    msg = await parse_json(request, SearchLoggedModels)
+    order_by = [f"{o.field_name} {'ASC' if o.ascending else 'DESC'}" for o in msg.order_by]
+    page = await blocking(
+        store(request).logged_models.search,
+        experiment_ids=[parse_experiment_id(e) for e in msg.experiment_ids],
+        filter_string=msg.filter,
+        order_by=order_by,
+        max_results=min(msg.max_results, MAX_SEARCH_RESULTS) if msg.max_results > 0 else 100,
+        page_token=msg.page_token,
+    )
+    return ok(
+        {
+            "models": [wire.logged_model(m) for m in page.items],
+            "next_page_token": page.next_page_token,
+        }
+    )
+
+
+routes = [
+    Route("/logged-models", create_logged_model, methods=["POST"]),
+    Route("/logged-models/search", search_logged_models, methods=["POST"]),
+    Route("/logged-models/{model_id}", get_logged_model, methods=["GET"]),
+    Route("/logged-models/{model_id}", finalize_logged_model, methods=["PATCH"]),
+    Route("/logged-models/{model_id}", delete_logged_model, methods=["DELETE"]),
+    Route("/logged-models/{model_id}/tags", set_logged_model_tags, methods=["PATCH"]),
+    Route(
+        "/logged-models/{model_id}/tags/{tag_key:path}", delete_logged_model_tag, methods=["DELETE"]
+    ),
+    Route("/logged-models/{model_id}/params", log_logged_model_params, methods=["POST"]),
+]

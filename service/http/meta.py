@@ -1,0 +1,44 @@
+"""Health, version and capability probes."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+
+from service.http.responses import ok
+
+#: The MLflow API level Stratus reports at ``/version``. The client reads it only to
+#: decide how to export trace spans: from 3.4 on it pushes OTLP to ``/v1/traces``, which
+#: Stratus does not ingest. Reporting 3.3 keeps the client on the artifact-based path.
+#: See docs/architecture.md, "Versions".
+MLFLOW_API_VERSION = "3.3.0"
+
+
+async def health(_request: Request) -> Response:
+    return PlainTextResponse("OK")
+
+
+async def version(_request: Request) -> Response:
+    return PlainTextResponse(MLFLOW_API_VERSION)
+
+
+async def server_info(request: Request) -> Response:
+    features = getattr(request.app.state, "server_features", {})
+    return ok(
+        {
+            "store_type": "SqlStore",
+            "workspaces_enabled": False,
+            "trace_archival_enabled": False,
+            "multipart_uploads_enabled": False,
+            "multipart_downloads_enabled": False,
+            **features,
+        }
+    )
+
+
+routes = [
+    Route("/health", health, methods=["GET", "HEAD"]),
+    Route("/version", version, methods=["GET"]),
+    Route("/api/3.0/mlflow/server-info", server_info, methods=["GET"]),
+]

@@ -1,0 +1,19 @@
+"""The route table: every path the server answers, by area."""
+
+from __future__ import annotations
+
+from starlette.routing import BaseRoute, Mount
+
+from service.http import experiments, logged_models, meta, runs
+
+#: Tracking and registry APIs live under both prefixes; MLflow's UI uses ``/ajax-api``.
+API_PREFIXES = ("/api/2.0/mlflow", "/ajax-api/2.0/mlflow")
+
+
+def api_routes() -> list[BaseRoute]:
+    return [*experiments.routes, *runs.routes, *logged_models.routes]
+
+
+def build_routes() -> list[BaseRoute]:
+    mounted: list[BaseRoute] = [Mount(prefix, routes=api_routes()) for prefix in API_PREFIXES]
+    return [*meta.routes, *mounted]

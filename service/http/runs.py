@@ -1,0 +1,330 @@
+"""``/api/2.0/mlflow/runs/*`` and ``metrics/get-history``."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import model_validator
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from service.errors import InvalidParameterValue
+from service.http import wire
+from service.http.context import blocking, store
+from service.http.parsing import (
+    Double,
+    Int64,
+    KeyValueMessage,
+    Message,
+    Text,
+    check_max_results,
+    parse_json,
+    parse_query,
+    repeated,
+)
+from service.http.responses import ok
+from service.store.entities import (
+    Dataset,
+    DatasetInput,
+    KeyValue,
+    MetricPoint,
+    ModelOutput,
+    ViewType,
+)
+from service.store.experiments import parse_experiment_id
+from service.store.runs import MAX_SEARCH_RESULTS
+
+RunStatusName = Literal["RUNNING", "SCHEDULED", "FINISHED", "FAILED", "KILLED"]
+ViewTypeName = Literal["ACTIVE_ONLY", "DELETED_ONLY", "ALL"]
+
+
+class RunMessage(Message):
+    """Requests naming a run: ``run_id``, or the legacy ``run_uuid`` the client also sends."""
+
+    run_id: Text | None = None
+    run_uuid: Text | None = None
+
+    @model_validator(mode="after")
+    def _require_run_id(self) -> RunMessage:
+        if not (self.run_id or self.run_uuid):
+            raise InvalidParameterValue("Missing value for required parameter 'run_id'.")
+        return self
+
+    @property
+    def run(self) -> str:
+        return self.run_id or self.run_uuid or ""
+
+
+class CreateRun(Message):
+    experiment_id: Text = "0"
+    user_id: Text = ""
+    run_name: Text | None = None
+    start_time: Int64 | None = None
+    tags: list[KeyValueMessage] = []
+
+
+class UpdateRun(RunMessage):
+    status: RunStatusName | None = None
+    end_time: Int64 | None = None
+    run_name: Text | None = None
+
+
+class SetTag(RunMessage):
+    key: Text
+    value: Text = ""
+
+
+class DeleteTag(RunMessage):
+    key: Text
+
+
+class LogParam(RunMessage):
+    key: Text
+    value: Text
+
+
+class MetricMessage(Message):
+    key: Text
+    value: Double
+    timestamp: Int64
+    step: Int64 = 0
+    model_id: Text | None = None
+    dataset_name: Text | None = None
+    dataset_digest: Text | None = None
+
+    def point(self) -> MetricPoint:
+        return MetricPoint(
+            key=self.key,
+            value=self.value,
+            timestamp=self.timestamp,
+            step=self.step,
+            model_id=self.model_id or None,
+            dataset_name=self.dataset_name or None,
+            dataset_digest=self.dataset_digest or None,
+        )
+
+
+class LogMetric(RunMessage, MetricMessage):
+    pass
+
+
+class LogBatch(RunMessage):
+    metrics: list[MetricMessage] = []
+    params: list[KeyValueMessage] = []
+    tags: list[KeyValueMessage] = []
+
+
+class DatasetMessage(Message):
+    name: Text
+    digest: Text
+    source_type: Text = ""
+    source: Text = ""
+    schema_: Text | None = None
+    profile: Text | None = None
+
+    model_config = {"populate_by_name": True}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _schema_alias(cls, data: object) -> object:
+        if isinstance(data, dict) and "schema" in data:
+            data = {**data, "schema_": data["schema"]}
+        return data
+
+
+class DatasetInputMessage(Message):
+    tags: list[KeyValueMessage] = []
+    dataset: DatasetMessage
+
+
+class ModelRef(Message):
+    model_id: Text
+    step: Int64 = 0
+
+
+class LogInputs(RunMessage):
+    datasets: list[DatasetInputMessage] = []
+    models: list[ModelRef] = []
+
+
+class LogOutputs(RunMessage):
+    models: list[ModelRef] = []
+
+
+class SearchRuns(Message):
+    experiment_ids: repeated(Text) = []
+    filter: Text | None = None
+    run_view_type: ViewTypeName = "ACTIVE_ONLY"
+    max_results: Int64 = 1000
+    order_by: repeated(Text) = []
+    page_token: Text | None = None
+
+
+class GetMetricHistory(RunMessage):
+    metric_key: Text
+    max_results: Int64 | None = None
+    page_token: Text | None = None
+
+
+def _kv(items: list[KeyValueMessage]) -> list[KeyValue]:
+    return [KeyValue(item.key, item.value) for item in items]
+
+
+async def create_run(request: Request) -> Response:
+    msg = await parse_json(request, CreateRun)
+    run = await blocking(
+        store(request).runs.create,
+        experiment_id=parse_experiment_id(msg.experiment_id),
+        user_id=msg.user_id,
+        start_time=msg.start_time,
+        run_name=msg.run_name,
+        tags=_kv(msg.tags),
+    )
+    return ok({"run": wire.run(run)})
+
+
+async def get_run(request: Request) -> Response:
+    msg = parse_query(request, RunMessage)
+    return ok({"run": wire.run(await blocking(store(request).runs.get, msg.run))})
+
+
+async def update_run(request: Request) -> Response:
+    msg = await parse_json(request, UpdateRun)
+    info = await blocking(
+        store(request).runs.update,
+        msg.run,
+        status=msg.status,
+        end_time=msg.end_time,
+        run_name=msg.run_name,
+    )
+    return ok({"run_info": wire.run_info(info)})
+
+
+async def delete_run(request: Request) -> Response:
+    msg = await parse_json(request, RunMessage)
+    await blocking(store(request).runs.delete, msg.run)
+    return ok()
+
+
+async def restore_run(request: Request) -> Response:
+    msg = await parse_json(request, RunMessage)
+    await blocking(store(request).runs.restore, msg.run)
+    return ok()
+
+
+async def set_tag(request: Request) -> Response:
+    msg = await parse_json(request, SetTag)
+    await blocking(store(request).runs.set_tag, msg.run, msg.key, msg.value)
+    return ok()
+
+
+async def delete_tag(request: Request) -> Response:
+    msg = await parse_json(request, DeleteTag)
+    await blocking(store(request).runs.delete_tag, msg.run, msg.key)
+    return ok()
+
+
+async def log_param(request: Request) -> Response:
+    msg = await parse_json(request, LogParam)
+    await blocking(store(request).runs.log_batch, msg.run, params=[KeyValue(msg.key, msg.value)])
+    return ok()
+
+
+async def log_metric(request: Request) -> Response:
+    msg = await parse_json(request, LogMetric)
+    await blocking(store(request).runs.log_batch, msg.run, metrics=[msg.point()])
+    return ok()
+
+
+async def log_batch(request: Request) -> Response:
+    msg = await parse_json(request, LogBatch)
+    await blocking(
+        store(request).runs.log_batch,
+        msg.run,
+        metrics=[m.point() for m in msg.metrics],
+        params=_kv(msg.params),
+        tags=_kv(msg.tags),
+    )
+    return ok()
+
+
+async def log_inputs(request: Request) -> Response:
+    msg = await parse_json(request, LogInputs)
+    datasets = [
+        DatasetInput(
+            Dataset(
+                name=d.dataset.name,
+                digest=d.dataset.digest,
+                source_type=d.dataset.source_type,
+                source=d.dataset.source,
+                schema=d.dataset.schema_,
+                profile=d.dataset.profile,
+            ),
+            _kv(d.tags),
+        )
+        for d in msg.datasets
+    ]
+    await blocking(
+        store(request).runs.log_inputs, msg.run, datasets, [m.model_id for m in msg.models]
+    )
+    return ok()
+
+
+async def log_outputs(request: Request) -> Response:
+    msg = await parse_json(request, LogOutputs)
+    outputs = [ModelOutput(m.model_id, m.step) for m in msg.models]
+    await blocking(store(request).runs.log_outputs, msg.run, outputs)
+    return ok()
+
+
+async def search_runs(request: Request) -> Response:
+    msg = await parse_json(request, SearchRuns)
+    check_max_results(msg.max_results, MAX_SEARCH_RESULTS)
+    page = await blocking(
+        store(request).runs.search,
+        experiment_ids=[parse_experiment_id(e) for e in msg.experiment_ids],
+        filter_string=msg.filter,
+        view_type=ViewType(msg.run_view_type),
+        max_results=msg.max_results,
+        order_by=msg.order_by,
+        page_token=msg.page_token,
+    )
+    return ok({"runs": [wire.run(r) for r in page.items], "next_page_token": page.next_page_token})
+
+
+async def get_metric_history(request: Request) -> Response:
+    msg = parse_query(request, GetMetricHistory)
+    if msg.max_results is not None:
+        check_max_results(msg.max_results, 1_000_000)
+    page = await blocking(
+        store(request).metrics.history,
+        msg.run,
+        msg.metric_key,
+        max_results=msg.max_results,
+        page_token=msg.page_token,
+    )
+    return ok(
+        {
+            "metrics": [wire.metric(point) for point in page.items],
+            "next_page_token": page.next_page_token,
+        }
+    )
+
+
+routes = [
+    Route("/runs/create", create_run, methods=["POST"]),
+    Route("/runs/get", get_run, methods=["GET"]),
+    Route("/runs/update", update_run, methods=["POST"]),
+    Route("/runs/delete", delete_run, methods=["POST"]),
+    Route("/runs/restore", restore_run, methods=["POST"]),
+    Route("/runs/set-tag", set_tag, methods=["POST"]),
+    Route("/runs/delete-tag", delete_tag, methods=["POST"]),
+    Route("/runs/log-parameter", log_param, methods=["POST"]),
+    Route("/runs/log-metric", log_metric, methods=["POST"]),
+    Route("/runs/log-batch", log_batch, methods=["POST"]),
+    Route("/runs/log-inputs", log_inputs, methods=["POST"]),
+    Route("/runs/outputs", log_outputs, methods=["POST"]),
+    Route("/runs/search", search_runs, methods=["POST"]),
+    Route("/metrics/get-history", get_metric_history, methods=["GET"]),
+]

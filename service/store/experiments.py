@@ -1,0 +1,277 @@
+"""Experiments: create, read, search, rename, delete/restore, tags."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
+
+from service.errors import InvalidParameterValue, ResourceAlreadyExists, ResourceDoesNotExist
+from service.store import search
+from service.store.clock import now_ms
+from service.store.db import Database
+from service.store.entities import Experiment, KeyValue, Page, ViewType
+from service.store.tables import Experiment as ExperimentRow
+from service.store.tables import ExperimentTag, Run
+from service.store.validation import (
+    MAX_ARTIFACT_LOCATION_LENGTH,
+    MAX_EXPERIMENT_NAME_LENGTH,
+    MAX_EXPERIMENT_TAG_VALUE_LENGTH,
+    validate_length,
+    validate_tags,
+)
+
+experiments = ExperimentRow.__table__
+experiment_tags = ExperimentTag.__table__
+runs = Run.__table__
+
+MAX_EXPERIMENT_ID = 2**31 - 1
+PROXIED_ARTIFACTS_SCHEME = "mlflow-artifacts:"
+
+
+def parse_experiment_id(raw: str | int | None) -> int:
+    """Experiment ids are integers on the wire as strings; anything else is a 400."""
+    if raw is None or raw == "":
+        raise InvalidParameterValue("Missing value for required parameter 'experiment_id'.")
+    try:
+        return int(raw)
+    except (TypeError, ValueError):
+        raise InvalidParameterValue("Experiment ID must be a valid integer") from None
+
+
+class ExperimentStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # --- reads -----------------------------------------------------------------------
+
+    def get(self, experiment_id: int) -> Experiment:
+        with self.db.read() as conn:
+            return self._get(conn, experiment_id)
+
+    def get_by_name(self, name: str) -> Experiment:
+        with self.db.read() as conn:
+            row = (
+                conn.execute(sa.select(experiments).where(experiments.c.name == name))
+                .mappings()
+                .first()
+            )
+            if row is None:
+                raise ResourceDoesNotExist(f"Could not find experiment with name '{name}'")
+            return self._with_tags(conn, [row])[0]
+
+    def search(
+        self,
+        *,
+        view_type: ViewType,
+        filter_string: str | None,
+        order_by: Sequence[str],
+        max_results: int,
+        page_token: str | None,
+    ) -> Page[Experiment]:
+        comparisons = search.parse_filter(filter_string, search.Target.EXPERIMENTS)
+        order_keys = search.parse_order_by(order_by, search.Target.EXPERIMENTS)
+        offset = search.decode_page_token(page_token)
+        query = search.experiment_search_query(view_type, comparisons, order_keys)
+        with self.db.read() as conn:
+            ids = [r[0] for r in conn.execute(query.offset(offset).limit(max_results + 1))]
+            more = len(ids) > max_results
+            ids = ids[:max_results]
+            rows = (
+                conn.execute(sa.select(experiments).where(experiments.c.experiment_id.in_(ids)))
+                .mappings()
+                .all()
+                if ids
+                else []
+            )
+            by_id = {e.experiment_id: e for e in self._with_tags(conn, rows)}
+        items = [by_id[i] for i in ids if i in by_id]
+        token = search.encode_page_token(offset + max_results) if more else None
+        return Page(items, token)
+
+    # --- writes ----------------------------------------------------------------------
+
+    def create(
+        self, name: str, artifact_location: str | None = None, tags: Sequence[KeyValue] = ()
+    ) -> int:
+        name = name.strip() if name else ""
+        if not name:
+            raise InvalidParameterValue(
+                "Invalid experiment name: ''. Experiment name must not be empty."
+            )
+        validate_length(name, MAX_EXPERIMENT_NAME_LENGTH, "experiment name")
+        if artifact_location:
+            validate_length(artifact_location, MAX_ARTIFACT_LOCATION_LENGTH, "artifact_location")
+        validate_tags(tags, MAX_EXPERIMENT_TAG_VALUE_LENGTH)
+        now = now_ms()
+        try:
+            with self.db.write() as conn:
+                experiment_id = conn.execute(
+                    sa.insert(experiments).values(
+                        name=name,
+                        artifact_location=artifact_location or "",
+                        lifecycle_stage="active",
+                        creation_time=now,
+                        last_update_time=now,
+                    )
+                ).inserted_primary_key[0]
+                if not artifact_location:
+                    conn.execute(
+                        sa.update(experiments)
+                        .where(experiments.c.experiment_id == experiment_id)
+                        .values(artifact_location=f"{PROXIED_ARTIFACTS_SCHEME}/{experiment_id}")
+                    )
+                _put_tags(conn, experiment_id, _last_wins(tags))
+        except IntegrityError as exc:
+            raise ResourceAlreadyExists(f"Experiment(name={name}) already exists.") from exc
+        return int(experiment_id)
+
+    def rename(self, experiment_id: int, new_name: str) -> None:
+        new_name = (new_name or "").strip()
+        if not new_name:
+            raise InvalidParameterValue("Missing value for required parameter 'new_name'.")
+        validate_length(new_name, MAX_EXPERIMENT_NAME_LENGTH, "experiment name")
+        try:
+            with self.db.write() as conn:
+                experiment = self._get(conn, experiment_id)
+                if experiment.lifecycle_stage != "active":
+                    raise InvalidParameterValue("Cannot rename a non-active experiment.")
+                conn.execute(
+                    sa.update(experiments)
+                    .where(experiments.c.experiment_id == experiment_id)
+                    .values(name=new_name, last_update_time=now_ms())
+                )
+        except IntegrityError as exc:
+            raise ResourceAlreadyExists(f"Experiment(name={new_name}) already exists.") from exc
+
+    def delete(self, experiment_id: int) -> None:
+        """Soft-delete the experiment and its active runs; ``stratus gc`` removes them later."""
+        self._set_lifecycle(experiment_id, "deleted")
+
+    def restore(self, experiment_id: int) -> None:
+        self._set_lifecycle(experiment_id, "active")
+
+    def set_tag(self, experiment_id: int, key: str, value: str) -> None:
+        validate_tags([KeyValue(key, value)], MAX_EXPERIMENT_TAG_VALUE_LENGTH)
+        with self.db.write() as conn:
+            self._require_active(conn, experiment_id)
+            _put_tags(conn, experiment_id, [KeyValue(key, value)])
+            conn.execute(
+                sa.update(experiments)
+                .where(experiments.c.experiment_id == experiment_id)
+                .values(last_update_time=now_ms())
+            )
+
+    def delete_tag(self, experiment_id: int, key: str) -> None:
+        with self.db.write() as conn:
+            self._require_active(conn, experiment_id)
+            deleted = conn.execute(
+                sa.delete(experiment_tags).where(
+                    experiment_tags.c.experiment_id == experiment_id, experiment_tags.c.key == key
+                )
+            ).rowcount
+            if not deleted:
+                raise ResourceDoesNotExist(
+                    f"No tag with name: {key} in experiment with id {experiment_id}"
+                )
+
+    # --- helpers ---------------------------------------------------------------------
+
+    def _set_lifecycle(self, experiment_id: int, stage: str) -> None:
+        now = now_ms()
+        with self.db.write() as conn:
+            experiment = self._get(conn, experiment_id)
+            if experiment.lifecycle_stage == stage:
+                raise InvalidParameterValue(f"The experiment {experiment_id} is already {stage}.")
+            previous_deleted_time = conn.execute(
+                sa.select(experiments.c.deleted_time).where(
+                    experiments.c.experiment_id == experiment_id
+                )
+            ).scalar()
+            deleted_time = now if stage == "deleted" else None
+            conn.execute(
+                sa.update(experiments)
+                .where(experiments.c.experiment_id == experiment_id)
+                .values(lifecycle_stage=stage, last_update_time=now, deleted_time=deleted_time)
+            )
+            # Runs follow their experiment: deleted with it, and on restore exactly the runs
+            # deleted with it come back (runs deleted on their own stay deleted).
+            if stage == "deleted":
+                run_filter = runs.c.lifecycle_stage == "active"
+            else:
+                run_filter = sa.and_(
+                    runs.c.lifecycle_stage == "deleted",
+                    runs.c.deleted_time == previous_deleted_time,
+                )
+            conn.execute(
+                sa.update(runs)
+                .where(runs.c.experiment_id == experiment_id, run_filter)
+                .values(lifecycle_stage=stage, deleted_time=deleted_time)
+            )
+
+    def _require_active(self, conn: Connection, experiment_id: int) -> Experiment:
+        experiment = self._get(conn, experiment_id)
+        if experiment.lifecycle_stage != "active":
+            raise InvalidParameterValue(
+                f"The experiment {experiment_id} must be in the 'active' state. "
+                f"Current state is {experiment.lifecycle_stage}."
+            )
+        return experiment
+
+    def _get(self, conn: Connection, experiment_id: int) -> Experiment:
+        row = None
+        if 0 <= experiment_id <= MAX_EXPERIMENT_ID:
+            row = (
+                conn.execute(
+                    sa.select(experiments).where(experiments.c.experiment_id == experiment_id)
+                )
+                .mappings()
+                .first()
+            )
+        if row is None:
+            raise ResourceDoesNotExist(f"No Experiment with id={experiment_id} exists")
+        return self._with_tags(conn, [row])[0]
+
+    @staticmethod
+    def _with_tags(conn: Connection, rows: Sequence[sa.RowMapping]) -> list[Experiment]:
+        ids = [row["experiment_id"] for row in rows]
+        tags: dict[int, list[KeyValue]] = {i: [] for i in ids}
+        if ids:
+            for tag in conn.execute(
+                sa.select(experiment_tags).where(experiment_tags.c.experiment_id.in_(ids))
+            ):
+                tags[tag.experiment_id].append(KeyValue(tag.key, tag.value))
+        return [
+            Experiment(
+                experiment_id=row["experiment_id"],
+                name=row["name"],
+                artifact_location=row["artifact_location"],
+                lifecycle_stage=row["lifecycle_stage"],
+                creation_time=row["creation_time"],
+                last_update_time=row["last_update_time"],
+                tags=tags[row["experiment_id"]],
+            )
+            for row in rows
+        ]
+
+
+def _last_wins(tags: Sequence[KeyValue]) -> list[KeyValue]:
+    return list({tag.key: tag for tag in tags}.values())
+
+
+def _put_tags(conn: Connection, experiment_id: int, tags: Sequence[KeyValue]) -> None:
+    """Insert or overwrite experiment tags."""
+    if not tags:
+        return
+    keys = [tag.key for tag in tags]
+    conn.execute(
+        sa.delete(experiment_tags).where(
+            experiment_tags.c.experiment_id == experiment_id, experiment_tags.c.key.in_(keys)
+        )
+    )
+    conn.execute(
+        sa.insert(experiment_tags),
+        [{"experiment_id": experiment_id, "key": t.key, "value": t.value} for t in tags],
+    )

@@ -1,0 +1,232 @@
+"""Logged models (MLflow 3): ``log_model`` creates one, uploads its files, then finalizes it."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from service.errors import InvalidParameterValue, ResourceDoesNotExist
+from service.store import search
+from service.store.clock import now_ms
+from service.store.db import Database
+from service.store.entities import KeyValue, LoggedModel, LoggedModelStatus, MetricPoint, Page
+from service.store.experiments import ExperimentStore
+from service.store.runs import generate_run_name
+from service.store.tables import LoggedModel as LoggedModelRow
+from service.store.tables import LoggedModelParam, LoggedModelTag, Metric
+from service.store.validation import MAX_KEY_LENGTH, validate_length, validate_params, validate_tags
+
+logged_models = LoggedModelRow.__table__
+model_tags = LoggedModelTag.__table__
+model_params = LoggedModelParam.__table__
+metrics = Metric.__table__
+
+MAX_SEARCH_RESULTS = 1000
+
+
+def new_model_id() -> str:
+    return f"m-{uuid.uuid4().hex}"
+
+
+class LoggedModelStore:
+    def __init__(self, db: Database, experiments: ExperimentStore) -> None:
+        self.db = db
+        self.experiments = experiments
+
+    def create(
+        self,
+        *,
+        experiment_id: int,
+        name: str | None,
+        model_type: str | None,
+        source_run_id: str | None,
+        params: Sequence[KeyValue],
+        tags: Sequence[KeyValue],
+    ) -> LoggedModel:
+        name = name or generate_run_name()
+        validate_length(name, 500, "name")
+        validate_params(params)
+        validate_tags(tags)
+        model_id = new_model_id()
+        now = now_ms()
+        with self.db.write() as conn:
+            experiment = self.experiments._require_active(conn, experiment_id)
+            conn.execute(
+                sa.insert(logged_models).values(
+                    model_id=model_id,
+                    experiment_id=experiment_id,
+                    name=name,
+                    artifact_location=(
+                        f"{experiment.artifact_location.rstrip('/')}/models/{model_id}/artifacts"
+                    ),
+                    creation_timestamp_ms=now,
+                    last_updated_timestamp_ms=now,
+                    status=LoggedModelStatus.LOGGED_MODEL_PENDING.value,
+                    model_type=model_type or "",
+                    source_run_id=source_run_id or None,
+                    lifecycle_stage="active",
+                )
+            )
+            _put(conn, model_params, model_id, params)
+            _put(conn, model_tags, model_id, tags)
+            return self._load(conn, [model_id])[0]
+
+    def get(self, model_id: str) -> LoggedModel:
+        with self.db.read() as conn:
+            found = self._load(conn, [model_id])
+        if not found or found[0].lifecycle_stage != "active":
+            raise ResourceDoesNotExist(f"Logged model with ID '{model_id}' not found.")
+        return found[0]
+
+    def finalize(self, model_id: str, status: str) -> LoggedModel:
+        if status not in LoggedModelStatus.__members__:
+            raise InvalidParameterValue(f"Invalid value '{status}' for parameter 'status'")
+        with self.db.write() as conn:
+            self._require(conn, model_id)
+            conn.execute(
+                sa.update(logged_models)
+                .where(logged_models.c.model_id == model_id)
+                .values(status=status, last_updated_timestamp_ms=now_ms())
+            )
+            return self._load(conn, [model_id])[0]
+
+    def delete(self, model_id: str) -> None:
+        with self.db.write() as conn:
+            self._require(conn, model_id)
+            now = now_ms()
+            conn.execute(
+                sa.update(logged_models)
+                .where(logged_models.c.model_id == model_id)
+                .values(lifecycle_stage="deleted", deleted_time=now, last_updated_timestamp_ms=now)
+            )
+
+    def set_tags(self, model_id: str, tags: Sequence[KeyValue]) -> None:
+        validate_tags(tags)
+        with self.db.write() as conn:
+            self._require(conn, model_id)
+            _put(conn, model_tags, model_id, tags)
+
+    def delete_tag(self, model_id: str, key: str) -> None:
+        with self.db.write() as conn:
+            self._require(conn, model_id)
+            deleted = conn.execute(
+                sa.delete(model_tags).where(
+                    model_tags.c.model_id == model_id, model_tags.c.key == key
+                )
+            ).rowcount
+            if not deleted:
+                raise ResourceDoesNotExist(f"No tag with key '{key}' found for model '{model_id}'.")
+
+    def log_params(self, model_id: str, params: Sequence[KeyValue]) -> None:
+        validate_params(params)
+        with self.db.write() as conn:
+            self._require(conn, model_id)
+            _put(conn, model_params, model_id, params)
+
+    def search(
+        self,
+        *,
+        experiment_ids: Sequence[int],
+        filter_string: str | None,
+        order_by: Sequence[str],
+        max_results: int,
+        page_token: str | None,
+    ) -> Page[LoggedModel]:
+        if max_results > MAX_SEARCH_RESULTS:
+            raise InvalidParameterValue(
+                f"Invalid value for max_results: it must be at most {MAX_SEARCH_RESULTS}."
+            )
+        comparisons = search.parse_filter(filter_string, search.Target.LOGGED_MODELS)
+        order_keys = search.parse_order_by(order_by, search.Target.LOGGED_MODELS)
+        offset = search.decode_page_token(page_token)
+        query = search.logged_model_search_query(list(experiment_ids), comparisons, order_keys)
+        with self.db.read() as conn:
+            ids = [r[0] for r in conn.execute(query.offset(offset).limit(max_results + 1))]
+            more = len(ids) > max_results
+            found = self._load(conn, ids[:max_results])
+        token = search.encode_page_token(offset + max_results) if more else None
+        return Page(found, token)
+
+    def _require(self, conn: Connection, model_id: str) -> None:
+        stage = conn.execute(
+            sa.select(logged_models.c.lifecycle_stage).where(logged_models.c.model_id == model_id)
+        ).scalar()
+        if stage != "active":
+            raise ResourceDoesNotExist(f"Logged model with ID '{model_id}' not found.")
+
+    @staticmethod
+    def _load(conn: Connection, model_ids: Sequence[str]) -> list[LoggedModel]:
+        if not model_ids:
+            return []
+        rows = {
+            row["model_id"]: row
+            for row in conn.execute(
+                sa.select(logged_models).where(logged_models.c.model_id.in_(model_ids))
+            ).mappings()
+        }
+        tags = _key_values(conn, model_tags, model_ids)
+        params = _key_values(conn, model_params, model_ids)
+        model_metrics: dict[str, list[MetricPoint]] = {}
+        for row in conn.execute(
+            sa.select(metrics)
+            .where(metrics.c.model_id.in_(model_ids))
+            .order_by(metrics.c.key, metrics.c.step, metrics.c.timestamp)
+        ):
+            model_metrics.setdefault(row.model_id, []).append(
+                MetricPoint(
+                    key=row.key,
+                    value=float("nan") if row.is_nan else row.value,
+                    timestamp=row.timestamp,
+                    step=row.step,
+                    model_id=row.model_id,
+                    dataset_name=row.dataset_name,
+                    dataset_digest=row.dataset_digest,
+                    run_id=row.run_uuid,
+                )
+            )
+        return [
+            LoggedModel(
+                model_id=m,
+                experiment_id=rows[m]["experiment_id"],
+                name=rows[m]["name"],
+                artifact_location=rows[m]["artifact_location"],
+                creation_timestamp_ms=rows[m]["creation_timestamp_ms"],
+                last_updated_timestamp_ms=rows[m]["last_updated_timestamp_ms"],
+                status=rows[m]["status"],
+                status_message=rows[m]["status_message"],
+                model_type=rows[m]["model_type"],
+                source_run_id=rows[m]["source_run_id"],
+                lifecycle_stage=rows[m]["lifecycle_stage"],
+                tags=tags.get(m, []),
+                params=params.get(m, []),
+                metrics=model_metrics.get(m, []),
+            )
+            for m in model_ids
+            if m in rows
+        ]
+
+
+def _key_values(
+    conn: Connection, table: sa.Table, model_ids: Sequence[str]
+) -> dict[str, list[KeyValue]]:
+    result: dict[str, list[KeyValue]] = {}
+    query = sa.select(table).where(table.c.model_id.in_(model_ids)).order_by(table.c.key)
+    for row in conn.execute(query):
+        result.setdefault(row.model_id, []).append(KeyValue(row.key, row.value))
+    return result
+
+
+def _put(conn: Connection, table: sa.Table, model_id: str, items: Sequence[KeyValue]) -> None:
+    """Insert or overwrite key/value rows of a model (tags, params)."""
+    latest = {item.key: item.value for item in items if len(item.key) <= MAX_KEY_LENGTH}
+    if not latest:
+        return
+    conn.execute(
+        sa.delete(table).where(table.c.model_id == model_id, table.c.key.in_(list(latest)))
+    )
+    conn.execute(
+        sa.insert(table), [{"model_id": model_id, "key": k, "value": v} for k, v in latest.items()]
+    )

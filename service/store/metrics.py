@@ -1,0 +1,156 @@
+"""Metric points: bulk inserts, the latest-value table, and paged history.
+
+``metrics`` keeps every point; its primary key makes a retried insert a no-op.
+``latest_metrics`` keeps one row per (run, key), the point with the greatest
+(step, timestamp, value), so run pages and metric filters never scan history.
+Callers hold the run's row lock, so the read-compare-write on ``latest_metrics`` is safe.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import mysql, postgresql, sqlite
+from sqlalchemy.engine import Connection
+
+from service.errors import ResourceDoesNotExist
+from service.store import search
+from service.store.db import Database
+from service.store.entities import MetricPoint, Page
+from service.store.tables import LatestMetric, Metric
+from service.store.tables import Run as RunRow
+from service.store.validation import storable_metric_value
+
+metrics = Metric.__table__
+latest_metrics = LatestMetric.__table__
+runs = RunRow.__table__
+
+NAN = float("nan")
+
+
+def _insert_ignoring_duplicates(dialect: str, table: sa.Table) -> sa.Insert:
+    if dialect == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing()
+    if dialect == "sqlite":
+        return sqlite.insert(table).on_conflict_do_nothing()
+    if dialect == "mysql":
+        return mysql.insert(table).prefix_with("IGNORE")
+    return sa.insert(table)
+
+
+def _row(run_id: str, point: MetricPoint) -> dict[str, object]:
+    value, is_nan = storable_metric_value(point.value)
+    return {
+        "run_uuid": run_id,
+        "key": point.key,
+        "step": point.step,
+        "timestamp": point.timestamp,
+        "value": value,
+        "is_nan": is_nan,
+        "model_id": point.model_id,
+        "dataset_name": point.dataset_name,
+        "dataset_digest": point.dataset_digest,
+    }
+
+
+def _order(row: dict[str, object]) -> tuple:
+    """The ordering that decides which point is "latest"."""
+    return (row["step"], row["timestamp"], row["is_nan"], row["value"])
+
+
+def insert_metrics(
+    conn: Connection, dialect: str, run_id: str, points: Sequence[MetricPoint]
+) -> None:
+    """Append ``points`` to history and move each key's latest value forward if needed."""
+    rows = [_row(run_id, point) for point in points]
+    conn.execute(_insert_ignoring_duplicates(dialect, metrics), rows)
+
+    newest: dict[str, dict[str, object]] = {}
+    for row in rows:
+        current = newest.get(row["key"])  # type: ignore[arg-type]
+        if current is None or _order(row) >= _order(current):
+            newest[row["key"]] = row  # type: ignore[index]
+    existing = {
+        r["key"]: dict(r)
+        for r in conn.execute(
+            sa.select(latest_metrics).where(
+                latest_metrics.c.run_uuid == run_id, latest_metrics.c.key.in_(list(newest))
+            )
+        ).mappings()
+    }
+    inserts = [row for key, row in newest.items() if key not in existing]
+    if inserts:
+        conn.execute(sa.insert(latest_metrics), inserts)
+    for key, row in newest.items():
+        if key in existing and _order(row) >= _order(existing[key]):
+            conn.execute(
+                sa.update(latest_metrics)
+                .where(latest_metrics.c.run_uuid == run_id, latest_metrics.c.key == key)
+                .values({k: v for k, v in row.items() if k not in ("run_uuid", "key")})
+            )
+
+
+def _point(row: sa.Row, run_id: str | None = None) -> MetricPoint:
+    return MetricPoint(
+        key=row.key,
+        value=NAN if row.is_nan else row.value,
+        timestamp=row.timestamp,
+        step=row.step,
+        model_id=row.model_id,
+        dataset_name=row.dataset_name,
+        dataset_digest=row.dataset_digest,
+        run_id=run_id,
+    )
+
+
+def load_latest_metrics(conn: Connection, run_ids: Sequence[str]) -> dict[str, list[MetricPoint]]:
+    result: dict[str, list[MetricPoint]] = {}
+    query = (
+        sa.select(latest_metrics)
+        .where(latest_metrics.c.run_uuid.in_(run_ids))
+        .order_by(latest_metrics.c.run_uuid, latest_metrics.c.key)
+    )
+    for row in conn.execute(query):
+        result.setdefault(row.run_uuid, []).append(_point(row))
+    return result
+
+
+class MetricStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def history(
+        self, run_id: str, key: str, *, max_results: int | None, page_token: str | None
+    ) -> Page[MetricPoint]:
+        """Every point of ``key`` in ``run_id``, ordered by step then timestamp."""
+        offset = search.decode_page_token(page_token)
+        query = (
+            sa.select(
+                metrics.c.key,
+                metrics.c.value,
+                metrics.c.is_nan,
+                metrics.c.timestamp,
+                metrics.c.step,
+                metrics.c.model_id,
+                metrics.c.dataset_name,
+                metrics.c.dataset_digest,
+            )
+            .where(metrics.c.run_uuid == run_id, metrics.c.key == key)
+            .order_by(metrics.c.step, metrics.c.timestamp, metrics.c.value)
+            .offset(offset)
+        )
+        if max_results is not None:
+            query = query.limit(max_results + 1)
+        with self.db.read() as conn:
+            if (
+                conn.execute(sa.select(runs.c.run_uuid).where(runs.c.run_uuid == run_id)).first()
+                is None
+            ):
+                raise ResourceDoesNotExist(f"Run with id={run_id} not found")
+            rows = conn.execute(query).all()
+        more = max_results is not None and len(rows) > max_results
+        if more:
+            rows = rows[:max_results]
+        token = search.encode_page_token(offset + len(rows)) if more else None
+        return Page([_point(row) for row in rows], token)

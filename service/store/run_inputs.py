@@ -1,0 +1,114 @@
+"""Run inputs (datasets, models) and outputs (logged models), as MLflow 3 records them."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from service.store.entities import Dataset, DatasetInput, KeyValue, ModelOutput
+from service.store.tables import Dataset as DatasetRow
+from service.store.tables import RunInput, RunInputTag, RunModelInput, RunModelOutput
+
+datasets = DatasetRow.__table__
+run_inputs = RunInput.__table__
+run_input_tags = RunInputTag.__table__
+run_model_inputs = RunModelInput.__table__
+run_model_outputs = RunModelOutput.__table__
+
+
+def _dataset_uuid(conn: Connection, experiment_id: int, dataset: Dataset) -> str:
+    """The id of ``dataset`` in the experiment, registering it on first use."""
+    found = conn.execute(
+        sa.select(datasets.c.dataset_uuid).where(
+            datasets.c.experiment_id == experiment_id,
+            datasets.c.name == dataset.name,
+            datasets.c.digest == dataset.digest,
+        )
+    ).scalar()
+    if found:
+        return found
+    dataset_uuid = uuid.uuid4().hex
+    conn.execute(
+        sa.insert(datasets).values(
+            dataset_uuid=dataset_uuid,
+            experiment_id=experiment_id,
+            name=dataset.name,
+            digest=dataset.digest,
+            source_type=dataset.source_type,
+            source=dataset.source,
+            schema=dataset.schema,
+            profile=dataset.profile,
+        )
+    )
+    return dataset_uuid
+
+
+def log_dataset_inputs(
+    conn: Connection, run_id: str, experiment_id: int, inputs: Sequence[DatasetInput]
+) -> None:
+    for dataset_input in inputs:
+        dataset_uuid = _dataset_uuid(conn, experiment_id, dataset_input.dataset)
+        linked = conn.execute(
+            sa.select(run_inputs.c.run_uuid).where(
+                run_inputs.c.run_uuid == run_id, run_inputs.c.dataset_uuid == dataset_uuid
+            )
+        ).first()
+        if linked:
+            continue
+        conn.execute(sa.insert(run_inputs).values(run_uuid=run_id, dataset_uuid=dataset_uuid))
+        tags = {tag.key: tag.value for tag in dataset_input.tags}
+        if tags:
+            conn.execute(
+                sa.insert(run_input_tags),
+                [
+                    {"run_uuid": run_id, "dataset_uuid": dataset_uuid, "key": k, "value": v}
+                    for k, v in tags.items()
+                ],
+            )
+
+
+def load_inputs(
+    conn: Connection, run_ids: Sequence[str]
+) -> tuple[dict[str, list[DatasetInput]], dict[str, list[str]]]:
+    tags: dict[tuple[str, str], list[KeyValue]] = {}
+    for row in conn.execute(
+        sa.select(run_input_tags).where(run_input_tags.c.run_uuid.in_(run_ids))
+    ):
+        tags.setdefault((row.run_uuid, row.dataset_uuid), []).append(KeyValue(row.key, row.value))
+    dataset_inputs: dict[str, list[DatasetInput]] = {}
+    query = (
+        sa.select(run_inputs.c.run_uuid, datasets)
+        .join(datasets, datasets.c.dataset_uuid == run_inputs.c.dataset_uuid)
+        .where(run_inputs.c.run_uuid.in_(run_ids))
+        .order_by(run_inputs.c.run_uuid, datasets.c.name)
+    )
+    for row in conn.execute(query).mappings():
+        dataset = Dataset(
+            name=row["name"],
+            digest=row["digest"],
+            source_type=row["source_type"],
+            source=row["source"],
+            schema=row["schema"],
+            profile=row["profile"],
+        )
+        dataset_inputs.setdefault(row["run_uuid"], []).append(
+            DatasetInput(dataset, tags.get((row["run_uuid"], row["dataset_uuid"]), []))
+        )
+    model_inputs: dict[str, list[str]] = {}
+    for row in conn.execute(
+        sa.select(run_model_inputs).where(run_model_inputs.c.run_uuid.in_(run_ids))
+    ):
+        model_inputs.setdefault(row.run_uuid, []).append(row.model_id)
+    return dataset_inputs, model_inputs
+
+
+def load_outputs(conn: Connection, run_ids: Sequence[str]) -> dict[str, list[ModelOutput]]:
+    outputs: dict[str, list[ModelOutput]] = {}
+    for row in conn.execute(
+        sa.select(run_model_outputs).where(run_model_outputs.c.run_uuid.in_(run_ids))
+    ):
+        outputs.setdefault(row.run_uuid, []).append(ModelOutput(row.model_id, row.step))
+    return outputs

@@ -1,0 +1,465 @@
+"""Runs: lifecycle, tags, params, metrics (log-batch), inputs/outputs and search.
+
+Every write locks the run's row first (``SELECT ... FOR UPDATE``; SQLite serialises
+writers anyway). That one query checks that the run exists and is active, and makes the
+read-compare-write steps below (param immutability, latest-metric upkeep) race-free
+across threads, processes and Cloud Run instances. A log-batch is one transaction.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from service.errors import InvalidParameterValue, ResourceDoesNotExist
+from service.store import search
+from service.store.clock import now_ms
+from service.store.db import Database
+from service.store.entities import (
+    DatasetInput,
+    KeyValue,
+    MetricPoint,
+    ModelOutput,
+    Page,
+    Run,
+    RunInfo,
+    RunStatus,
+    ViewType,
+)
+from service.store.experiments import ExperimentStore
+from service.store.metrics import insert_metrics, load_latest_metrics
+from service.store.run_inputs import load_inputs, load_outputs, log_dataset_inputs
+from service.store.tables import Param, RunModelInput, RunModelOutput, RunTag
+from service.store.tables import Run as RunRow
+from service.store.validation import (
+    MAX_RUN_NAME_LENGTH,
+    validate_batch_sizes,
+    validate_length,
+    validate_metrics,
+    validate_params,
+    validate_tags,
+)
+
+runs = RunRow.__table__
+params = Param.__table__
+run_tags = RunTag.__table__
+run_model_inputs = RunModelInput.__table__
+run_model_outputs = RunModelOutput.__table__
+
+RUN_NAME_TAG = "mlflow.runName"
+MAX_SEARCH_RESULTS = 50_000
+_ADJECTIVES = (
+    "bold",
+    "brave",
+    "bright",
+    "calm",
+    "clever",
+    "crisp",
+    "eager",
+    "fast",
+    "gentle",
+    "glad",
+    "keen",
+    "kind",
+    "lively",
+    "lucky",
+    "merry",
+    "neat",
+    "proud",
+    "quick",
+    "quiet",
+    "sharp",
+    "shy",
+    "smart",
+    "sunny",
+    "swift",
+    "tidy",
+    "vast",
+    "warm",
+    "wise",
+    "witty",
+    "zesty",
+)
+_NOUNS = (
+    "ant",
+    "bass",
+    "bear",
+    "bee",
+    "cat",
+    "crane",
+    "deer",
+    "dove",
+    "duck",
+    "eel",
+    "elk",
+    "fox",
+    "frog",
+    "gull",
+    "hare",
+    "hawk",
+    "hen",
+    "ibis",
+    "jay",
+    "koi",
+    "lark",
+    "lynx",
+    "mole",
+    "moth",
+    "newt",
+    "owl",
+    "puma",
+    "ram",
+    "seal",
+    "slug",
+    "swan",
+    "toad",
+    "vole",
+    "wasp",
+    "wolf",
+    "yak",
+)
+
+
+def generate_run_name() -> str:
+    """A friendly default name, like MLflow's ``bold-owl-417``."""
+    return f"{random.choice(_ADJECTIVES)}-{random.choice(_NOUNS)}-{random.randint(0, 999)}"
+
+
+class RunStore:
+    def __init__(self, db: Database, experiments: ExperimentStore) -> None:
+        self.db = db
+        self.experiments = experiments
+
+    # --- lifecycle -------------------------------------------------------------------
+
+    def create(
+        self,
+        *,
+        experiment_id: int,
+        user_id: str,
+        start_time: int | None,
+        run_name: str | None,
+        tags: Sequence[KeyValue],
+    ) -> Run:
+        validate_tags(tags)
+        tag_map = {tag.key: tag.value for tag in tags}
+        name = run_name or tag_map.get(RUN_NAME_TAG) or generate_run_name()
+        validate_length(name, MAX_RUN_NAME_LENGTH, "run_name")
+        tag_map[RUN_NAME_TAG] = name
+        user_id = user_id or tag_map.get("mlflow.user", "")
+        run_id = uuid.uuid4().hex
+        with self.db.write() as conn:
+            experiment = self.experiments._require_active(conn, experiment_id)
+            conn.execute(
+                sa.insert(runs).values(
+                    run_uuid=run_id,
+                    experiment_id=experiment_id,
+                    name=name,
+                    user_id=user_id,
+                    status=RunStatus.RUNNING.value,
+                    start_time=start_time or now_ms(),
+                    lifecycle_stage="active",
+                    artifact_uri=f"{experiment.artifact_location.rstrip('/')}/{run_id}/artifacts",
+                )
+            )
+            conn.execute(
+                sa.insert(run_tags),
+                [{"run_uuid": run_id, "key": k, "value": v} for k, v in tag_map.items()],
+            )
+            return self._load(conn, [run_id])[0]
+
+    def get(self, run_id: str) -> Run:
+        with self.db.read() as conn:
+            found = self._load(conn, [run_id])
+        if not found:
+            raise ResourceDoesNotExist(f"Run with id={run_id} not found")
+        return found[0]
+
+    def get_info(self, run_id: str) -> RunInfo:
+        with self.db.read() as conn:
+            row = conn.execute(sa.select(runs).where(runs.c.run_uuid == run_id)).mappings().first()
+        if row is None:
+            raise ResourceDoesNotExist(f"Run with id={run_id} not found")
+        return _info(row)
+
+    def update(
+        self, run_id: str, *, status: str | None, end_time: int | None, run_name: str | None
+    ) -> RunInfo:
+        values: dict[str, object] = {}
+        if status:
+            values["status"] = status
+        if end_time is not None:
+            values["end_time"] = end_time
+        if run_name:
+            validate_length(run_name, MAX_RUN_NAME_LENGTH, "run_name")
+            values["name"] = run_name
+        with self.db.write() as conn:
+            self._lock_active(conn, run_id)
+            if values:
+                conn.execute(sa.update(runs).where(runs.c.run_uuid == run_id).values(**values))
+            if run_name:
+                _put_tags(conn, run_id, [KeyValue(RUN_NAME_TAG, run_name)])
+            row = conn.execute(sa.select(runs).where(runs.c.run_uuid == run_id)).mappings().one()
+            return _info(row)
+
+    def delete(self, run_id: str) -> None:
+        with self.db.write() as conn:
+            self._lock(conn, run_id)
+            conn.execute(
+                sa.update(runs)
+                .where(runs.c.run_uuid == run_id)
+                .values(lifecycle_stage="deleted", deleted_time=now_ms())
+            )
+
+    def restore(self, run_id: str) -> None:
+        with self.db.write() as conn:
+            self._lock(conn, run_id)
+            conn.execute(
+                sa.update(runs)
+                .where(runs.c.run_uuid == run_id)
+                .values(lifecycle_stage="active", deleted_time=None)
+            )
+
+    # --- data ------------------------------------------------------------------------
+
+    def log_batch(
+        self,
+        run_id: str,
+        *,
+        metrics: Sequence[MetricPoint] = (),
+        params: Sequence[KeyValue] = (),
+        tags: Sequence[KeyValue] = (),
+    ) -> None:
+        """Log metrics, params and tags atomically: all of them, or none on any error."""
+        validate_batch_sizes(len(metrics), len(params), len(tags))
+        validate_metrics(metrics)
+        validate_params(params)
+        validate_tags(tags)
+        with self.db.write() as conn:
+            self._lock_active(conn, run_id)
+            if params:
+                _insert_params(conn, run_id, params)
+            if tags:
+                _put_tags(conn, run_id, tags)
+            if metrics:
+                insert_metrics(conn, self.db.dialect, run_id, metrics)
+
+    def set_tag(self, run_id: str, key: str, value: str) -> None:
+        validate_tags([KeyValue(key, value)])
+        with self.db.write() as conn:
+            self._lock_active(conn, run_id)
+            _put_tags(conn, run_id, [KeyValue(key, value)])
+
+    def delete_tag(self, run_id: str, key: str) -> None:
+        with self.db.write() as conn:
+            self._lock_active(conn, run_id)
+            deleted = conn.execute(
+                sa.delete(run_tags).where(run_tags.c.run_uuid == run_id, run_tags.c.key == key)
+            ).rowcount
+            if not deleted:
+                raise ResourceDoesNotExist(f"No tag with name: {key} in run with id {run_id}")
+
+    def log_inputs(
+        self, run_id: str, datasets: Sequence[DatasetInput], model_ids: Sequence[str] = ()
+    ) -> None:
+        for dataset_input in datasets:
+            validate_tags(dataset_input.tags)
+        with self.db.write() as conn:
+            experiment_id = self._lock_active(conn, run_id)
+            log_dataset_inputs(conn, run_id, experiment_id, datasets)
+            _insert_missing(
+                conn,
+                run_model_inputs,
+                {"run_uuid": run_id},
+                [{"model_id": model_id} for model_id in dict.fromkeys(model_ids)],
+                ("model_id",),
+            )
+
+    def log_outputs(self, run_id: str, outputs: Sequence[ModelOutput]) -> None:
+        with self.db.write() as conn:
+            self._lock_active(conn, run_id)
+            _insert_missing(
+                conn,
+                run_model_outputs,
+                {"run_uuid": run_id},
+                [{"model_id": o.model_id, "step": o.step} for o in outputs],
+                ("model_id",),
+            )
+
+    # --- search ----------------------------------------------------------------------
+
+    def search(
+        self,
+        *,
+        experiment_ids: Sequence[int],
+        filter_string: str | None,
+        view_type: ViewType,
+        max_results: int,
+        order_by: Sequence[str],
+        page_token: str | None,
+    ) -> Page[Run]:
+        if max_results > MAX_SEARCH_RESULTS:
+            raise InvalidParameterValue(
+                "Invalid value for request parameter max_results. It must be at most "
+                f"{MAX_SEARCH_RESULTS}, but got value {max_results}"
+            )
+        comparisons = search.parse_filter(filter_string, search.Target.RUNS)
+        order_keys = search.parse_order_by(order_by, search.Target.RUNS)
+        offset = search.decode_page_token(page_token)
+        if not experiment_ids:
+            return Page([])
+        query = search.run_search_query(list(experiment_ids), view_type, comparisons, order_keys)
+        with self.db.read() as conn:
+            ids = [row[0] for row in conn.execute(query.offset(offset).limit(max_results + 1))]
+            more = len(ids) > max_results
+            found = self._load(conn, ids[:max_results])
+        token = search.encode_page_token(offset + max_results) if more else None
+        return Page(found, token)
+
+    # --- helpers ---------------------------------------------------------------------
+
+    def _lock(self, conn: Connection, run_id: str) -> sa.RowMapping:
+        query = sa.select(runs.c.lifecycle_stage, runs.c.experiment_id).where(
+            runs.c.run_uuid == run_id
+        )
+        if not self.db.is_sqlite:
+            query = query.with_for_update()
+        row = conn.execute(query).mappings().first()
+        if row is None:
+            raise ResourceDoesNotExist(f"Run with id={run_id} not found")
+        return row
+
+    def _lock_active(self, conn: Connection, run_id: str) -> int:
+        """Lock the run row; returns its experiment id. Deleted runs are read-only."""
+        row = self._lock(conn, run_id)
+        if row["lifecycle_stage"] != "active":
+            raise InvalidParameterValue(
+                f"The run {run_id} must be in the 'active' state. "
+                f"Current state is {row['lifecycle_stage']}."
+            )
+        return row["experiment_id"]
+
+    @staticmethod
+    def _load(conn: Connection, run_ids: Sequence[str]) -> list[Run]:
+        """Full runs for ``run_ids``, in that order, with a fixed number of queries."""
+        if not run_ids:
+            return []
+        rows = conn.execute(sa.select(runs).where(runs.c.run_uuid.in_(run_ids))).mappings().all()
+        infos = {row["run_uuid"]: _info(row) for row in rows}
+        found = [run_id for run_id in run_ids if run_id in infos]
+        if not found:
+            return []
+        run_params = _key_values(conn, params, found)
+        tags = _key_values(conn, run_tags, found)
+        metrics = load_latest_metrics(conn, found)
+        inputs, model_inputs = load_inputs(conn, found)
+        outputs = load_outputs(conn, found)
+        return [
+            Run(
+                info=infos[run_id],
+                metrics=metrics.get(run_id, []),
+                params=run_params.get(run_id, []),
+                tags=tags.get(run_id, []),
+                dataset_inputs=inputs.get(run_id, []),
+                model_inputs=model_inputs.get(run_id, []),
+                model_outputs=outputs.get(run_id, []),
+            )
+            for run_id in found
+        ]
+
+
+def _info(row: sa.RowMapping) -> RunInfo:
+    return RunInfo(
+        run_id=row["run_uuid"],
+        experiment_id=row["experiment_id"],
+        run_name=row["name"],
+        user_id=row["user_id"],
+        status=row["status"],
+        start_time=row["start_time"],
+        end_time=row["end_time"],
+        artifact_uri=row["artifact_uri"],
+        lifecycle_stage=row["lifecycle_stage"],
+    )
+
+
+def _key_values(
+    conn: Connection, table: sa.Table, run_ids: Sequence[str]
+) -> dict[str, list[KeyValue]]:
+    result: dict[str, list[KeyValue]] = {}
+    query = sa.select(table.c.run_uuid, table.c.key, table.c.value).where(
+        table.c.run_uuid.in_(run_ids)
+    )
+    for run_id, key, value in conn.execute(query.order_by(table.c.run_uuid, table.c.key)):
+        result.setdefault(run_id, []).append(KeyValue(key, value))
+    return result
+
+
+def _insert_params(conn: Connection, run_id: str, new_params: Sequence[KeyValue]) -> None:
+    """Params are immutable: re-logging the same value is a no-op, a new value is a 400."""
+    wanted: dict[str, str] = {}
+    for param in new_params:
+        if wanted.setdefault(param.key, param.value) != param.value:
+            raise InvalidParameterValue(
+                f"Duplicate parameter keys have been submitted: key='{param.key}' with "
+                f"different values in the same request."
+            )
+    existing = dict(
+        conn.execute(
+            sa.select(params.c.key, params.c.value).where(
+                params.c.run_uuid == run_id, params.c.key.in_(list(wanted))
+            )
+        )
+        .tuples()
+        .all()
+    )
+    for key, value in wanted.items():
+        if key in existing and existing[key] != value:
+            raise InvalidParameterValue(
+                f"Changing param values is not allowed. Param with key='{key}' was already "
+                f"logged with value='{existing[key]}' for run ID='{run_id}'. Attempted logging "
+                f"new param with key='{key}' and value='{value}'."
+            )
+    fresh = [
+        {"run_uuid": run_id, "key": k, "value": v} for k, v in wanted.items() if k not in existing
+    ]
+    if fresh:
+        conn.execute(sa.insert(params), fresh)
+
+
+def _put_tags(conn: Connection, run_id: str, tags: Sequence[KeyValue]) -> None:
+    """Insert or overwrite run tags; the last value for a key in one request wins."""
+    latest = {tag.key: tag.value for tag in tags}
+    conn.execute(
+        sa.delete(run_tags).where(run_tags.c.run_uuid == run_id, run_tags.c.key.in_(list(latest)))
+    )
+    conn.execute(
+        sa.insert(run_tags), [{"run_uuid": run_id, "key": k, "value": v} for k, v in latest.items()]
+    )
+    if RUN_NAME_TAG in latest:
+        conn.execute(
+            sa.update(runs).where(runs.c.run_uuid == run_id).values(name=latest[RUN_NAME_TAG])
+        )
+
+
+def _insert_missing(
+    conn: Connection,
+    table: sa.Table,
+    fixed: dict[str, object],
+    rows: list[dict[str, object]],
+    key_columns: tuple[str, ...],
+) -> None:
+    """Insert the rows whose key is not yet present (for idempotent links)."""
+    if not rows:
+        return
+    conditions = [table.c[name] == value for name, value in fixed.items()]
+    existing = {
+        tuple(r)
+        for r in conn.execute(sa.select(*(table.c[k] for k in key_columns)).where(*conditions))
+    }
+    fresh = [{**fixed, **row} for row in rows if tuple(row[k] for k in key_columns) not in existing]
+    if fresh:
+        conn.execute(sa.insert(table), fresh)

@@ -1,0 +1,94 @@
+"""Shared fixtures: databases on all three backends, a live server, the real mlflow client.
+
+``backend`` is parametrised over SQLite, PostgreSQL and MariaDB; every fixture built on
+it runs once per backend. Servers are session-scoped per backend, so tests must use
+unique names (``unique`` fixture) rather than assume an empty database.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from tests.support.backends import enabled_backends, scratch_database
+from tests.support.server import ServerProcess
+
+os.environ.setdefault("NO_GCE_CHECK", "true")
+os.environ.setdefault("GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT", "false")
+os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+os.environ.setdefault("MLFLOW_ENABLE_ASYNC_LOGGING", "false")
+
+
+@pytest.fixture(scope="session", params=enabled_backends())
+def backend(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def database_url(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """An empty database on ``backend`` (not yet migrated)."""
+    with scratch_database(backend, tmp_path_factory.mktemp(f"db-{backend}")) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def migrated_database(database_url: str):
+    from service.store import migrate
+    from service.store.db import create_database
+
+    database = create_database(database_url)
+    migrate.upgrade(database)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture(scope="session")
+def server(
+    backend: str, database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ServerProcess]:
+    """A live ``stratus serve`` on a free loopback port, one per backend for the session."""
+    workdir = tmp_path_factory.mktemp(f"server-{backend}")
+    proc = ServerProcess(
+        database_url=database_url, artifact_root=str(workdir / "artifacts"), workdir=workdir
+    ).start()
+    yield proc
+    proc.stop()
+
+
+@pytest.fixture
+def tracking_uri(server: ServerProcess, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Point the real mlflow client at the live server, as a researcher would."""
+    import mlflow
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", server.url)
+    mlflow.set_tracking_uri(server.url)
+    monkeypatch.delenv("MLFLOW_EXPERIMENT_ID", raising=False)
+    monkeypatch.delenv("MLFLOW_RUN_ID", raising=False)
+    yield server.url
+    while mlflow.active_run():
+        mlflow.end_run()
+
+
+@pytest.fixture
+def client(tracking_uri: str):
+    from mlflow import MlflowClient
+
+    return MlflowClient(tracking_uri)
+
+
+@pytest.fixture
+def unique() -> str:
+    """A short unique suffix for names shared across a session's server."""
+    return uuid.uuid4().hex[:10]
+
+
+@pytest.fixture
+def http(server: ServerProcess) -> Iterator:
+    """Raw HTTP against the live server, for wire details and error shapes."""
+    import httpx
+
+    with httpx.Client(base_url=server.url, timeout=30) as c:
+        yield c
