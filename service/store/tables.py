@@ -265,4 +265,93 @@ class LoggedModelParam(SQLModel, table=True):
     value: str = Field(sa_type=long_text())
 
 
+# --- model registry --------------------------------------------------------------------
+
+MODEL_NAME = 256
+
+
+def _model_fk() -> sa.ForeignKeyConstraint:
+    """Children follow their registered model through renames (ON UPDATE) and deletes."""
+    return sa.ForeignKeyConstraint(
+        ["name"], ["registered_models.name"], ondelete="CASCADE", onupdate="CASCADE"
+    )
+
+
+def _version_fk() -> sa.ForeignKeyConstraint:
+    return sa.ForeignKeyConstraint(
+        ["name", "version"],
+        ["model_versions.name", "model_versions.version"],
+        ondelete="CASCADE",
+        onupdate="CASCADE",
+    )
+
+
+class RegisteredModel(SQLModel, table=True):
+    __tablename__ = "registered_models"
+
+    name: str = Field(sa_type=key_string(MODEL_NAME), primary_key=True)
+    creation_time: int = Field(sa_type=sa.BigInteger)
+    last_updated_time: int = Field(sa_type=sa.BigInteger)
+    description: str | None = Field(default=None, sa_type=long_text())
+    #: The highest version number ever assigned; deleted numbers are never reused.
+    last_version: int = 0
+
+
+class RegisteredModelTag(SQLModel, table=True):
+    __tablename__ = "registered_model_tags"
+    __table_args__ = (_model_fk(),)
+
+    name: str = Field(sa_type=key_string(MODEL_NAME), primary_key=True)
+    key: str = Field(sa_type=key_string(KEY), primary_key=True)
+    value: str = Field(sa_type=long_text())
+
+
+class ModelVersion(SQLModel, table=True):
+    __tablename__ = "model_versions"
+    __table_args__ = (
+        _model_fk(),
+        sa.Index("ix_model_versions_run_id", "run_id"),
+        sa.Index("ix_model_versions_model_id", "model_id"),
+    )
+
+    name: str = Field(sa_type=key_string(MODEL_NAME), primary_key=True)
+    version: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    creation_time: int = Field(sa_type=sa.BigInteger)
+    last_updated_time: int = Field(sa_type=sa.BigInteger)
+    description: str | None = Field(default=None, sa_type=long_text())
+    user_id: str | None = Field(default=None, sa_type=key_string(256))
+    current_stage: str = Field(sa_type=sa.String(20), default="None")
+    source: str = Field(sa_type=long_text())
+    run_id: str | None = Field(default=None, sa_type=sa.String(RUN_ID))
+    run_link: str | None = Field(default=None, sa_type=long_text())
+    status: str = Field(sa_type=sa.String(20), default="READY")
+    status_message: str | None = Field(default=None, sa_type=long_text())
+    storage_location: str | None = Field(default=None, sa_type=long_text())
+    model_id: str | None = Field(default=None, sa_type=sa.String(64))
+
+
+class ModelVersionTag(SQLModel, table=True):
+    __tablename__ = "model_version_tags"
+    __table_args__ = (_version_fk(),)
+
+    name: str = Field(sa_type=key_string(MODEL_NAME), primary_key=True)
+    version: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    key: str = Field(sa_type=key_string(KEY), primary_key=True)
+    value: str = Field(sa_type=long_text())
+
+
+class RegisteredModelAlias(SQLModel, table=True):
+    """An alias names one version; it goes when that version goes."""
+
+    __tablename__ = "registered_model_aliases"
+    __table_args__ = (
+        _version_fk(),
+        sa.Index("ix_registered_model_aliases_version", "name", "version"),
+    )
+
+    name: str = Field(sa_type=key_string(MODEL_NAME), primary_key=True)
+    alias: str = Field(sa_type=key_string(MODEL_NAME), primary_key=True)
+    version: int
+
+
 metadata = SQLModel.metadata
