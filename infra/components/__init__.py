@@ -1,0 +1,23 @@
+"""One ComponentResource per concern; each is built from typed Args and testable alone."""
+
+from infra.components.apis import ProjectApis, ProjectApisArgs
+from infra.components.bucket import ArtifactBucket, ArtifactBucketArgs
+from infra.components.database import Database, DatabaseArgs
+from infra.components.identity import ServiceIdentity, ServiceIdentityArgs
+from infra.components.image import ContainerImage, ContainerImageArgs
+from infra.components.tracking_service import TrackingService, TrackingServiceArgs
+
+__all__ = [
+    "ArtifactBucket",
+    "ArtifactBucketArgs",
+    "ContainerImage",
+    "ContainerImageArgs",
+    "Database",
+    "DatabaseArgs",
+    "ProjectApis",
+    "ProjectApisArgs",
+    "ServiceIdentity",
+    "ServiceIdentityArgs",
+    "TrackingService",
+    "TrackingServiceArgs",
+]

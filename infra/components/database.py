@@ -1,0 +1,155 @@
+"""Cloud SQL: one instance, one database, and the service account as its IAM database user.
+
+No password exists anywhere: the instance has no root password set by this program, the
+only user is of type CLOUD_IAM_SERVICE_ACCOUNT, and the service connects through the Cloud
+SQL Python Connector with ``enable_iam_auth``. SSL is enforced, connectors are required and
+no network is authorized, so the public IP (if used) accepts only connector traffic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_gcp as gcp
+
+from infra.components._base import LABELS, StratusComponent
+
+_Flag = gcp.sql.DatabaseInstanceSettingsDatabaseFlagArgs
+_Retention = gcp.sql.DatabaseInstanceSettingsBackupConfigurationBackupRetentionSettingsArgs
+
+#: The IAM database authentication flag differs between the two engines.
+IAM_AUTH_FLAG = {"postgres": "cloudsql.iam_authentication", "mysql": "cloudsql_iam_authentication"}
+#: Lets the service account create and migrate the schema. The instance hosts only Stratus.
+IAM_USER_ROLES = ["cloudsqlsuperuser"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class DatabaseArgs:
+    project: str
+    region: str
+    iam_user_email: pulumi.Input[str]
+    """The service account that becomes the database's IAM user."""
+    version: str = "POSTGRES_16"
+    """POSTGRES_<n>, MYSQL_8_0 or MYSQL_8_4."""
+    tier: str = "db-custom-1-3840"
+    edition: str = "ENTERPRISE"
+    high_availability: bool = False
+    """REGIONAL (a standby in another zone, about twice the price) instead of ZONAL."""
+    disk_size_gb: int = 10
+    disk_autoresize: bool = True
+    disk_autoresize_limit_gb: int = 0
+    """0: no limit."""
+    backups_retained: int = 7
+    pitr_days: int = 7
+    """Days of transaction logs kept for point-in-time recovery."""
+    database_name: str = "stratus"
+    ssl_mode: str = "TRUSTED_CLIENT_CERTIFICATE_REQUIRED"
+    max_connections: int | None = None
+    """Set the max_connections flag; None keeps the tier's default."""
+    deletion_protection: bool = True
+    private_network: str | None = None
+    """A VPC self link with private services access: the instance gets no public IP."""
+
+    @property
+    def engine(self) -> str:
+        return "postgres" if self.version.startswith("POSTGRES_") else "mysql"
+
+
+class Database(StratusComponent):
+    """A Cloud SQL instance with backups, PITR, IAM auth and deletion protection."""
+
+    instance: gcp.sql.DatabaseInstance
+    database: gcp.sql.Database
+    user: gcp.sql.User
+    connection_name: pulumi.Output[str]
+    """PROJECT:REGION:INSTANCE, for STRATUS_CLOUD_SQL_INSTANCE."""
+    user_name: pulumi.Output[str]
+    """The IAM user's name inside the database (see iam_user_name)."""
+
+    def __init__(
+        self, name: str, args: DatabaseArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("stratus:infra:Database", name, opts)
+        self.instance = gcp.sql.DatabaseInstance(
+            f"{name}-instance",
+            project=args.project,
+            region=args.region,
+            database_version=args.version,
+            deletion_protection=args.deletion_protection,
+            settings=_settings(args),
+            opts=self._child(),
+        )
+        self.database = gcp.sql.Database(
+            f"{name}-db",
+            project=args.project,
+            instance=self.instance.name,
+            name=args.database_name,
+            # MLflow names are case-sensitive; utf8mb4_bin keeps MySQL comparisons so.
+            charset="utf8mb4" if args.engine == "mysql" else None,
+            collation="utf8mb4_bin" if args.engine == "mysql" else None,
+            opts=self._child(),
+        )
+        engine = args.engine
+        self.user_name = pulumi.Output.from_input(args.iam_user_email).apply(
+            lambda email: iam_user_name(email, engine)
+        )
+        self.user = gcp.sql.User(
+            f"{name}-iam-user",
+            project=args.project,
+            instance=self.instance.name,
+            name=self.user_name,
+            type="CLOUD_IAM_SERVICE_ACCOUNT",
+            database_roles=IAM_USER_ROLES,
+            # PostgreSQL refuses to drop a user that owns tables; leave it with the instance.
+            deletion_policy="ABANDON" if engine == "postgres" else None,
+            opts=self._child(),
+        )
+        self.connection_name = self.instance.connection_name
+        self.register_outputs(
+            {"connection_name": self.connection_name, "user_name": self.user_name}
+        )
+
+
+def iam_user_name(email: str, engine: str) -> str:
+    """Cloud SQL's user name for a service account: the email without
+    ``.gserviceaccount.com`` on PostgreSQL, the part before ``@`` on MySQL."""
+    if engine == "postgres":
+        return email.removesuffix(".gserviceaccount.com")
+    return email.split("@", 1)[0]
+
+
+def _settings(args: DatabaseArgs) -> gcp.sql.DatabaseInstanceSettingsArgs:
+    flags = [_Flag(name=IAM_AUTH_FLAG[args.engine], value="on")]
+    if args.max_connections is not None:
+        flags.append(_Flag(name="max_connections", value=str(args.max_connections)))
+    return gcp.sql.DatabaseInstanceSettingsArgs(
+        tier=args.tier,
+        edition=args.edition,
+        availability_type="REGIONAL" if args.high_availability else "ZONAL",
+        disk_type="PD_SSD",
+        disk_size=args.disk_size_gb,
+        disk_autoresize=args.disk_autoresize,
+        disk_autoresize_limit=args.disk_autoresize_limit_gb,
+        deletion_protection_enabled=args.deletion_protection,
+        database_flags=flags,
+        backup_configuration=gcp.sql.DatabaseInstanceSettingsBackupConfigurationArgs(
+            enabled=True,
+            start_time="03:00",
+            # PITR is a flag on PostgreSQL and the binary log on MySQL.
+            point_in_time_recovery_enabled=True if args.engine == "postgres" else None,
+            binary_log_enabled=True if args.engine == "mysql" else None,
+            transaction_log_retention_days=args.pitr_days,
+            backup_retention_settings=_Retention(
+                retained_backups=args.backups_retained, retention_unit="COUNT"
+            ),
+        ),
+        ip_configuration=gcp.sql.DatabaseInstanceSettingsIpConfigurationArgs(
+            ipv4_enabled=args.private_network is None,
+            private_network=args.private_network,
+            ssl_mode=args.ssl_mode,
+            authorized_networks=[],
+        ),
+        connector_enforcement="REQUIRED",
+        user_labels=dict(LABELS),
+    )

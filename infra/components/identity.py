@@ -1,0 +1,76 @@
+"""The service's own identity: a dedicated service account with least privilege.
+
+Project-wide it gets only Cloud SQL client and instance user (to open IAM-authenticated
+connections through the connector). Object access is granted on the artifact bucket alone,
+by ArtifactBucket. Never the default compute account, never project-wide storage roles.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_gcp as gcp
+
+from infra.components._base import StratusComponent
+
+PROJECT_ROLES = ("roles/cloudsql.client", "roles/cloudsql.instanceUser")
+TOKEN_CREATOR = "roles/iam.serviceAccountTokenCreator"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServiceIdentityArgs:
+    project: str
+    """The project the account lives in and gets its roles on."""
+    account_id: str
+    """The account's id, the part of the email before ``@`` (6-30 characters)."""
+    signing: bool = False
+    """Let the account sign blobs as itself (signed URLs without a key file)."""
+
+
+class ServiceIdentity(StratusComponent):
+    """A service account and its project roles."""
+
+    account: gcp.serviceaccount.Account
+    email: pulumi.Output[str]
+    member: pulumi.Output[str]
+    """``serviceAccount:<email>``, ready for IAM bindings."""
+    bindings: list[pulumi.Resource]
+    """Every IAM grant made here; the service waits for them before its first revision."""
+
+    def __init__(
+        self, name: str, args: ServiceIdentityArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("stratus:infra:ServiceIdentity", name, opts)
+        self.account = gcp.serviceaccount.Account(
+            f"{name}-sa",
+            project=args.project,
+            account_id=args.account_id,
+            display_name="Stratus tracking server (Cloud Run)",
+            description="Runs the Stratus Cloud Run service; the Cloud SQL IAM database user.",
+            opts=self._child(),
+        )
+        self.email = self.account.email
+        self.member = pulumi.Output.concat("serviceAccount:", self.account.email)
+        self.bindings = [
+            gcp.projects.IAMMember(
+                f"{name}-{role.split('/')[1].replace('.', '-')}",
+                project=args.project,
+                role=role,
+                member=self.member,
+                opts=self._child(),
+            )
+            for role in PROJECT_ROLES
+        ]
+        if args.signing:
+            # signBlob on itself only: the account cannot mint tokens for any other identity.
+            self.bindings.append(
+                gcp.serviceaccount.IAMMember(
+                    f"{name}-self-token-creator",
+                    service_account_id=self.account.name,
+                    role=TOKEN_CREATOR,
+                    member=self.member,
+                    opts=self._child(),
+                )
+            )
+        self.register_outputs({"email": self.email, "member": self.member})

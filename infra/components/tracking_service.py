@@ -1,0 +1,171 @@
+"""The Cloud Run v2 service that runs Stratus, and who may call it.
+
+The environment is the same ``STRATUS_*`` contract as a local run (service/config.py);
+tests/infra/test_env_contract.py checks every name against ``service.config.Settings``.
+Access is not public: ``roles/run.invoker`` is bound to the listed members only.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_gcp as gcp
+
+from infra.components._base import LABELS, StratusComponent
+
+run = gcp.cloudrunv2
+CONTAINER_PORT = 8080
+HEALTH_PATH = "/health"
+INVOKER_ROLE = "roles/run.invoker"
+
+
+@dataclass(frozen=True, kw_only=True)
+class TrackingServiceArgs:
+    project: str
+    region: str
+    service_name: str
+    """The Cloud Run service's name (part of its URL)."""
+    image: pulumi.Input[str]
+    """The image, pinned by digest (``…@sha256:…``)."""
+    service_account_email: pulumi.Input[str]
+    database_url: pulumi.Input[str]
+    """A password-less URL: the connector authenticates as the service account."""
+    artifact_root: pulumi.Input[str]
+    cloud_sql_instance: pulumi.Input[str]
+    cloud_sql_ip_type: str = "public"
+    invokers: Sequence[str] = ()
+    """IAM members given roles/run.invoker on this service only."""
+    log_level: str = "info"
+    pool_size: int = 5
+    max_overflow: int = 5
+    cpu: str = "1"
+    memory: str = "512Mi"
+    min_instances: int = 0
+    max_instances: int = 4
+    concurrency: int = 80
+    timeout_seconds: int = 900
+    http2: bool = True
+    """Serve HTTP/2 cleartext (h2c) end to end, which lifts Cloud Run's 32 MiB request limit."""
+    vpc_network: str | None = None
+    """With vpc_subnetwork: Direct VPC egress, to reach a private-IP Cloud SQL instance."""
+    vpc_subnetwork: str | None = None
+    deletion_protection: bool = True
+
+
+def container_env(args: TrackingServiceArgs) -> dict[str, pulumi.Input[str]]:
+    """The container's environment. PORT is not here: Cloud Run sets it."""
+    return {
+        "STRATUS_DATABASE_URL": args.database_url,
+        "STRATUS_ARTIFACT_ROOT": args.artifact_root,
+        "STRATUS_CLOUD_SQL_INSTANCE": args.cloud_sql_instance,
+        "STRATUS_CLOUD_SQL_IP_TYPE": args.cloud_sql_ip_type,
+        "STRATUS_HOST": "0.0.0.0",
+        "STRATUS_LOG_LEVEL": args.log_level,
+        "STRATUS_LOG_FORMAT": "json",
+        "STRATUS_DB_POOL_SIZE": str(args.pool_size),
+        "STRATUS_DB_MAX_OVERFLOW": str(args.max_overflow),
+        # Cloud Run sends SIGTERM and kills the container 10 s later; drain within that.
+        "STRATUS_SHUTDOWN_GRACE_SECONDS": "8",
+    }
+
+
+class TrackingService(StratusComponent):
+    """A private Cloud Run v2 service running the image as the given service account."""
+
+    service: run.Service
+    url: pulumi.Output[str]
+    invoker_bindings: list[run.ServiceIamMember]
+
+    def __init__(
+        self, name: str, args: TrackingServiceArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("stratus:infra:TrackingService", name, opts)
+        self.service = run.Service(
+            f"{name}-service",
+            project=args.project,
+            location=args.region,
+            name=args.service_name,
+            ingress="INGRESS_TRAFFIC_ALL",
+            invoker_iam_disabled=False,
+            deletion_protection=args.deletion_protection,
+            labels=LABELS,
+            template=run.ServiceTemplateArgs(
+                service_account=args.service_account_email,
+                max_instance_request_concurrency=args.concurrency,
+                timeout=f"{args.timeout_seconds}s",
+                scaling=run.ServiceTemplateScalingArgs(
+                    min_instance_count=args.min_instances, max_instance_count=args.max_instances
+                ),
+                vpc_access=_vpc_access(args),
+                containers=[_container(args)],
+            ),
+            opts=self._child(),
+        )
+        self.url = self.service.uri
+        self.invoker_bindings = [
+            run.ServiceIamMember(
+                f"{name}-invoker-{_slug(member)}",
+                project=args.project,
+                location=args.region,
+                name=self.service.name,
+                role=INVOKER_ROLE,
+                member=member,
+                opts=self._child(),
+            )
+            for member in args.invokers
+        ]
+        self.register_outputs({"url": self.url})
+
+
+def _container(args: TrackingServiceArgs) -> run.ServiceTemplateContainerArgs:
+    return run.ServiceTemplateContainerArgs(
+        image=args.image,
+        envs=[
+            run.ServiceTemplateContainerEnvArgs(name=key, value=value)
+            for key, value in container_env(args).items()
+        ],
+        ports=run.ServiceTemplateContainerPortsArgs(
+            # The port's name tells Cloud Run which protocol to speak to the container.
+            name="h2c" if args.http2 else "http1",
+            container_port=CONTAINER_PORT,
+        ),
+        resources=run.ServiceTemplateContainerResourcesArgs(
+            limits={"cpu": args.cpu, "memory": args.memory},
+            cpu_idle=True,
+            startup_cpu_boost=True,
+        ),
+        # Start-up applies pending migrations under a database lock: allow two minutes.
+        startup_probe=run.ServiceTemplateContainerStartupProbeArgs(
+            http_get=run.ServiceTemplateContainerStartupProbeHttpGetArgs(path=HEALTH_PATH),
+            period_seconds=3,
+            timeout_seconds=2,
+            failure_threshold=40,
+        ),
+        liveness_probe=run.ServiceTemplateContainerLivenessProbeArgs(
+            http_get=run.ServiceTemplateContainerLivenessProbeHttpGetArgs(path=HEALTH_PATH),
+            period_seconds=30,
+            timeout_seconds=5,
+            failure_threshold=3,
+        ),
+    )
+
+
+def _vpc_access(args: TrackingServiceArgs) -> run.ServiceTemplateVpcAccessArgs | None:
+    if args.vpc_network is None:
+        return None
+    return run.ServiceTemplateVpcAccessArgs(
+        egress="PRIVATE_RANGES_ONLY",
+        network_interfaces=[
+            run.ServiceTemplateVpcAccessNetworkInterfaceArgs(
+                network=args.vpc_network, subnetwork=args.vpc_subnetwork
+            )
+        ],
+    )
+
+
+def _slug(member: str) -> str:
+    """A resource-name-safe form of an IAM member, stable when the list is reordered."""
+    return re.sub(r"[^a-z0-9]+", "-", member.lower()).strip("-")

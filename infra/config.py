@@ -1,0 +1,238 @@
+"""The stack configuration, read from ``pulumi.Config`` once and validated.
+
+Every key has a default here and a line in docs/infra-config.md and Pulumi.example.yaml;
+tests/infra/test_config.py keeps the three in step. Only ``gcp:project`` and ``gcp:region``
+are required.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+
+from infra.errors import StackConfigError
+
+NAMESPACE = "stratus"
+
+#: IAM member prefixes accepted in ``stratus:members``. ``allUsers`` and
+#: ``allAuthenticatedUsers`` are refused: the service is never public.
+MEMBER_PREFIXES = ("user:", "group:", "serviceAccount:", "domain:", "principal:", "principalSet:")
+PUBLIC_MEMBERS = ("allUsers", "allAuthenticatedUsers")
+SSL_MODES = ("ENCRYPTED_ONLY", "TRUSTED_CLIENT_CERTIFICATE_REQUIRED")
+LOG_LEVELS = ("debug", "info", "warning", "error")
+_DB_VERSION = re.compile(r"^(POSTGRES_\d+|MYSQL_8_0|MYSQL_8_4)$")
+_SERVICE_NAME = re.compile(r"^[a-z][a-z0-9-]{2,21}$")
+
+
+@dataclass(frozen=True, kw_only=True)
+class StackConfig:
+    """Everything the program needs, with the defaults documented in docs/infra-config.md."""
+
+    project: str
+    region: str
+    service_name: str = "stratus"
+    members: tuple[str, ...] = ()
+    image: str | None = None
+    http2: bool = True
+    cpu: str = "1"
+    memory: str = "512Mi"
+    min_instances: int = 0
+    max_instances: int = 4
+    concurrency: int = 80
+    request_timeout_seconds: int = 900
+    log_level: str = "info"
+    db_pool_size: int = 5
+    db_max_overflow: int = 5
+    db_version: str = "POSTGRES_16"
+    db_tier: str = "db-custom-1-3840"
+    db_edition: str = "ENTERPRISE"
+    db_high_availability: bool = False
+    db_disk_size_gb: int = 10
+    db_disk_autoresize: bool = True
+    db_disk_autoresize_limit_gb: int = 0
+    db_backups_retained: int = 7
+    db_pitr_days: int = 7
+    db_name: str = "stratus"
+    db_ssl_mode: str = "TRUSTED_CLIENT_CERTIFICATE_REQUIRED"
+    db_max_connections: int | None = None
+    db_reserved_connections: int = 10
+    deletion_protection: bool = True
+    private_network: str | None = None
+    private_subnetwork: str | None = None
+    artifact_prefix: str = "artifacts"
+    bucket_soft_delete_days: int = 7
+    bucket_versioning: bool = False
+    artifact_nearline_after_days: int = 0
+    artifact_delete_after_days: int = 0
+    signing: bool = False
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.db_version.startswith("POSTGRES_")
+
+    @property
+    def uses_private_ip(self) -> bool:
+        return self.private_network is not None
+
+
+class ConfigReader:
+    """Reads ``stratus:*`` keys and remembers which ones it was asked for."""
+
+    def __init__(self) -> None:
+        self._stratus = pulumi.Config(NAMESPACE)
+        self._gcp = pulumi.Config("gcp")
+        self.keys_read: set[str] = set()
+
+    def gcp(self, key: str) -> str:
+        return self._gcp.require(key)
+
+    def get_str(self, key: str, default: str | None) -> str | None:
+        self.keys_read.add(key)
+        return self._stratus.get(key) or default
+
+    def get_int(self, key: str, default: int) -> int:
+        self.keys_read.add(key)
+        value = self._stratus.get_int(key)
+        return default if value is None else value
+
+    def get_bool(self, key: str, default: bool) -> bool:
+        self.keys_read.add(key)
+        value = self._stratus.get_bool(key)
+        return default if value is None else value
+
+    def get_list(self, key: str) -> tuple[str, ...]:
+        self.keys_read.add(key)
+        value: Any = self._stratus.get_object(key)
+        if value is None:
+            return ()
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise StackConfigError(f"stratus:{key} must be a list of strings, got {value!r}")
+        return tuple(value)
+
+
+def load_config(reader: ConfigReader | None = None) -> StackConfig:
+    """Read and validate the stack config; raises StackConfigError naming the bad key."""
+    r = reader or ConfigReader()
+    d = StackConfig  # defaults live on the dataclass; read them from there
+    max_conns = r.get_int("dbMaxConnections", 0)
+    cfg = StackConfig(
+        project=r.gcp("project"),
+        region=r.gcp("region"),
+        service_name=r.get_str("serviceName", d.service_name) or d.service_name,
+        members=r.get_list("members"),
+        image=r.get_str("image", None),
+        http2=r.get_bool("http2", d.http2),
+        cpu=r.get_str("cpu", d.cpu) or d.cpu,
+        memory=r.get_str("memory", d.memory) or d.memory,
+        min_instances=r.get_int("minInstances", d.min_instances),
+        max_instances=r.get_int("maxInstances", d.max_instances),
+        concurrency=r.get_int("concurrency", d.concurrency),
+        request_timeout_seconds=r.get_int("requestTimeoutSeconds", d.request_timeout_seconds),
+        log_level=(r.get_str("logLevel", d.log_level) or d.log_level).lower(),
+        db_pool_size=r.get_int("dbPoolSize", d.db_pool_size),
+        db_max_overflow=r.get_int("dbMaxOverflow", d.db_max_overflow),
+        db_version=(r.get_str("dbVersion", d.db_version) or d.db_version).upper(),
+        db_tier=r.get_str("dbTier", d.db_tier) or d.db_tier,
+        db_edition=(r.get_str("dbEdition", d.db_edition) or d.db_edition).upper(),
+        db_high_availability=r.get_bool("dbHighAvailability", d.db_high_availability),
+        db_disk_size_gb=r.get_int("dbDiskSizeGb", d.db_disk_size_gb),
+        db_disk_autoresize=r.get_bool("dbDiskAutoresize", d.db_disk_autoresize),
+        db_disk_autoresize_limit_gb=r.get_int(
+            "dbDiskAutoresizeLimitGb", d.db_disk_autoresize_limit_gb
+        ),
+        db_backups_retained=r.get_int("dbBackupsRetained", d.db_backups_retained),
+        db_pitr_days=r.get_int("dbPitrDays", d.db_pitr_days),
+        db_name=r.get_str("dbName", d.db_name) or d.db_name,
+        db_ssl_mode=(r.get_str("dbSslMode", d.db_ssl_mode) or d.db_ssl_mode).upper(),
+        db_max_connections=max_conns or None,
+        db_reserved_connections=r.get_int("dbReservedConnections", d.db_reserved_connections),
+        deletion_protection=r.get_bool("deletionProtection", d.deletion_protection),
+        private_network=r.get_str("privateNetwork", None),
+        private_subnetwork=r.get_str("privateSubnetwork", None),
+        artifact_prefix=(r.get_str("artifactPrefix", d.artifact_prefix) or "").strip("/"),
+        bucket_soft_delete_days=r.get_int("bucketSoftDeleteDays", d.bucket_soft_delete_days),
+        bucket_versioning=r.get_bool("bucketVersioning", d.bucket_versioning),
+        artifact_nearline_after_days=r.get_int(
+            "artifactNearlineAfterDays", d.artifact_nearline_after_days
+        ),
+        artifact_delete_after_days=r.get_int(
+            "artifactDeleteAfterDays", d.artifact_delete_after_days
+        ),
+        signing=r.get_bool("signing", d.signing),
+    )
+    validate(cfg)
+    return cfg
+
+
+def validate(cfg: StackConfig) -> None:
+    """Refuse configs that would deploy something unsafe or broken."""
+    problems = [*_access_problems(cfg), *_service_problems(cfg), *_database_problems(cfg)]
+    if problems:
+        raise StackConfigError("Invalid stack config:\n  - " + "\n  - ".join(problems))
+
+
+def _access_problems(cfg: StackConfig) -> list[str]:
+    problems = []
+    for member in cfg.members:
+        if member in PUBLIC_MEMBERS:
+            problems.append(
+                f"stratus:members contains {member!r}: the service is never public. List "
+                "users and groups (user:alice@example.com, group:ml-team@example.com)."
+            )
+        elif not member.startswith(MEMBER_PREFIXES):
+            problems.append(
+                f"stratus:members entry {member!r} must start with one of "
+                f"{', '.join(MEMBER_PREFIXES)}"
+            )
+    if cfg.image is not None and "@sha256:" not in cfg.image:
+        problems.append(
+            f"stratus:image must be pinned by digest (…/stratus@sha256:…), got {cfg.image!r}"
+        )
+    return problems
+
+
+def _service_problems(cfg: StackConfig) -> list[str]:
+    problems = []
+    if not _SERVICE_NAME.match(cfg.service_name):
+        problems.append(
+            "stratus:serviceName must be 3-22 lowercase letters, digits or dashes, "
+            f"starting with a letter, got {cfg.service_name!r}"
+        )
+    if cfg.max_instances < 1 or cfg.min_instances < 0 or cfg.min_instances > cfg.max_instances:
+        problems.append(
+            "need 0 <= stratus:minInstances <= stratus:maxInstances and maxInstances >= 1"
+        )
+    if not 1 <= cfg.concurrency <= 1000:
+        problems.append("stratus:concurrency must be between 1 and 1000")
+    if not 1 <= cfg.request_timeout_seconds <= 3600:
+        problems.append("stratus:requestTimeoutSeconds must be between 1 and 3600")
+    if cfg.log_level not in LOG_LEVELS:
+        problems.append(f"stratus:logLevel must be one of {', '.join(LOG_LEVELS)}")
+    if not 1 <= cfg.db_pool_size <= 100 or not 0 <= cfg.db_max_overflow <= 100:
+        problems.append("stratus:dbPoolSize must be 1-100 and stratus:dbMaxOverflow 0-100")
+    if (cfg.private_network is None) != (cfg.private_subnetwork is None):
+        problems.append("set both stratus:privateNetwork and stratus:privateSubnetwork, or neither")
+    if cfg.bucket_soft_delete_days and not 7 <= cfg.bucket_soft_delete_days <= 90:
+        problems.append("stratus:bucketSoftDeleteDays must be 0 (off) or between 7 and 90")
+    return problems
+
+
+def _database_problems(cfg: StackConfig) -> list[str]:
+    problems = []
+    if not _DB_VERSION.match(cfg.db_version):
+        problems.append(
+            f"stratus:dbVersion {cfg.db_version!r} is not supported: use POSTGRES_<n> "
+            "(default POSTGRES_16), MYSQL_8_0 or MYSQL_8_4"
+        )
+    if cfg.db_ssl_mode not in SSL_MODES:
+        problems.append(f"stratus:dbSslMode must be one of {', '.join(SSL_MODES)}")
+    if cfg.db_edition not in ("ENTERPRISE", "ENTERPRISE_PLUS"):
+        problems.append("stratus:dbEdition must be ENTERPRISE or ENTERPRISE_PLUS")
+    if not 1 <= cfg.db_pitr_days <= 35 or cfg.db_backups_retained < 1:
+        problems.append("stratus:dbPitrDays must be 1-35 and stratus:dbBackupsRetained >= 1")
+    if cfg.db_reserved_connections < 0:
+        problems.append("stratus:dbReservedConnections must be >= 0")
+    return problems

@@ -1,0 +1,170 @@
+"""build_stack(cfg): the components wired together, in dependency order."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+import pulumi
+
+from infra.budget import check_connection_budget
+from infra.components import (
+    ArtifactBucket,
+    ArtifactBucketArgs,
+    ContainerImage,
+    ContainerImageArgs,
+    Database,
+    DatabaseArgs,
+    ProjectApis,
+    ProjectApisArgs,
+    ServiceIdentity,
+    ServiceIdentityArgs,
+    TrackingService,
+    TrackingServiceArgs,
+)
+from infra.config import StackConfig
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+_DRIVERS = {"postgres": "postgresql+pg8000", "mysql": "mysql+pymysql"}
+
+
+@dataclass(frozen=True)
+class StackOutputs:
+    service_url: pulumi.Output[str]
+    artifact_bucket: pulumi.Output[str]
+    artifact_root: pulumi.Output[str]
+    cloud_sql_connection_name: pulumi.Output[str]
+    service_account_email: pulumi.Output[str]
+    image: pulumi.Output[str]
+
+
+def build_stack(cfg: StackConfig) -> StackOutputs:
+    """Create every resource for one Stratus deployment; fails before creating any if the
+    connection budget does not fit."""
+    check_connection_budget(cfg)
+    name = cfg.service_name
+    apis = ProjectApis(name, ProjectApisArgs(project=cfg.project))
+    after_apis = pulumi.ResourceOptions(depends_on=[apis])
+
+    identity = ServiceIdentity(
+        name,
+        ServiceIdentityArgs(project=cfg.project, account_id=f"{name}-run", signing=cfg.signing),
+        after_apis,
+    )
+    bucket = ArtifactBucket(
+        name,
+        ArtifactBucketArgs(
+            project=cfg.project,
+            location=cfg.region,
+            object_user=identity.member,
+            prefix=cfg.artifact_prefix,
+            soft_delete_days=cfg.bucket_soft_delete_days,
+            versioning=cfg.bucket_versioning,
+            nearline_after_days=cfg.artifact_nearline_after_days,
+            delete_after_days=cfg.artifact_delete_after_days,
+            force_destroy=not cfg.deletion_protection,
+        ),
+        after_apis,
+    )
+    database = Database(name, _database_args(cfg, identity.email), after_apis)
+    image = _image(cfg, after_apis)
+
+    service = TrackingService(
+        name,
+        TrackingServiceArgs(
+            project=cfg.project,
+            region=cfg.region,
+            service_name=name,
+            image=image,
+            service_account_email=identity.email,
+            database_url=database.user_name.apply(
+                lambda user: database_url(user, cfg.db_name, postgres=cfg.is_postgres)
+            ),
+            artifact_root=bucket.artifact_root,
+            cloud_sql_instance=database.connection_name,
+            cloud_sql_ip_type="private" if cfg.uses_private_ip else "public",
+            invokers=cfg.members,
+            log_level=cfg.log_level,
+            pool_size=cfg.db_pool_size,
+            max_overflow=cfg.db_max_overflow,
+            cpu=cfg.cpu,
+            memory=cfg.memory,
+            min_instances=cfg.min_instances,
+            max_instances=cfg.max_instances,
+            concurrency=cfg.concurrency,
+            timeout_seconds=cfg.request_timeout_seconds,
+            http2=cfg.http2,
+            vpc_network=cfg.private_network,
+            vpc_subnetwork=cfg.private_subnetwork,
+            deletion_protection=cfg.deletion_protection,
+        ),
+        # The first revision must find its roles, its database user and its bucket grant.
+        pulumi.ResourceOptions(
+            depends_on=[apis, *identity.bindings, bucket.binding, database.user, database.database]
+        ),
+    )
+    if not cfg.members:
+        pulumi.log.warn(
+            "stratus:members is empty: nobody but project owners can call the service. "
+            "Add users or groups with `pulumi config set --path 'stratus:members[0]' "
+            "group:ml-team@example.com`."
+        )
+    return StackOutputs(
+        service_url=service.url,
+        artifact_bucket=bucket.name,
+        artifact_root=bucket.artifact_root,
+        cloud_sql_connection_name=database.connection_name,
+        service_account_email=identity.email,
+        image=pulumi.Output.from_input(image),
+    )
+
+
+def database_url(user: str, db_name: str, *, postgres: bool) -> str:
+    """A password-less SQLAlchemy URL for IAM database auth through the connector."""
+    driver = _DRIVERS["postgres" if postgres else "mysql"]
+    return f"{driver}://{quote(user, safe='')}@/{db_name}"
+
+
+def _database_args(cfg: StackConfig, iam_user_email: pulumi.Output[str]) -> DatabaseArgs:
+    return DatabaseArgs(
+        project=cfg.project,
+        region=cfg.region,
+        iam_user_email=iam_user_email,
+        version=cfg.db_version,
+        tier=cfg.db_tier,
+        edition=cfg.db_edition,
+        high_availability=cfg.db_high_availability,
+        disk_size_gb=cfg.db_disk_size_gb,
+        disk_autoresize=cfg.db_disk_autoresize,
+        disk_autoresize_limit_gb=cfg.db_disk_autoresize_limit_gb,
+        backups_retained=cfg.db_backups_retained,
+        pitr_days=cfg.db_pitr_days,
+        database_name=cfg.db_name,
+        ssl_mode=cfg.db_ssl_mode,
+        max_connections=cfg.db_max_connections,
+        deletion_protection=cfg.deletion_protection,
+        private_network=cfg.private_network,
+    )
+
+
+def _image(cfg: StackConfig, opts: pulumi.ResourceOptions) -> pulumi.Input[str]:
+    """The prebuilt image from stratus:image, or the repo's Dockerfile built and pushed."""
+    if cfg.image:
+        return cfg.image
+    # Pulumi runs the program from infra/ (the `main` of Pulumi.yaml); the build context is
+    # the repository root, expressed relative to wherever we run so the state is portable.
+    context = os.path.relpath(REPO_ROOT, Path.cwd())
+    built = ContainerImage(
+        cfg.service_name,
+        ContainerImageArgs(
+            project=cfg.project,
+            region=cfg.region,
+            repository_id=cfg.service_name,
+            context=context,
+            dockerfile=os.path.join(context, "Dockerfile"),
+        ),
+        opts,
+    )
+    return built.ref
