@@ -1,0 +1,77 @@
+"""The Cloud Run environment matches what service/ actually reads, so the two cannot drift."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("pulumi")
+pytest.importorskip("pulumi_gcp")
+config_module = pytest.importorskip("service.config")
+
+from pydantic import AliasChoices, AliasPath  # noqa: E402
+
+REQUIRED = {
+    "STRATUS_DATABASE_URL",
+    "STRATUS_ARTIFACT_ROOT",
+    "STRATUS_CLOUD_SQL_INSTANCE",
+    "STRATUS_HOST",
+    "STRATUS_LOG_FORMAT",
+}
+
+
+def settings_env_names() -> set[str]:
+    """Every variable name service.config.Settings reads: prefix + field, plus aliases."""
+    settings = config_module.Settings
+    prefix = settings.model_config.get("env_prefix", "")
+    names: set[str] = set()
+    for field_name, info in settings.model_fields.items():
+        alias = info.validation_alias or info.alias
+        if alias is None:
+            names.add(f"{prefix}{field_name}".upper())
+        elif isinstance(alias, AliasChoices):
+            names |= {c.upper() for c in alias.choices if not isinstance(c, AliasPath)}
+        elif isinstance(alias, str):
+            names.add(alias.upper())
+    return names
+
+
+def test_contract_names_are_derived_from_settings():
+    names = settings_env_names()
+    assert names >= REQUIRED
+    assert "PORT" in names  # the alias Cloud Run sets
+
+
+def test_every_container_variable_is_read_by_the_service(default_graph):
+    env = default_graph.env()
+    unknown = set(env) - settings_env_names()
+    assert not unknown, f"Cloud Run sets variables service/config.py never reads: {unknown}"
+
+
+def test_required_variables_are_set(default_graph):
+    env = default_graph.env()
+    assert set(env) >= REQUIRED
+    assert env["STRATUS_HOST"] == "0.0.0.0"
+    assert env["STRATUS_LOG_FORMAT"] == "json"
+    assert "PORT" not in env and "STRATUS_PORT" not in env  # Cloud Run sets PORT itself
+
+
+def test_values_are_accepted_by_settings(default_graph, monkeypatch):
+    """The deployed values validate against Settings, exactly as the container would load them."""
+    for name, value in default_graph.env().items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("PORT", "8080")
+    settings = config_module.Settings()
+    assert settings.cloud_sql_instance.count(":") == 2
+    assert settings.artifact_root.startswith("gs://")
+    assert settings.port == 8080
+    assert settings.db_pool_size == 5 and settings.db_max_overflow == 5
+
+
+def test_database_url_names_the_iam_user_and_no_password(default_graph):
+    sqlalchemy_url = pytest.importorskip("sqlalchemy.engine").make_url
+    url = sqlalchemy_url(default_graph.env()["STRATUS_DATABASE_URL"])
+    assert url.drivername == "postgresql+pg8000"
+    assert url.username == default_graph.one("gcp:sql/user:User").inputs["name"]
+    assert url.username == "stratus-run@test-project.iam"
+    assert url.password is None and url.host is None
+    assert url.database == "stratus"

@@ -1,0 +1,158 @@
+"""Security properties of the whole graph: private, password-less, backed up, least privilege."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+pytest.importorskip("pulumi")
+pytest.importorskip("pulumi_gcp")
+
+from infra_mocks import PROJECT, config_for
+
+INSTANCE = "gcp:sql/databaseInstance:DatabaseInstance"
+SECRETISH = re.compile(r"password|passwd|secret|credential|private_?key", re.IGNORECASE)
+
+
+def walk(value: Any, path: str = ""):
+    """Yield (path, leaf) for every leaf of nested inputs."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from walk(item, f"{path}.{key}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from walk(item, f"{path}[{index}]")
+    else:
+        yield path, value
+
+
+def test_nothing_is_granted_to_the_public(default_graph):
+    for resource in default_graph.resources:
+        for path, leaf in walk(resource.inputs):
+            if isinstance(leaf, str):
+                assert "allUsers" not in leaf, (resource.name, path)
+                assert "allAuthenticatedUsers" not in leaf, (resource.name, path)
+
+
+@pytest.mark.parametrize("member", ["allUsers", "allAuthenticatedUsers"])
+def test_public_members_are_refused(program, member):
+    from infra.errors import StackConfigError
+
+    with pytest.raises(StackConfigError, match="never public"):
+        program(config_for(members=["group:ml@example.com", member]))
+
+
+def test_bucket_is_private_uniform_and_recoverable(default_graph):
+    bucket = default_graph.one("gcp:storage/bucket:Bucket").inputs
+    assert bucket["publicAccessPrevention"] == "enforced"
+    assert bucket["uniformBucketLevelAccess"] is True
+    assert bucket["softDeletePolicy"]["retentionDurationSeconds"] == 7 * 24 * 3600
+    assert bucket["location"] == "EUROPE-WEST1"  # the service's region
+    assert bucket["forceDestroy"] is False
+
+
+def test_no_password_or_secret_anywhere(default_graph):
+    for resource in default_graph.resources:
+        for path, leaf in walk(resource.inputs):
+            if SECRETISH.search(path):
+                assert leaf in (None, "", []), (resource.name, path)
+    instance = default_graph.one(INSTANCE).inputs
+    assert "rootPassword" not in instance
+    user = default_graph.one("gcp:sql/user:User").inputs
+    assert user["type"] == "CLOUD_IAM_SERVICE_ACCOUNT"
+    assert "password" not in user
+    env = default_graph.env()
+    assert not [name for name in env if SECRETISH.search(name)]
+    assert not [v for v in env.values() if re.match(r"^\w+(\+\w+)?://[^/@]*:[^/@]*@", v)]
+
+
+def test_backups_pitr_and_deletion_protection_are_on(default_graph):
+    instance = default_graph.one(INSTANCE).inputs
+    assert instance["deletionProtection"] is True
+    settings = instance["settings"]
+    assert settings["deletionProtectionEnabled"] is True
+    backups = settings["backupConfiguration"]
+    assert backups["enabled"] is True
+    assert backups["pointInTimeRecoveryEnabled"] is True
+    assert backups["transactionLogRetentionDays"] == 7
+    assert backups["backupRetentionSettings"]["retainedBackups"] == 7
+    assert default_graph.one("gcp:cloudrunv2/service:Service").inputs["deletionProtection"] is True
+
+
+def test_turning_deletion_protection_off_is_explicit(program):
+    graph = program(config_for(deletionProtection=False))
+    instance = graph.one(INSTANCE).inputs
+    assert instance["deletionProtection"] is False
+    assert instance["settings"]["deletionProtectionEnabled"] is False
+    assert graph.one("gcp:storage/bucket:Bucket").inputs["forceDestroy"] is True
+    assert instance["settings"]["backupConfiguration"]["enabled"] is True
+
+
+def test_database_is_iam_only_ssl_enforced_and_unexposed(default_graph):
+    instance = default_graph.one(INSTANCE).inputs
+    assert instance["databaseVersion"] == "POSTGRES_16"
+    settings = instance["settings"]
+    flags = {f["name"]: f["value"] for f in settings["databaseFlags"]}
+    assert flags["cloudsql.iam_authentication"] == "on"
+    ip = settings["ipConfiguration"]
+    assert ip["sslMode"] in ("ENCRYPTED_ONLY", "TRUSTED_CLIENT_CERTIFICATE_REQUIRED")
+    assert ip.get("authorizedNetworks", []) == []
+    assert settings["connectorEnforcement"] == "REQUIRED"
+
+
+def test_service_account_is_dedicated_with_least_privilege(default_graph):
+    account = default_graph.one("gcp:serviceaccount/account:Account").inputs
+    assert account["accountId"] == "stratus-run"
+    member = f"serviceAccount:stratus-run@{PROJECT}.iam.gserviceaccount.com"
+    project_roles = {
+        r.inputs["role"]
+        for r in default_graph.of_type("gcp:projects/iAMMember:IAMMember")
+        if r.inputs["member"] == member
+    }
+    assert project_roles == {"roles/cloudsql.client", "roles/cloudsql.instanceUser"}
+    bucket_grant = default_graph.one("gcp:storage/bucketIAMMember:BucketIAMMember").inputs
+    assert bucket_grant["role"] == "roles/storage.objectUser"
+    assert bucket_grant["member"] == member
+    assert bucket_grant["bucket"] == default_graph.exports["artifact_bucket"]  # this bucket only
+    assert not default_graph.of_type("gcp:serviceaccount/iAMMember:IAMMember")  # signing off
+
+
+def test_no_default_compute_account_and_no_project_wide_storage(default_graph):
+    template = default_graph.one("gcp:cloudrunv2/service:Service").inputs["template"]
+    assert template["serviceAccount"] == f"stratus-run@{PROJECT}.iam.gserviceaccount.com"
+    for resource in default_graph.resources:
+        for _, leaf in walk(resource.inputs):
+            if isinstance(leaf, str):
+                assert "-compute@developer.gserviceaccount.com" not in leaf
+    for grant in default_graph.of_type("gcp:projects/iAMMember:IAMMember"):
+        assert not grant.inputs["role"].startswith("roles/storage."), grant.inputs["role"]
+
+
+def test_signing_grants_token_creator_on_itself_only(program):
+    graph = program(config_for(signing=True))
+    grant = graph.one("gcp:serviceaccount/iAMMember:IAMMember").inputs
+    email = f"stratus-run@{PROJECT}.iam.gserviceaccount.com"
+    assert grant["role"] == "roles/iam.serviceAccountTokenCreator"
+    assert grant["member"] == f"serviceAccount:{email}"
+    assert grant["serviceAccountId"] == f"projects/{PROJECT}/serviceAccounts/{email}"
+
+
+def test_probes_identity_and_scaling_of_the_service(default_graph):
+    service = default_graph.one("gcp:cloudrunv2/service:Service").inputs
+    template = service["template"]
+    container = default_graph.container()
+    assert container["startupProbe"]["httpGet"]["path"] == "/health"
+    assert container["livenessProbe"]["httpGet"]["path"] == "/health"
+    assert container["resources"]["startupCpuBoost"] is True
+    assert container["resources"]["limits"] == {"cpu": "1", "memory": "512Mi"}
+    assert container["ports"] == {"name": "h2c", "containerPort": 8080}
+    assert template["scaling"] == {"minInstanceCount": 0, "maxInstanceCount": 4}
+    assert template["maxInstanceRequestConcurrency"] == 80
+    assert service["invokerIamDisabled"] is False
+
+
+def test_http2_off_uses_http1_port(program):
+    graph = program(config_for(http2=False))
+    assert graph.container()["ports"]["name"] == "http1"
