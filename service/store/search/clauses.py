@@ -1,0 +1,94 @@
+"""SQL building blocks shared by the search compilers (runs, experiments, models, registry).
+
+Correlated subqueries here reference the parent table's columns, so SQLAlchemy correlates
+them with the enclosing SELECT automatically.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, cast
+
+import sqlalchemy as sa
+from sqlalchemy.sql.elements import ColumnElement
+
+from service.store.entities import ViewType
+from service.store.search.nodes import Op, Value
+
+#: ``LIKE``/``ILIKE`` escape character on every backend (SQLite has none by default).
+LIKE_ESCAPE = "\\"
+
+
+def compare(column: ColumnElement[Any], op: Op, value: Value) -> ColumnElement[bool]:
+    """``column op value`` for every operator except IS [NOT] NULL (a row-existence test)."""
+    if op is Op.EQ:
+        return column == value
+    if op is Op.NE:
+        return column != value
+    if op is Op.LT:
+        return column < value
+    if op is Op.LE:
+        return column <= value
+    if op is Op.GT:
+        return column > value
+    if op is Op.GE:
+        return column >= value
+    if op is Op.LIKE:
+        return column.like(value, escape=LIKE_ESCAPE)
+    if op is Op.ILIKE:
+        return column.ilike(value, escape=LIKE_ESCAPE)
+    if op is Op.IN:
+        return column.in_(cast(tuple[Any, ...], value))
+    if op is Op.NOT_IN:
+        return column.not_in(cast(tuple[Any, ...], value))
+    raise AssertionError(f"{op} is not a value comparison")
+
+
+def key_value_exists(
+    child: sa.Table | sa.Alias,
+    link: Sequence[tuple[ColumnElement[Any], ColumnElement[Any]]],
+    key: str,
+    op: Op,
+    value: Value,
+    *extra: ColumnElement[bool],
+) -> ColumnElement[bool]:
+    """Whether the parent has a ``child`` row for ``key`` (whose value satisfies ``op``).
+
+    ``link`` pairs child and parent columns; ``extra`` adds conditions on the child row.
+    """
+    where = [c == p for c, p in link] + [child.c.key == key, *extra]
+    if op is Op.IS_NULL:
+        return ~sa.exists().where(*where)
+    if op is not Op.IS_NOT_NULL:
+        where.append(compare(child.c.value, op, value))
+    return sa.exists().where(*where)
+
+
+def metric_matches(metric: sa.Table | sa.Alias, op: Op, value: Value) -> ColumnElement[bool]:
+    """A metric row's value comparison; NaN rows (value 0, is_nan) satisfy only ``!=``."""
+    if op is Op.NE:
+        return sa.or_(compare(metric.c.value, op, value), metric.c.is_nan == sa.true())
+    return sa.and_(compare(metric.c.value, op, value), metric.c.is_nan == sa.false())
+
+
+def order_terms(
+    value: ColumnElement[Any], ascending: bool, *, nullable: bool = True
+) -> list[ColumnElement[Any]]:
+    """Sort terms for ``value`` with NULLs last in both directions (MySQL has no NULLS LAST)."""
+    direction = value.asc() if ascending else value.desc()
+    if not nullable:
+        return [direction]
+    return [sa.case((value.is_(None), 1), else_=0), direction]
+
+
+def lifecycle_condition(column: ColumnElement[Any], view_type: ViewType) -> ColumnElement[bool]:
+    """The ``lifecycle_stage`` test for a view type (none at all for ALL)."""
+    stages = view_type.stages()
+    return column == stages[0] if len(stages) == 1 else sa.true()
+
+
+def one_of(column: ColumnElement[Any], values: Sequence[Any]) -> ColumnElement[bool]:
+    """``column = v`` for one value (friendlier to planners), else ``column IN (...)``."""
+    if not values:
+        return sa.false()
+    return column == values[0] if len(values) == 1 else column.in_(list(values))
