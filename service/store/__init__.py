@@ -8,6 +8,8 @@ from service.store.db import Database
 from service.store.experiments import ExperimentStore
 from service.store.logged_models import LoggedModelStore
 from service.store.metrics import MetricStore
+from service.store.model_versions import ModelVersionStore
+from service.store.registered_models import RegisteredModelStore
 from service.store.runs import RunStore
 
 
@@ -20,14 +22,19 @@ class Store:
     runs: RunStore
     metrics: MetricStore
     logged_models: LoggedModelStore
+    registered_models: RegisteredModelStore
+    model_versions: ModelVersionStore
 
     @classmethod
     def over(cls, db: Database) -> Store:
         experiments = ExperimentStore(db)
+        logged_models = LoggedModelStore(db, experiments)
         return cls(
             db=db,
             experiments=experiments,
             runs=RunStore(db, experiments),
             metrics=MetricStore(db),
-            logged_models=LoggedModelStore(db, experiments),
+            logged_models=logged_models,
+            registered_models=RegisteredModelStore(db),
+            model_versions=ModelVersionStore(db, logged_models),
         )

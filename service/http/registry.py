@@ -1,0 +1,385 @@
+"""``/api/2.0/mlflow/registered-models/*`` and ``/model-versions/*``: the model registry.
+
+Reads are GET with query strings; writes are POST/PATCH/DELETE with JSON bodies (DELETE
+included), as in MLflow's protos. Versions travel as strings (``"1"``).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from service.http import wire
+from service.http.context import blocking, store
+from service.http.parsing import Int64, KeyValueMessage, Message, Text, parse_json, parse_query
+from service.http.parsing import repeated as repeated_field
+from service.http.responses import ok
+from service.store.entities import KeyValue
+from service.store.registry import ModelVersion, RegisteredModel, parse_version
+
+
+def _text(value: Any) -> Any:
+    """Proto3 JSON allows a number where a string field is expected by some clients."""
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+VersionText = Annotated[Text, BeforeValidator(_text)]
+
+
+class ModelName(Message):
+    name: Text
+
+
+class CreateRegisteredModel(Message):
+    name: Text
+    tags: list[KeyValueMessage] = []
+    description: Text | None = None
+
+
+class RenameRegisteredModel(Message):
+    name: Text
+    new_name: Text | None = None
+
+
+class UpdateDescription(Message):
+    name: Text
+    description: Text | None = None
+
+
+class Search(Message):
+    filter: Text | None = None
+    max_results: Int64 | None = None
+    order_by: repeated_field(Text) = []
+    page_token: Text | None = None
+
+
+class LatestVersions(Message):
+    name: Text
+    stages: repeated_field(Text) = []
+
+
+class ModelTag(Message):
+    name: Text
+    key: Text
+    value: Text
+
+
+class ModelTagKey(Message):
+    name: Text
+    key: Text
+
+
+class SetAlias(Message):
+    name: Text
+    alias: Text
+    version: VersionText
+
+
+class AliasRef(Message):
+    name: Text
+    alias: Text
+
+
+class CreateModelVersion(Message):
+    name: Text
+    source: Text
+    run_id: Text | None = None
+    tags: list[KeyValueMessage] = []
+    run_link: Text | None = None
+    description: Text | None = None
+    model_id: Text | None = None
+
+
+class VersionRef(Message):
+    name: Text
+    version: VersionText
+
+
+class UpdateVersion(VersionRef):
+    description: Text | None = None
+
+
+class TransitionStage(VersionRef):
+    stage: Text
+    archive_existing_versions: bool = False
+
+
+class VersionTag(VersionRef):
+    key: Text
+    value: Text
+
+
+class VersionTagKey(VersionRef):
+    key: Text
+
+
+# --- wire shapes -------------------------------------------------------------------------
+
+
+def model_version_json(v: ModelVersion) -> dict[str, Any]:
+    """As MLflow's server sends it: ``description`` and ``run_link`` are always present."""
+    shaped = wire.compact(
+        {
+            "name": v.name,
+            "version": str(v.version),
+            "creation_timestamp": v.creation_time,
+            "last_updated_timestamp": v.last_updated_time,
+            "user_id": v.user_id,
+            "current_stage": v.current_stage,
+            "source": v.source,
+            "run_id": v.run_id,
+            "status": v.status,
+            "status_message": v.status_message,
+            "tags": wire.key_values(v.tags),
+            "aliases": v.aliases,
+            "model_id": v.model_id,
+        }
+    )
+    return {**shaped, "description": v.description or "", "run_link": v.run_link or ""}
+
+
+def registered_model_json(m: RegisteredModel) -> dict[str, Any]:
+    return wire.compact(
+        {
+            "name": m.name,
+            "creation_timestamp": m.creation_time,
+            "last_updated_timestamp": m.last_updated_time,
+            "description": m.description,
+            "latest_versions": [model_version_json(v) for v in m.latest_versions],
+            "tags": wire.key_values(m.tags),
+            "aliases": [{"alias": a.alias, "version": str(a.version)} for a in m.aliases],
+        }
+    )
+
+
+def _model(model: RegisteredModel) -> dict[str, Any]:
+    return {"registered_model": registered_model_json(model)}
+
+
+def _version(version: ModelVersion) -> dict[str, Any]:
+    return {"model_version": model_version_json(version)}
+
+
+# --- registered models -------------------------------------------------------------------
+
+
+async def create_registered_model(request: Request) -> Response:
+    msg = await parse_json(request, CreateRegisteredModel)
+    tags = [KeyValue(t.key, t.value) for t in msg.tags]
+    model = await blocking(store(request).registered_models.create, msg.name, tags, msg.description)
+    return ok(_model(model))
+
+
+async def get_registered_model(request: Request) -> Response:
+    msg = parse_query(request, ModelName)
+    return ok(_model(await blocking(store(request).registered_models.get, msg.name)))
+
+
+async def rename_registered_model(request: Request) -> Response:
+    msg = await parse_json(request, RenameRegisteredModel)
+    model = await blocking(store(request).registered_models.rename, msg.name, msg.new_name or "")
+    return ok(_model(model))
+
+
+async def update_registered_model(request: Request) -> Response:
+    msg = await parse_json(request, UpdateDescription)
+    model = await blocking(store(request).registered_models.update, msg.name, msg.description)
+    return ok(_model(model))
+
+
+async def delete_registered_model(request: Request) -> Response:
+    msg = await parse_json(request, ModelName)
+    await blocking(store(request).registered_models.delete, msg.name)
+    return ok()
+
+
+async def search_registered_models(request: Request) -> Response:
+    msg = parse_query(request, Search)
+    page = await blocking(
+        store(request).registered_models.search,
+        filter_string=msg.filter,
+        order_by=msg.order_by,
+        max_results=msg.max_results,
+        page_token=msg.page_token,
+    )
+    return ok(
+        {
+            "registered_models": [registered_model_json(m) for m in page.items],
+            "next_page_token": page.next_page_token,
+        }
+    )
+
+
+async def get_latest_versions(request: Request) -> Response:
+    if request.method == "GET":
+        msg = parse_query(request, LatestVersions)
+    else:
+        msg = await parse_json(request, LatestVersions)
+    found = await blocking(store(request).registered_models.latest_versions, msg.name, msg.stages)
+    return ok({"model_versions": [model_version_json(v) for v in found]})
+
+
+async def set_registered_model_tag(request: Request) -> Response:
+    msg = await parse_json(request, ModelTag)
+    await blocking(store(request).registered_models.set_tag, msg.name, msg.key, msg.value)
+    return ok()
+
+
+async def delete_registered_model_tag(request: Request) -> Response:
+    msg = await parse_json(request, ModelTagKey)
+    await blocking(store(request).registered_models.delete_tag, msg.name, msg.key)
+    return ok()
+
+
+async def set_alias(request: Request) -> Response:
+    msg = await parse_json(request, SetAlias)
+    await blocking(
+        store(request).registered_models.set_alias,
+        msg.name,
+        msg.alias,
+        parse_version(msg.version),
+    )
+    return ok()
+
+
+async def delete_alias(request: Request) -> Response:
+    msg = await parse_json(request, AliasRef)
+    await blocking(store(request).registered_models.delete_alias, msg.name, msg.alias)
+    return ok()
+
+
+async def get_version_by_alias(request: Request) -> Response:
+    msg = parse_query(request, AliasRef)
+    return ok(_version(await blocking(store(request).model_versions.by_alias, msg.name, msg.alias)))
+
+
+# --- model versions ----------------------------------------------------------------------
+
+
+async def create_model_version(request: Request) -> Response:
+    msg = await parse_json(request, CreateModelVersion)
+    version = await blocking(
+        store(request).model_versions.create,
+        name=msg.name,
+        source=msg.source,
+        run_id=msg.run_id,
+        tags=[KeyValue(t.key, t.value) for t in msg.tags],
+        run_link=msg.run_link,
+        description=msg.description,
+        model_id=msg.model_id,
+    )
+    return ok(_version(version))
+
+
+async def get_model_version(request: Request) -> Response:
+    msg = parse_query(request, VersionRef)
+    version = await blocking(
+        store(request).model_versions.get, msg.name, parse_version(msg.version)
+    )
+    return ok(_version(version))
+
+
+async def update_model_version(request: Request) -> Response:
+    msg = await parse_json(request, UpdateVersion)
+    version = await blocking(
+        store(request).model_versions.update,
+        msg.name,
+        parse_version(msg.version),
+        msg.description,
+    )
+    return ok(_version(version))
+
+
+async def transition_stage(request: Request) -> Response:
+    msg = await parse_json(request, TransitionStage)
+    version = await blocking(
+        store(request).model_versions.transition_stage,
+        msg.name,
+        parse_version(msg.version),
+        msg.stage,
+        msg.archive_existing_versions,
+    )
+    return ok(_version(version))
+
+
+async def delete_model_version(request: Request) -> Response:
+    msg = await parse_json(request, VersionRef)
+    await blocking(store(request).model_versions.delete, msg.name, parse_version(msg.version))
+    return ok()
+
+
+async def search_model_versions(request: Request) -> Response:
+    msg = parse_query(request, Search)
+    page = await blocking(
+        store(request).model_versions.search,
+        filter_string=msg.filter,
+        order_by=msg.order_by,
+        max_results=msg.max_results,
+        page_token=msg.page_token,
+    )
+    return ok(
+        {
+            "model_versions": [model_version_json(v) for v in page.items],
+            "next_page_token": page.next_page_token,
+        }
+    )
+
+
+async def get_download_uri(request: Request) -> Response:
+    msg = parse_query(request, VersionRef)
+    uri = await blocking(
+        store(request).model_versions.download_uri, msg.name, parse_version(msg.version)
+    )
+    return ok({"artifact_uri": uri})
+
+
+async def set_model_version_tag(request: Request) -> Response:
+    msg = await parse_json(request, VersionTag)
+    await blocking(
+        store(request).model_versions.set_tag,
+        msg.name,
+        parse_version(msg.version),
+        msg.key,
+        msg.value,
+    )
+    return ok()
+
+
+async def delete_model_version_tag(request: Request) -> Response:
+    msg = await parse_json(request, VersionTagKey)
+    await blocking(
+        store(request).model_versions.delete_tag, msg.name, parse_version(msg.version), msg.key
+    )
+    return ok()
+
+
+_RM = "/registered-models"
+_MV = "/model-versions"
+
+routes = [
+    Route(f"{_RM}/create", create_registered_model, methods=["POST"]),
+    Route(f"{_RM}/get", get_registered_model, methods=["GET"]),
+    Route(f"{_RM}/rename", rename_registered_model, methods=["POST"]),
+    Route(f"{_RM}/update", update_registered_model, methods=["PATCH"]),
+    Route(f"{_RM}/delete", delete_registered_model, methods=["DELETE"]),
+    Route(f"{_RM}/search", search_registered_models, methods=["GET"]),
+    Route(f"{_RM}/get-latest-versions", get_latest_versions, methods=["GET", "POST"]),
+    Route(f"{_RM}/set-tag", set_registered_model_tag, methods=["POST"]),
+    Route(f"{_RM}/delete-tag", delete_registered_model_tag, methods=["DELETE"]),
+    Route(f"{_RM}/alias", set_alias, methods=["POST"]),
+    Route(f"{_RM}/alias", delete_alias, methods=["DELETE"]),
+    Route(f"{_RM}/alias", get_version_by_alias, methods=["GET"]),
+    Route(f"{_MV}/create", create_model_version, methods=["POST"]),
+    Route(f"{_MV}/get", get_model_version, methods=["GET"]),
+    Route(f"{_MV}/update", update_model_version, methods=["PATCH"]),
+    Route(f"{_MV}/transition-stage", transition_stage, methods=["POST"]),
+    Route(f"{_MV}/delete", delete_model_version, methods=["DELETE"]),
+    Route(f"{_MV}/search", search_model_versions, methods=["GET"]),
+    Route(f"{_MV}/get-download-uri", get_download_uri, methods=["GET"]),
+    Route(f"{_MV}/set-tag", set_model_version_tag, methods=["POST"]),
+    Route(f"{_MV}/delete-tag", delete_model_version_tag, methods=["DELETE"]),
+]

@@ -1,0 +1,292 @@
+"""The model registry's records, rules and row loading, shared by its two stores.
+
+:mod:`service.store.registered_models` and :mod:`service.store.model_versions` hold the
+operations; this module holds what both need: the records they return, MLflow's
+validation rules for names, versions, aliases, stages and tags, and the queries that turn
+rows into records.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import cast
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from service.errors import InvalidParameterValue, ResourceDoesNotExist
+from service.store import tables
+from service.store.entities import KeyValue
+from service.store.validation import validate_key, validate_length
+
+models = cast(sa.Table, tables.RegisteredModel.__table__)
+model_tags = cast(sa.Table, tables.RegisteredModelTag.__table__)
+versions = cast(sa.Table, tables.ModelVersion.__table__)
+version_tags = cast(sa.Table, tables.ModelVersionTag.__table__)
+aliases = cast(sa.Table, tables.RegisteredModelAlias.__table__)
+
+MAX_MODEL_NAME_LENGTH = tables.MODEL_NAME
+MAX_ALIAS_LENGTH = 255
+MAX_REGISTRY_TAG_VALUE_LENGTH = 100_000
+MAX_VERSION = 2**31 - 1
+
+STAGES = ("None", "Staging", "Production", "Archived")
+#: Stages whose other versions ``archive_existing_versions`` may archive.
+ACTIVE_STAGES = ("Staging", "Production")
+LATEST_ALIAS = "latest"
+
+_ALIAS = re.compile(r"^[\w\-]*$")
+_VERSION_ALIAS = re.compile(r"^[vV]\d+$")
+
+
+@dataclass(frozen=True, slots=True)
+class ModelVersion:
+    name: str
+    version: int
+    creation_time: int
+    last_updated_time: int
+    current_stage: str
+    source: str
+    status: str
+    description: str | None = None
+    user_id: str | None = None
+    run_id: str | None = None
+    run_link: str | None = None
+    status_message: str | None = None
+    model_id: str | None = None
+    tags: list[KeyValue] = field(default_factory=list)
+    aliases: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class ModelAlias:
+    alias: str
+    version: int
+
+
+@dataclass(frozen=True, slots=True)
+class RegisteredModel:
+    name: str
+    creation_time: int
+    last_updated_time: int
+    description: str | None = None
+    #: The newest version in each stage, oldest first.
+    latest_versions: list[ModelVersion] = field(default_factory=list)
+    tags: list[KeyValue] = field(default_factory=list)
+    aliases: list[ModelAlias] = field(default_factory=list)
+
+
+# --- validation ----------------------------------------------------------------------------
+
+
+def validate_model_name(name: str | None, what: str = "name") -> str:
+    """Names are path-like in ``models:/`` URIs: no ``/`` or ``:``, nothing that normalises."""
+    if name is None or not name.strip():
+        raise InvalidParameterValue(f"Missing value for required parameter '{what}'.")
+    if "/" in name or ":" in name:
+        raise InvalidParameterValue(
+            f"Invalid model name '{name}'. Names cannot contain '/' or ':'."
+        )
+    normalised = posixpath.normpath(name)
+    if normalised != name or normalised == "." or normalised.startswith(".."):
+        raise InvalidParameterValue(
+            f"Invalid value '{name}' for parameter '{what}' supplied: names must not resolve "
+            f"to other names when treated as paths (this one resolves to '{normalised}')."
+        )
+    validate_length(name, MAX_MODEL_NAME_LENGTH, what)
+    return name
+
+
+def parse_version(raw: str | int) -> int:
+    """Versions are integers sent as strings (``"3"``)."""
+    try:
+        return int(str(raw).strip())
+    except ValueError:
+        raise InvalidParameterValue(
+            f"Parameter 'version' must be an integer, got '{raw}'."
+        ) from None
+
+
+def validate_alias(alias: str | None) -> str:
+    if not alias:
+        raise InvalidParameterValue("Registered model alias name cannot be empty.")
+    if not _ALIAS.match(alias):
+        raise InvalidParameterValue(
+            f"Invalid alias name: '{alias}'. Names may only contain alphanumerics, "
+            "underscores (_), and dashes (-)."
+        )
+    validate_length(alias, MAX_ALIAS_LENGTH, "Registered model alias name")
+    return alias
+
+
+def validate_assignable_alias(alias: str) -> None:
+    """``latest`` and ``v<N>`` already mean something in ``models:/`` URIs."""
+    if alias.lower() == LATEST_ALIAS:
+        raise InvalidParameterValue("'latest' alias name (case insensitive) is reserved.")
+    if _VERSION_ALIAS.match(alias):
+        raise InvalidParameterValue(f"Version alias name '{alias}' is reserved.")
+
+
+def canonical_stage(stage: str) -> str:
+    """Stages match case-insensitively and are stored in MLflow's spelling."""
+    for known in STAGES:
+        if stage.lower() == known.lower():
+            return known
+    raise InvalidParameterValue(
+        f"Invalid Model Version stage: {stage}. Value must be one of {', '.join(STAGES)}."
+    )
+
+
+def validate_registry_tags(tags: Sequence[KeyValue]) -> list[KeyValue]:
+    """Validate tags and keep the last value of a repeated key."""
+    for tag in tags:
+        validate_key(tag.key, "tag")
+        validate_length(tag.value, MAX_REGISTRY_TAG_VALUE_LENGTH, f"value of tag '{tag.key}'")
+    return list({tag.key: tag for tag in tags}.values())
+
+
+# --- reads -------------------------------------------------------------------------------
+
+
+def model_not_found(name: str) -> ResourceDoesNotExist:
+    return ResourceDoesNotExist(f"Registered Model with name={name} not found")
+
+
+def version_not_found(name: str, version: int) -> ResourceDoesNotExist:
+    return ResourceDoesNotExist(f"Model Version (name={name}, version={version}) not found")
+
+
+def require_model(conn: Connection, name: str) -> None:
+    if conn.execute(sa.select(models.c.name).where(models.c.name == name)).first() is None:
+        raise model_not_found(name)
+
+
+def require_version(conn: Connection, name: str, version: int) -> None:
+    found = None
+    if 0 < version <= MAX_VERSION:
+        found = conn.execute(
+            sa.select(versions.c.version).where(
+                versions.c.name == name, versions.c.version == version
+            )
+        ).first()
+    if found is None:
+        raise version_not_found(name, version)
+
+
+def load_version(conn: Connection, name: str, version: int) -> ModelVersion:
+    require_version(conn, name, version)
+    return load_versions(conn, [(name, version)])[0]
+
+
+def load_versions(conn: Connection, keys: Sequence[tuple[str, int]]) -> list[ModelVersion]:
+    """The versions with these ``(name, version)`` keys, in the order given."""
+    if not keys:
+        return []
+    key_list = list(keys)
+    rows = {
+        (row["name"], row["version"]): row
+        for row in conn.execute(
+            sa.select(versions).where(sa.tuple_(versions.c.name, versions.c.version).in_(key_list))
+        ).mappings()
+    }
+    names = sorted({name for name, _ in key_list})
+    tags: dict[tuple[str, int], list[KeyValue]] = {}
+    for row in conn.execute(
+        sa.select(version_tags)
+        .where(
+            sa.tuple_(version_tags.c.name, version_tags.c.version).in_(key_list),
+        )
+        .order_by(version_tags.c.key)
+    ):
+        tags.setdefault((row.name, row.version), []).append(KeyValue(row.key, row.value))
+    version_aliases: dict[tuple[str, int], list[str]] = {}
+    for row in conn.execute(
+        sa.select(aliases).where(aliases.c.name.in_(names)).order_by(aliases.c.alias)
+    ):
+        version_aliases.setdefault((row.name, row.version), []).append(row.alias)
+    return [
+        ModelVersion(
+            name=row["name"],
+            version=row["version"],
+            creation_time=row["creation_time"],
+            last_updated_time=row["last_updated_time"],
+            current_stage=row["current_stage"],
+            source=row["source"],
+            status=row["status"],
+            description=row["description"],
+            user_id=row["user_id"],
+            run_id=row["run_id"],
+            run_link=row["run_link"],
+            status_message=row["status_message"],
+            model_id=row["model_id"],
+            tags=tags.get(key, []),
+            aliases=version_aliases.get(key, []),
+        )
+        for key in key_list
+        if (row := rows.get(key)) is not None
+    ]
+
+
+def latest_version_keys(conn: Connection, names: Iterable[str]) -> list[tuple[str, int]]:
+    """``(name, version)`` of the newest version in each stage of each model."""
+    name_list = list(names)
+    if not name_list:
+        return []
+    newest = sa.func.max(versions.c.version)
+    query = (
+        sa.select(versions.c.name, newest)
+        .where(versions.c.name.in_(name_list))
+        .group_by(versions.c.name, versions.c.current_stage)
+        .order_by(versions.c.name, newest)
+    )
+    return [(name, version) for name, version in conn.execute(query)]
+
+
+def load_models(conn: Connection, names: Sequence[str]) -> list[RegisteredModel]:
+    """The registered models with these names, in the order given."""
+    if not names:
+        return []
+    rows = {
+        row["name"]: row
+        for row in conn.execute(sa.select(models).where(models.c.name.in_(names))).mappings()
+    }
+    latest: dict[str, list[ModelVersion]] = {}
+    for version in load_versions(conn, latest_version_keys(conn, names)):
+        latest.setdefault(version.name, []).append(version)
+    tags: dict[str, list[KeyValue]] = {}
+    for row in conn.execute(
+        sa.select(model_tags).where(model_tags.c.name.in_(names)).order_by(model_tags.c.key)
+    ):
+        tags.setdefault(row.name, []).append(KeyValue(row.key, row.value))
+    model_aliases: dict[str, list[ModelAlias]] = {}
+    for row in conn.execute(
+        sa.select(aliases).where(aliases.c.name.in_(names)).order_by(aliases.c.alias)
+    ):
+        model_aliases.setdefault(row.name, []).append(ModelAlias(row.alias, row.version))
+    return [
+        RegisteredModel(
+            name=name,
+            creation_time=row["creation_time"],
+            last_updated_time=row["last_updated_time"],
+            description=row["description"],
+            latest_versions=latest.get(name, []),
+            tags=tags.get(name, []),
+            aliases=model_aliases.get(name, []),
+        )
+        for name in names
+        if (row := rows.get(name)) is not None
+    ]
+
+
+def load_model(conn: Connection, name: str) -> RegisteredModel:
+    found = load_models(conn, [name])
+    if not found:
+        raise model_not_found(name)
+    return found[0]
+
+
+def touch_model(conn: Connection, name: str, now: int) -> None:
+    conn.execute(sa.update(models).where(models.c.name == name).values(last_updated_time=now))
