@@ -89,9 +89,12 @@ class ConfigReader:
     def gcp(self, key: str) -> str:
         return self._gcp.require(key)
 
-    def get_str(self, key: str, default: str | None) -> str | None:
+    def get_str(self, key: str, default: str) -> str:
+        return self.get_optional(key) or default
+
+    def get_optional(self, key: str) -> str | None:
         self.keys_read.add(key)
-        return self._stratus.get(key) or default
+        return self._stratus.get(key) or None
 
     def get_int(self, key: str, default: int) -> int:
         self.keys_read.add(key)
@@ -121,22 +124,22 @@ def load_config(reader: ConfigReader | None = None) -> StackConfig:
     cfg = StackConfig(
         project=r.gcp("project"),
         region=r.gcp("region"),
-        service_name=r.get_str("serviceName", d.service_name) or d.service_name,
+        service_name=r.get_str("serviceName", d.service_name),
         members=r.get_list("members"),
-        image=r.get_str("image", None),
+        image=r.get_optional("image"),
         http2=r.get_bool("http2", d.http2),
-        cpu=r.get_str("cpu", d.cpu) or d.cpu,
-        memory=r.get_str("memory", d.memory) or d.memory,
+        cpu=r.get_str("cpu", d.cpu),
+        memory=r.get_str("memory", d.memory),
         min_instances=r.get_int("minInstances", d.min_instances),
         max_instances=r.get_int("maxInstances", d.max_instances),
         concurrency=r.get_int("concurrency", d.concurrency),
         request_timeout_seconds=r.get_int("requestTimeoutSeconds", d.request_timeout_seconds),
-        log_level=(r.get_str("logLevel", d.log_level) or d.log_level).lower(),
+        log_level=r.get_str("logLevel", d.log_level).lower(),
         db_pool_size=r.get_int("dbPoolSize", d.db_pool_size),
         db_max_overflow=r.get_int("dbMaxOverflow", d.db_max_overflow),
-        db_version=(r.get_str("dbVersion", d.db_version) or d.db_version).upper(),
-        db_tier=r.get_str("dbTier", d.db_tier) or d.db_tier,
-        db_edition=(r.get_str("dbEdition", d.db_edition) or d.db_edition).upper(),
+        db_version=r.get_str("dbVersion", d.db_version).upper(),
+        db_tier=r.get_str("dbTier", d.db_tier),
+        db_edition=r.get_str("dbEdition", d.db_edition).upper(),
         db_high_availability=r.get_bool("dbHighAvailability", d.db_high_availability),
         db_disk_size_gb=r.get_int("dbDiskSizeGb", d.db_disk_size_gb),
         db_disk_autoresize=r.get_bool("dbDiskAutoresize", d.db_disk_autoresize),
@@ -145,14 +148,14 @@ def load_config(reader: ConfigReader | None = None) -> StackConfig:
         ),
         db_backups_retained=r.get_int("dbBackupsRetained", d.db_backups_retained),
         db_pitr_days=r.get_int("dbPitrDays", d.db_pitr_days),
-        db_name=r.get_str("dbName", d.db_name) or d.db_name,
-        db_ssl_mode=(r.get_str("dbSslMode", d.db_ssl_mode) or d.db_ssl_mode).upper(),
+        db_name=r.get_str("dbName", d.db_name),
+        db_ssl_mode=r.get_str("dbSslMode", d.db_ssl_mode).upper(),
         db_max_connections=max_conns or None,
         db_reserved_connections=r.get_int("dbReservedConnections", d.db_reserved_connections),
         deletion_protection=r.get_bool("deletionProtection", d.deletion_protection),
-        private_network=r.get_str("privateNetwork", None),
-        private_subnetwork=r.get_str("privateSubnetwork", None),
-        artifact_prefix=(r.get_str("artifactPrefix", d.artifact_prefix) or "").strip("/"),
+        private_network=r.get_optional("privateNetwork"),
+        private_subnetwork=r.get_optional("privateSubnetwork"),
+        artifact_prefix=r.get_str("artifactPrefix", d.artifact_prefix).strip("/"),
         bucket_soft_delete_days=r.get_int("bucketSoftDeleteDays", d.bucket_soft_delete_days),
         bucket_versioning=r.get_bool("bucketVersioning", d.bucket_versioning),
         artifact_nearline_after_days=r.get_int(
