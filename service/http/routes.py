@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute, Mount
 
-from service.http import experiments, logged_models, meta, runs
+from service.http import experiments, logged_models, meta, registry, runs
 
 #: Tracking and registry APIs live under both prefixes; MLflow's UI uses ``/ajax-api``.
 API_PREFIXES = ("/api/2.0/mlflow", "/ajax-api/2.0/mlflow")
 
 
 def api_routes() -> list[BaseRoute]:
-    return [*experiments.routes, *runs.routes, *logged_models.routes]
+    return [*experiments.routes, *runs.routes, *logged_models.routes, *registry.routes]
 
 
 def build_routes() -> list[BaseRoute]:
