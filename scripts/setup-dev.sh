@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# One-command developer setup, from a fresh clone to green tests:
+#   1. .venv with Python 3.11+ and the project installed editable with its dev extras;
+#   2. the pre-commit hooks (ruff from .venv, so they work offline);
+#   3. a report of the optional tools (docker, pulumi, gcloud, PostgreSQL, MariaDB).
+# Safe to run again: an existing .venv is reused and only refreshed when pyproject.toml changed.
+#
+#   scripts/setup-dev.sh              # PYTHON=/path/to/python3.12 picks the interpreter
+#   scripts/setup-dev.sh --reinstall  # install the dependencies even if nothing changed
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+venv=.venv
+stamp="$venv/.stratus-setup"
+reinstall=false
+for arg in "$@"; do
+    case "$arg" in
+        --reinstall) reinstall=true ;;
+        -h | --help) sed -n '2,9p' "$0"; exit 0 ;;
+        *) echo "unknown option: $arg (try --help)" >&2; exit 2 ;;
+    esac
+done
+
+say() { printf '==> %s\n' "$*"; }
+
+supported() {  # supported PYTHON: true if it runs and is 3.11 or newer
+    "$1" -c 'import sys; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1
+}
+
+find_python() {
+    local candidate
+    for candidate in "${PYTHON:-}" python3 python3.13 python3.12 python3.11; do
+        if [[ -n "$candidate" ]] && supported "$candidate"; then
+            command -v "$candidate" || printf '%s\n' "$candidate"
+            return 0
+        fi
+    done
+    return 1
+}
+
+# 1. The virtualenv ----------------------------------------------------------------------
+if [[ -x "$venv/bin/python" ]] && supported "$venv/bin/python"; then
+    say "Reusing $venv ($("$venv/bin/python" --version))"
+else
+    if ! python="$(find_python)"; then
+        echo "Stratus needs Python 3.11 or newer: none found (tried \$PYTHON, python3," \
+            "python3.13, python3.12, python3.11). Install one, or set PYTHON=/path/to/python." >&2
+        exit 1
+    fi
+    if [[ -e "$venv" ]]; then
+        say "$venv exists but has no usable Python 3.11+: recreating it"
+        rm -rf "$venv"
+    fi
+    say "Creating $venv with $python ($("$python" --version))"
+    "$python" -m venv "$venv"
+    rm -f "$stamp"
+fi
+
+# 2. The project and its dev extras -----------------------------------------------------
+wanted="$("$venv/bin/python" -c \
+    'import hashlib, sys; print(hashlib.sha256(open(sys.argv[1], "rb").read()).hexdigest())' \
+    pyproject.toml)"
+if [[ $reinstall == false && -f "$stamp" && "$(cat "$stamp")" == "$wanted" ]] \
+    && "$venv/bin/python" -m pip check >/dev/null 2>&1; then
+    say "Dependencies are up to date (pyproject.toml unchanged since the last setup)"
+else
+    say "Installing the project with its dev extras (mlflow makes the first run take minutes)"
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+    "$venv/bin/python" -m pip check
+    printf '%s\n' "$wanted" >"$stamp"
+fi
+
+# 3. Pre-commit hooks ---------------------------------------------------------------------
+if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+    if "$venv/bin/pre-commit" install --install-hooks >/dev/null; then
+        say "pre-commit hooks installed (ruff check and ruff format --check on commit)"
+    else
+        echo "warning: could not install the pre-commit hooks (see above);" \
+            "run .venv/bin/pre-commit run --all-files by hand before pushing" >&2
+    fi
+else
+    say "Not a git checkout: skipping the pre-commit hooks"
+fi
+
+# 4. Optional tools -------------------------------------------------------------------------
+missing=0
+check_tool() {  # check_tool LABEL PURPOSE COMMAND...
+    local label=$1 purpose=$2
+    shift 2
+    if "$@" >/dev/null 2>&1; then
+        printf '    %-12s ok       %s\n' "$label" "$purpose"
+    else
+        printf '    %-12s MISSING  %s\n' "$label" "$purpose"
+        missing=$((missing + 1))
+    fi
+}
+say "Optional tools (nothing below is needed for the tests with SQLite):"
+check_tool docker "scripts/dev-up.sh (compose.yaml) and building the image for 'pulumi up'" \
+    docker --version
+check_tool "docker engine" "running containers: the docker client alone is not enough" \
+    docker info
+check_tool compose "docker compose v2, used by scripts/dev-up.sh and dev-down.sh" \
+    docker compose version
+check_tool pulumi "deploying to Google Cloud (infra/, docs/deploy.md)" pulumi version
+check_tool gcloud "authenticating to Google Cloud, Cloud Build, scripts/gcp-bootstrap.sh" \
+    gcloud --version
+check_tool postgresql "the PostgreSQL tests and scripts/local-stack.sh (pg_isready, psql)" \
+    pg_isready --version
+check_tool mariadb "the MariaDB tests (mysqladmin)" mysqladmin --version
+if ((missing > 0)); then
+    say "$missing optional tool(s) missing: only the features listed next to them need them"
+fi
+
+cat <<EOF
+==> Ready. Next:
+    .venv/bin/stratus serve          # a server on http://127.0.0.1:5000 (SQLite in ./stratus-data)
+    scripts/test.sh                  # the test suite (STRATUS_TEST_BACKENDS=sqlite to narrow it)
+    scripts/local-stack.sh           # PostgreSQL + GCS emulator + server, like Cloud Run
+EOF
