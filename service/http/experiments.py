@@ -15,7 +15,6 @@ from service.http.parsing import (
     KeyValueMessage,
     Message,
     Text,
-    check_max_results,
     parse_json,
     parse_query,
     repeated,
@@ -23,9 +22,6 @@ from service.http.parsing import (
 from service.http.responses import ok
 from service.store.entities import KeyValue, ViewType
 from service.store.experiments import parse_experiment_id
-
-DEFAULT_MAX_RESULTS = 1000
-MAX_RESULTS_LIMIT = 50_000
 
 
 class CreateExperiment(Message):
@@ -43,7 +39,7 @@ class GetByName(Message):
 
 
 class SearchExperiments(Message):
-    max_results: Int64 = DEFAULT_MAX_RESULTS
+    max_results: Int64 | None = None
     page_token: Text | None = None
     filter: Text | None = None
     order_by: repeated(Text) = []
@@ -94,7 +90,6 @@ async def search_experiments(request: Request) -> Response:
         msg = parse_query(request, SearchExperiments)
     else:
         msg = await parse_json(request, SearchExperiments)
-    check_max_results(msg.max_results, MAX_RESULTS_LIMIT)
     page = await blocking(
         store(request).experiments.search,
         view_type=ViewType(msg.view_type),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -12,7 +14,7 @@ from service.http.parsing import Int64, KeyValueMessage, Message, Text, parse_js
 from service.http.responses import ok
 from service.store.entities import KeyValue
 from service.store.experiments import parse_experiment_id
-from service.store.logged_models import MAX_SEARCH_RESULTS
+from service.store.search import DatasetFilter
 
 
 class CreateLoggedModel(Message):
@@ -36,16 +38,17 @@ class LoggedModelParams(Message):
     params: list[KeyValueMessage] = []
 
 
-class OrderBy(Message):
-    field_name: Text
-    ascending: bool = True
+class DatasetFilterMessage(Message):
+    dataset_name: Text
+    dataset_digest: Text | None = None
 
 
 class SearchLoggedModels(Message):
     experiment_ids: repeated(Text) = []
     filter: Text | None = None
-    max_results: Int64 = 100
-    order_by: list[OrderBy] = []
+    datasets: list[DatasetFilterMessage] = []
+    max_results: Int64 | None = None
+    order_by: list[dict[str, Any]] = []
     page_token: Text | None = None
 
 
@@ -112,13 +115,13 @@ async def log_logged_model_params(request: Request) -> Response:
 
 async def search_logged_models(request: Request) -> Response:
     msg = await parse_json(request, SearchLoggedModels)
-    order_by = [f"{o.field_name} {'ASC' if o.ascending else 'DESC'}" for o in msg.order_by]
     page = await blocking(
         store(request).logged_models.search,
         experiment_ids=[parse_experiment_id(e) for e in msg.experiment_ids],
         filter_string=msg.filter,
-        order_by=order_by,
-        max_results=min(msg.max_results, MAX_SEARCH_RESULTS) if msg.max_results > 0 else 100,
+        order_by=msg.order_by,
+        datasets=[DatasetFilter(d.dataset_name, d.dataset_digest) for d in msg.datasets],
+        max_results=msg.max_results,
         page_token=msg.page_token,
     )
     return ok(

@@ -134,11 +134,3 @@ def _describe(exc: ValidationError) -> str:
         )
         return f"Invalid value {shown} for parameter '{where}' supplied: {error['msg']}"
     return f"Invalid value for parameter '{where}' supplied: {error['msg']}"
-
-
-def check_max_results(max_results: int, limit: int) -> None:
-    if not 1 <= max_results <= limit:
-        raise InvalidParameterValue(
-            f"Invalid value {max_results} for parameter 'max_results' supplied. It must be "
-            f"at most {limit}, and at least 1."
-        )

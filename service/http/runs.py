@@ -18,7 +18,6 @@ from service.http.parsing import (
     KeyValueMessage,
     Message,
     Text,
-    check_max_results,
     parse_json,
     parse_query,
     repeated,
@@ -33,7 +32,6 @@ from service.store.entities import (
     ViewType,
 )
 from service.store.experiments import parse_experiment_id
-from service.store.runs import MAX_SEARCH_RESULTS
 
 RunStatusName = Literal["RUNNING", "SCHEDULED", "FINISHED", "FAILED", "KILLED"]
 ViewTypeName = Literal["ACTIVE_ONLY", "DELETED_ONLY", "ALL"]
@@ -156,7 +154,7 @@ class SearchRuns(Message):
     experiment_ids: repeated(Text) = []
     filter: Text | None = None
     run_view_type: ViewTypeName = "ACTIVE_ONLY"
-    max_results: Int64 = 1000
+    max_results: Int64 | None = None
     order_by: repeated(Text) = []
     page_token: Text | None = None
 
@@ -280,7 +278,6 @@ async def log_outputs(request: Request) -> Response:
 
 async def search_runs(request: Request) -> Response:
     msg = await parse_json(request, SearchRuns)
-    check_max_results(msg.max_results, MAX_SEARCH_RESULTS)
     page = await blocking(
         store(request).runs.search,
         experiment_ids=[parse_experiment_id(e) for e in msg.experiment_ids],
@@ -295,8 +292,6 @@ async def search_runs(request: Request) -> Response:
 
 async def get_metric_history(request: Request) -> Response:
     msg = parse_query(request, GetMetricHistory)
-    if msg.max_results is not None:
-        check_max_results(msg.max_results, 1_000_000)
     page = await blocking(
         store(request).metrics.history,
         msg.run,

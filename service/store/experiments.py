@@ -68,9 +68,10 @@ class ExperimentStore:
         view_type: ViewType,
         filter_string: str | None,
         order_by: Sequence[str],
-        max_results: int,
+        max_results: int | None,
         page_token: str | None,
     ) -> Page[Experiment]:
+        max_results = search.check_max_results(max_results, search.Target.EXPERIMENTS)
         comparisons = search.parse_filter(filter_string, search.Target.EXPERIMENTS)
         order_keys = search.parse_order_by(order_by, search.Target.EXPERIMENTS)
         offset = search.decode_page_token(page_token)

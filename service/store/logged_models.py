@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -23,8 +23,6 @@ logged_models = LoggedModelRow.__table__
 model_tags = LoggedModelTag.__table__
 model_params = LoggedModelParam.__table__
 metrics = Metric.__table__
-
-MAX_SEARCH_RESULTS = 1000
 
 
 def new_model_id() -> str:
@@ -131,18 +129,19 @@ class LoggedModelStore:
         *,
         experiment_ids: Sequence[int],
         filter_string: str | None,
-        order_by: Sequence[str],
-        max_results: int,
+        order_by: Sequence[Mapping[str, object]],
+        datasets: Sequence[search.DatasetFilter] = (),
+        max_results: int | None,
         page_token: str | None,
     ) -> Page[LoggedModel]:
-        if max_results > MAX_SEARCH_RESULTS:
-            raise InvalidParameterValue(
-                f"Invalid value for max_results: it must be at most {MAX_SEARCH_RESULTS}."
-            )
+        """Search with MLflow's filter grammar; ``order_by`` holds the wire's order objects."""
+        max_results = search.check_max_results(max_results, search.Target.LOGGED_MODELS)
         comparisons = search.parse_filter(filter_string, search.Target.LOGGED_MODELS)
-        order_keys = search.parse_order_by(order_by, search.Target.LOGGED_MODELS)
+        order_keys = search.parse_logged_model_order_by(order_by)
         offset = search.decode_page_token(page_token)
-        query = search.logged_model_search_query(list(experiment_ids), comparisons, order_keys)
+        query = search.logged_model_search_query(
+            list(experiment_ids), comparisons, order_keys, datasets
+        )
         with self.db.read() as conn:
             ids = [r[0] for r in conn.execute(query.offset(offset).limit(max_results + 1))]
             more = len(ids) > max_results

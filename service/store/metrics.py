@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.engine import Connection
 
-from service.errors import ResourceDoesNotExist
+from service.errors import InvalidParameterValue, ResourceDoesNotExist
 from service.store import search
 from service.store.db import Database
 from service.store.entities import MetricPoint, Page
@@ -124,6 +124,11 @@ class MetricStore:
         self, run_id: str, key: str, *, max_results: int | None, page_token: str | None
     ) -> Page[MetricPoint]:
         """Every point of ``key`` in ``run_id``, ordered by step then timestamp."""
+        if max_results is not None and max_results < 1:
+            raise InvalidParameterValue(
+                f"Invalid value {max_results} for parameter 'max_results' supplied. It must be "
+                "a positive integer"
+            )
         offset = search.decode_page_token(page_token)
         query = (
             sa.select(

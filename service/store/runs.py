@@ -51,7 +51,6 @@ run_model_inputs = RunModelInput.__table__
 run_model_outputs = RunModelOutput.__table__
 
 RUN_NAME_TAG = "mlflow.runName"
-MAX_SEARCH_RESULTS = 50_000
 _ADJECTIVES = (
     "bold",
     "brave",
@@ -298,15 +297,11 @@ class RunStore:
         experiment_ids: Sequence[int],
         filter_string: str | None,
         view_type: ViewType,
-        max_results: int,
+        max_results: int | None,
         order_by: Sequence[str],
         page_token: str | None,
     ) -> Page[Run]:
-        if max_results > MAX_SEARCH_RESULTS:
-            raise InvalidParameterValue(
-                "Invalid value for request parameter max_results. It must be at most "
-                f"{MAX_SEARCH_RESULTS}, but got value {max_results}"
-            )
+        max_results = search.check_max_results(max_results, search.Target.RUNS)
         comparisons = search.parse_filter(filter_string, search.Target.RUNS)
         order_keys = search.parse_order_by(order_by, search.Target.RUNS)
         offset = search.decode_page_token(page_token)
