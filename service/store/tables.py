@@ -49,7 +49,7 @@ class Experiment(SQLModel, table=True):
     experiment_id: int | None = Field(default=None, primary_key=True)
     name: str = Field(sa_type=key_string(NAME), unique=True)
     artifact_location: str = Field(sa_type=key_string(URI))
-    lifecycle_stage: str = Field(sa_type=sa.String(20), default="active")
+    lifecycle_stage: str = Field(sa_type=key_string(20), default="active")
     creation_time: int = Field(sa_type=sa.BigInteger)
     last_update_time: int = Field(sa_type=sa.BigInteger)
     deleted_time: int | None = Field(default=None, sa_type=sa.BigInteger)
@@ -77,23 +77,27 @@ class Run(SQLModel, table=True):
         sa.Index("ix_runs_deleted_time", "deleted_time"),
     )
 
-    run_uuid: str = Field(sa_type=sa.String(RUN_ID), primary_key=True)
+    run_uuid: str = Field(sa_type=key_string(RUN_ID), primary_key=True)
     experiment_id: int = Field(foreign_key="experiments.experiment_id", ondelete="CASCADE")
     name: str = Field(sa_type=key_string(NAME), default="")
     user_id: str = Field(sa_type=key_string(256), default="")
-    status: str = Field(sa_type=sa.String(20), default="RUNNING")
+    status: str = Field(sa_type=key_string(20), default="RUNNING")
     start_time: int = Field(sa_type=sa.BigInteger)
     end_time: int | None = Field(default=None, sa_type=sa.BigInteger)
-    lifecycle_stage: str = Field(sa_type=sa.String(20), default="active")
+    lifecycle_stage: str = Field(sa_type=key_string(20), default="active")
     artifact_uri: str = Field(sa_type=key_string(URI), default="")
     deleted_time: int | None = Field(default=None, sa_type=sa.BigInteger)
 
 
 class Param(SQLModel, table=True):
     __tablename__ = "params"
+    __table_args__ = {"sqlite_with_rowid": False}
 
     run_uuid: str = Field(
-        sa_type=sa.String(RUN_ID), foreign_key="runs.run_uuid", primary_key=True, ondelete="CASCADE"
+        sa_type=key_string(RUN_ID),
+        foreign_key="runs.run_uuid",
+        primary_key=True,
+        ondelete="CASCADE",
     )
     key: str = Field(sa_type=key_string(KEY), primary_key=True)
     value: str = Field(sa_type=long_text())
@@ -101,9 +105,13 @@ class Param(SQLModel, table=True):
 
 class RunTag(SQLModel, table=True):
     __tablename__ = "run_tags"
+    __table_args__ = {"sqlite_with_rowid": False}
 
     run_uuid: str = Field(
-        sa_type=sa.String(RUN_ID), foreign_key="runs.run_uuid", primary_key=True, ondelete="CASCADE"
+        sa_type=key_string(RUN_ID),
+        foreign_key="runs.run_uuid",
+        primary_key=True,
+        ondelete="CASCADE",
     )
     key: str = Field(sa_type=key_string(KEY), primary_key=True)
     value: str = Field(sa_type=long_text())
@@ -113,38 +121,47 @@ class Metric(SQLModel, table=True):
     """Every metric point ever logged. The primary key makes a retried write a no-op."""
 
     __tablename__ = "metrics"
-    __table_args__ = (sa.Index("ix_metrics_model_id", "model_id"),)
+    __table_args__ = (sa.Index("ix_metrics_model_id", "model_id"), {"sqlite_with_rowid": False})
 
     run_uuid: str = Field(
-        sa_type=sa.String(RUN_ID), foreign_key="runs.run_uuid", primary_key=True, ondelete="CASCADE"
+        sa_type=key_string(RUN_ID),
+        foreign_key="runs.run_uuid",
+        primary_key=True,
+        ondelete="CASCADE",
     )
     key: str = Field(sa_type=key_string(KEY), primary_key=True)
     step: int = Field(sa_type=sa.BigInteger, primary_key=True)
     timestamp: int = Field(sa_type=sa.BigInteger, primary_key=True)
     value: float = Field(sa_type=sa.Double, primary_key=True)
     is_nan: bool = Field(primary_key=True, default=False)
-    model_id: str | None = Field(default=None, sa_type=sa.String(64))
+    model_id: str | None = Field(default=None, sa_type=key_string(64))
     dataset_name: str | None = Field(default=None, sa_type=key_string(NAME))
-    dataset_digest: str | None = Field(default=None, sa_type=sa.String(64))
+    dataset_digest: str | None = Field(default=None, sa_type=key_string(64))
 
 
 class LatestMetric(SQLModel, table=True):
     """The latest point per (run, key): O(1) reads for run pages and metric search."""
 
     __tablename__ = "latest_metrics"
-    __table_args__ = (sa.Index("ix_latest_metrics_key_value", "key", "value"),)
+    __table_args__ = (
+        sa.Index("ix_latest_metrics_key_value", "key", "value"),
+        {"sqlite_with_rowid": False},
+    )
 
     run_uuid: str = Field(
-        sa_type=sa.String(RUN_ID), foreign_key="runs.run_uuid", primary_key=True, ondelete="CASCADE"
+        sa_type=key_string(RUN_ID),
+        foreign_key="runs.run_uuid",
+        primary_key=True,
+        ondelete="CASCADE",
     )
     key: str = Field(sa_type=key_string(KEY), primary_key=True)
     step: int = Field(sa_type=sa.BigInteger)
     timestamp: int = Field(sa_type=sa.BigInteger)
     value: float = Field(sa_type=sa.Double)
     is_nan: bool = False
-    model_id: str | None = Field(default=None, sa_type=sa.String(64))
+    model_id: str | None = Field(default=None, sa_type=key_string(64))
     dataset_name: str | None = Field(default=None, sa_type=key_string(NAME))
-    dataset_digest: str | None = Field(default=None, sa_type=sa.String(64))
+    dataset_digest: str | None = Field(default=None, sa_type=key_string(64))
 
 
 # --- datasets and run inputs/outputs ---------------------------------------------------
@@ -154,7 +171,7 @@ class Dataset(SQLModel, table=True):
     __tablename__ = "datasets"
     __table_args__ = (sa.UniqueConstraint("experiment_id", "name", "digest", name="uq_datasets"),)
 
-    dataset_uuid: str = Field(sa_type=sa.String(RUN_ID), primary_key=True)
+    dataset_uuid: str = Field(sa_type=key_string(RUN_ID), primary_key=True)
     experiment_id: int = Field(foreign_key="experiments.experiment_id", ondelete="CASCADE")
     name: str = Field(sa_type=key_string(NAME))
     digest: str = Field(sa_type=key_string(64))
@@ -170,10 +187,13 @@ class RunInput(SQLModel, table=True):
     __tablename__ = "run_inputs"
 
     run_uuid: str = Field(
-        sa_type=sa.String(RUN_ID), foreign_key="runs.run_uuid", primary_key=True, ondelete="CASCADE"
+        sa_type=key_string(RUN_ID),
+        foreign_key="runs.run_uuid",
+        primary_key=True,
+        ondelete="CASCADE",
     )
     dataset_uuid: str = Field(
-        sa_type=sa.String(RUN_ID),
+        sa_type=key_string(RUN_ID),
         foreign_key="datasets.dataset_uuid",
         primary_key=True,
         ondelete="CASCADE",
@@ -190,8 +210,8 @@ class RunInputTag(SQLModel, table=True):
         ),
     )
 
-    run_uuid: str = Field(sa_type=sa.String(RUN_ID), primary_key=True)
-    dataset_uuid: str = Field(sa_type=sa.String(RUN_ID), primary_key=True)
+    run_uuid: str = Field(sa_type=key_string(RUN_ID), primary_key=True)
+    dataset_uuid: str = Field(sa_type=key_string(RUN_ID), primary_key=True)
     key: str = Field(sa_type=key_string(KEY), primary_key=True)
     value: str = Field(sa_type=long_text())
 
@@ -200,18 +220,24 @@ class RunModelInput(SQLModel, table=True):
     __tablename__ = "run_model_inputs"
 
     run_uuid: str = Field(
-        sa_type=sa.String(RUN_ID), foreign_key="runs.run_uuid", primary_key=True, ondelete="CASCADE"
+        sa_type=key_string(RUN_ID),
+        foreign_key="runs.run_uuid",
+        primary_key=True,
+        ondelete="CASCADE",
     )
-    model_id: str = Field(sa_type=sa.String(64), primary_key=True)
+    model_id: str = Field(sa_type=key_string(64), primary_key=True)
 
 
 class RunModelOutput(SQLModel, table=True):
     __tablename__ = "run_model_outputs"
 
     run_uuid: str = Field(
-        sa_type=sa.String(RUN_ID), foreign_key="runs.run_uuid", primary_key=True, ondelete="CASCADE"
+        sa_type=key_string(RUN_ID),
+        foreign_key="runs.run_uuid",
+        primary_key=True,
+        ondelete="CASCADE",
     )
-    model_id: str = Field(sa_type=sa.String(64), primary_key=True)
+    model_id: str = Field(sa_type=key_string(64), primary_key=True)
     step: int = Field(sa_type=sa.BigInteger, default=0)
 
 
@@ -225,17 +251,17 @@ class LoggedModel(SQLModel, table=True):
         sa.Index("ix_logged_models_source_run", "source_run_id"),
     )
 
-    model_id: str = Field(sa_type=sa.String(64), primary_key=True)
+    model_id: str = Field(sa_type=key_string(64), primary_key=True)
     experiment_id: int = Field(foreign_key="experiments.experiment_id", ondelete="CASCADE")
     name: str = Field(sa_type=key_string(NAME))
     artifact_location: str = Field(sa_type=key_string(URI))
     creation_timestamp_ms: int = Field(sa_type=sa.BigInteger)
     last_updated_timestamp_ms: int = Field(sa_type=sa.BigInteger)
-    status: str = Field(sa_type=sa.String(32), default="LOGGED_MODEL_PENDING")
+    status: str = Field(sa_type=key_string(32), default="LOGGED_MODEL_PENDING")
     status_message: str | None = Field(default=None, sa_type=long_text())
     model_type: str = Field(sa_type=key_string(NAME), default="")
-    source_run_id: str | None = Field(default=None, sa_type=sa.String(RUN_ID))
-    lifecycle_stage: str = Field(sa_type=sa.String(20), default="active")
+    source_run_id: str | None = Field(default=None, sa_type=key_string(RUN_ID))
+    lifecycle_stage: str = Field(sa_type=key_string(20), default="active")
     deleted_time: int | None = Field(default=None, sa_type=sa.BigInteger)
 
 
@@ -243,7 +269,7 @@ class LoggedModelTag(SQLModel, table=True):
     __tablename__ = "logged_model_tags"
 
     model_id: str = Field(
-        sa_type=sa.String(64),
+        sa_type=key_string(64),
         foreign_key="logged_models.model_id",
         primary_key=True,
         ondelete="CASCADE",
@@ -256,7 +282,7 @@ class LoggedModelParam(SQLModel, table=True):
     __tablename__ = "logged_model_params"
 
     model_id: str = Field(
-        sa_type=sa.String(64),
+        sa_type=key_string(64),
         foreign_key="logged_models.model_id",
         primary_key=True,
         ondelete="CASCADE",

@@ -34,7 +34,7 @@ def long_text() -> sa.types.TypeEngine:
 def run_fk() -> sa.Column:
     return sa.Column(
         "run_uuid",
-        sa.String(32),
+        key_string(32),
         sa.ForeignKey("runs.run_uuid", ondelete="CASCADE"),
         primary_key=True,
         nullable=False,
@@ -47,7 +47,7 @@ def upgrade() -> None:
         sa.Column("experiment_id", sa.Integer(), primary_key=True, autoincrement=True),
         sa.Column("name", key_string(500), nullable=False, unique=True),
         sa.Column("artifact_location", key_string(1000), nullable=False),
-        sa.Column("lifecycle_stage", sa.String(20), nullable=False),
+        sa.Column("lifecycle_stage", key_string(20), nullable=False),
         sa.Column("creation_time", sa.BigInteger(), nullable=False),
         sa.Column("last_update_time", sa.BigInteger(), nullable=False),
         sa.Column("deleted_time", sa.BigInteger(), nullable=True),
@@ -66,7 +66,7 @@ def upgrade() -> None:
     )
     op.create_table(
         "runs",
-        sa.Column("run_uuid", sa.String(32), primary_key=True, nullable=False),
+        sa.Column("run_uuid", key_string(32), primary_key=True, nullable=False),
         sa.Column(
             "experiment_id",
             sa.Integer(),
@@ -75,10 +75,10 @@ def upgrade() -> None:
         ),
         sa.Column("name", key_string(500), nullable=False),
         sa.Column("user_id", key_string(256), nullable=False),
-        sa.Column("status", sa.String(20), nullable=False),
+        sa.Column("status", key_string(20), nullable=False),
         sa.Column("start_time", sa.BigInteger(), nullable=False),
         sa.Column("end_time", sa.BigInteger(), nullable=True),
-        sa.Column("lifecycle_stage", sa.String(20), nullable=False),
+        sa.Column("lifecycle_stage", key_string(20), nullable=False),
         sa.Column("artifact_uri", key_string(1000), nullable=False),
         sa.Column("deleted_time", sa.BigInteger(), nullable=True),
     )
@@ -94,6 +94,7 @@ def upgrade() -> None:
             run_fk(),
             sa.Column("key", key_string(250), primary_key=True, nullable=False),
             sa.Column("value", long_text(), nullable=False),
+            sqlite_with_rowid=False,
         )
     op.create_table(
         "metrics",
@@ -103,9 +104,10 @@ def upgrade() -> None:
         sa.Column("timestamp", sa.BigInteger(), primary_key=True, nullable=False),
         sa.Column("value", sa.Double(), primary_key=True, nullable=False),
         sa.Column("is_nan", sa.Boolean(), primary_key=True, nullable=False),
-        sa.Column("model_id", sa.String(64), nullable=True),
+        sa.Column("model_id", key_string(64), nullable=True),
         sa.Column("dataset_name", key_string(500), nullable=True),
-        sa.Column("dataset_digest", sa.String(64), nullable=True),
+        sa.Column("dataset_digest", key_string(64), nullable=True),
+        sqlite_with_rowid=False,
     )
     op.create_index("ix_metrics_model_id", "metrics", ["model_id"])
     op.create_table(
@@ -116,14 +118,15 @@ def upgrade() -> None:
         sa.Column("timestamp", sa.BigInteger(), nullable=False),
         sa.Column("value", sa.Double(), nullable=False),
         sa.Column("is_nan", sa.Boolean(), nullable=False),
-        sa.Column("model_id", sa.String(64), nullable=True),
+        sa.Column("model_id", key_string(64), nullable=True),
         sa.Column("dataset_name", key_string(500), nullable=True),
-        sa.Column("dataset_digest", sa.String(64), nullable=True),
+        sa.Column("dataset_digest", key_string(64), nullable=True),
+        sqlite_with_rowid=False,
     )
     op.create_index("ix_latest_metrics_key_value", "latest_metrics", ["key", "value"])
     op.create_table(
         "datasets",
-        sa.Column("dataset_uuid", sa.String(32), primary_key=True, nullable=False),
+        sa.Column("dataset_uuid", key_string(32), primary_key=True, nullable=False),
         sa.Column(
             "experiment_id",
             sa.Integer(),
@@ -143,7 +146,7 @@ def upgrade() -> None:
         run_fk(),
         sa.Column(
             "dataset_uuid",
-            sa.String(32),
+            key_string(32),
             sa.ForeignKey("datasets.dataset_uuid", ondelete="CASCADE"),
             primary_key=True,
             nullable=False,
@@ -151,8 +154,8 @@ def upgrade() -> None:
     )
     op.create_table(
         "run_input_tags",
-        sa.Column("run_uuid", sa.String(32), primary_key=True, nullable=False),
-        sa.Column("dataset_uuid", sa.String(32), primary_key=True, nullable=False),
+        sa.Column("run_uuid", key_string(32), primary_key=True, nullable=False),
+        sa.Column("dataset_uuid", key_string(32), primary_key=True, nullable=False),
         sa.Column("key", key_string(250), primary_key=True, nullable=False),
         sa.Column("value", long_text(), nullable=False),
         sa.ForeignKeyConstraint(
@@ -164,17 +167,17 @@ def upgrade() -> None:
     op.create_table(
         "run_model_inputs",
         run_fk(),
-        sa.Column("model_id", sa.String(64), primary_key=True, nullable=False),
+        sa.Column("model_id", key_string(64), primary_key=True, nullable=False),
     )
     op.create_table(
         "run_model_outputs",
         run_fk(),
-        sa.Column("model_id", sa.String(64), primary_key=True, nullable=False),
+        sa.Column("model_id", key_string(64), primary_key=True, nullable=False),
         sa.Column("step", sa.BigInteger(), nullable=False),
     )
     op.create_table(
         "logged_models",
-        sa.Column("model_id", sa.String(64), primary_key=True, nullable=False),
+        sa.Column("model_id", key_string(64), primary_key=True, nullable=False),
         sa.Column(
             "experiment_id",
             sa.Integer(),
@@ -185,11 +188,11 @@ def upgrade() -> None:
         sa.Column("artifact_location", key_string(1000), nullable=False),
         sa.Column("creation_timestamp_ms", sa.BigInteger(), nullable=False),
         sa.Column("last_updated_timestamp_ms", sa.BigInteger(), nullable=False),
-        sa.Column("status", sa.String(32), nullable=False),
+        sa.Column("status", key_string(32), nullable=False),
         sa.Column("status_message", long_text(), nullable=True),
         sa.Column("model_type", key_string(500), nullable=False),
-        sa.Column("source_run_id", sa.String(32), nullable=True),
-        sa.Column("lifecycle_stage", sa.String(20), nullable=False),
+        sa.Column("source_run_id", key_string(32), nullable=True),
+        sa.Column("lifecycle_stage", key_string(20), nullable=False),
         sa.Column("deleted_time", sa.BigInteger(), nullable=True),
     )
     op.create_index("ix_logged_models_experiment_name", "logged_models", ["experiment_id", "name"])
@@ -199,7 +202,7 @@ def upgrade() -> None:
             table,
             sa.Column(
                 "model_id",
-                sa.String(64),
+                key_string(64),
                 sa.ForeignKey("logged_models.model_id", ondelete="CASCADE"),
                 primary_key=True,
                 nullable=False,
