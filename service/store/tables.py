@@ -346,14 +346,14 @@ class ModelVersion(SQLModel, table=True):
     last_updated_time: int = Field(sa_type=sa.BigInteger)
     description: str | None = Field(default=None, sa_type=long_text())
     user_id: str | None = Field(default=None, sa_type=key_string(256))
-    current_stage: str = Field(sa_type=sa.String(20), default="None")
+    current_stage: str = Field(sa_type=key_string(20), default="None")
     source: str = Field(sa_type=long_text())
-    run_id: str | None = Field(default=None, sa_type=sa.String(RUN_ID))
+    run_id: str | None = Field(default=None, sa_type=key_string(RUN_ID))
     run_link: str | None = Field(default=None, sa_type=long_text())
-    status: str = Field(sa_type=sa.String(20), default="READY")
+    status: str = Field(sa_type=key_string(20), default="READY")
     status_message: str | None = Field(default=None, sa_type=long_text())
     storage_location: str | None = Field(default=None, sa_type=long_text())
-    model_id: str | None = Field(default=None, sa_type=sa.String(64))
+    model_id: str | None = Field(default=None, sa_type=key_string(64))
 
 
 class ModelVersionTag(SQLModel, table=True):

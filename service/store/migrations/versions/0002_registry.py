@@ -71,14 +71,14 @@ def upgrade() -> None:
         sa.Column("last_updated_time", sa.BigInteger(), nullable=False),
         sa.Column("description", long_text(), nullable=True),
         sa.Column("user_id", key_string(256), nullable=True),
-        sa.Column("current_stage", sa.String(20), nullable=False),
+        sa.Column("current_stage", key_string(20), nullable=False),
         sa.Column("source", long_text(), nullable=False),
-        sa.Column("run_id", sa.String(32), nullable=True),
+        sa.Column("run_id", key_string(32), nullable=True),
         sa.Column("run_link", long_text(), nullable=True),
-        sa.Column("status", sa.String(20), nullable=False),
+        sa.Column("status", key_string(20), nullable=False),
         sa.Column("status_message", long_text(), nullable=True),
         sa.Column("storage_location", long_text(), nullable=True),
-        sa.Column("model_id", sa.String(64), nullable=True),
+        sa.Column("model_id", key_string(64), nullable=True),
         sa.ForeignKeyConstraint(
             ["name"], ["registered_models.name"], ondelete="CASCADE", onupdate="CASCADE"
         ),
