@@ -32,7 +32,7 @@ class AttrKind(Enum):
 
 NUMERIC_OPS: tuple[Op, ...] = (Op.GT, Op.GE, Op.NE, Op.EQ, Op.LT, Op.LE)
 STRING_OPS: tuple[Op, ...] = (Op.NE, Op.EQ, Op.LIKE, Op.ILIKE, Op.IN, Op.NOT_IN)
-KEY_VALUE_OPS: tuple[Op, ...] = (Op.NE, Op.EQ, Op.LIKE, Op.ILIKE)
+KEY_VALUE_OPS: tuple[Op, ...] = (Op.NE, Op.EQ, Op.LIKE, Op.ILIKE, Op.IN, Op.NOT_IN)
 NULLABLE_KEY_VALUE_OPS: tuple[Op, ...] = (*KEY_VALUE_OPS, Op.IS_NULL, Op.IS_NOT_NULL)
 ID_OPS: tuple[Op, ...] = (Op.EQ, Op.NE, Op.IN, Op.NOT_IN)
 

@@ -127,7 +127,7 @@ def test_numbers_keep_integer_type_for_attributes() -> None:
         ("metrics.x IN (1)", "Invalid comparator 'IN'"),
         ("metrics.x IS NULL", "Invalid comparator 'IS NULL'"),
         ("params.x > '1'", "Invalid comparator '>'"),
-        ("params.x IN ('a')", "Invalid comparator 'IN'"),
+        ("tags.x <= 'a'", "Invalid comparator '<='"),
         ("tags.x NOT LIKE 'a'", "Invalid comparator 'NOT'"),
         ("start_time LIKE '1'", "Invalid comparator 'LIKE'"),
         ("status < 'a'", "Invalid comparator '<'"),
