@@ -157,7 +157,7 @@ class ExperimentStore:
     def set_tag(self, experiment_id: int, key: str, value: str) -> None:
         validate_tags([KeyValue(key, value)], MAX_EXPERIMENT_TAG_VALUE_LENGTH)
         with self.db.write() as conn:
-            self._require_active(conn, experiment_id)
+            self.require_active(conn, experiment_id)
             _put_tags(conn, experiment_id, [KeyValue(key, value)])
             conn.execute(
                 sa.update(experiments)
@@ -167,7 +167,7 @@ class ExperimentStore:
 
     def delete_tag(self, experiment_id: int, key: str) -> None:
         with self.db.write() as conn:
-            self._require_active(conn, experiment_id)
+            self.require_active(conn, experiment_id)
             deleted = conn.execute(
                 sa.delete(experiment_tags).where(
                     experiment_tags.c.experiment_id == experiment_id, experiment_tags.c.key == key
@@ -212,7 +212,8 @@ class ExperimentStore:
                 .values(lifecycle_stage=stage, deleted_time=deleted_time)
             )
 
-    def _require_active(self, conn: Connection, experiment_id: int) -> Experiment:
+    def require_active(self, conn: Connection, experiment_id: int) -> Experiment:
+        """The experiment, read inside the caller's transaction; deleted ones are read-only."""
         experiment = self._get(conn, experiment_id)
         if experiment.lifecycle_stage != "active":
             raise InvalidParameterValue(

@@ -51,7 +51,7 @@ class LoggedModelStore:
         model_id = new_model_id()
         now = now_ms()
         with self.db.write() as conn:
-            experiment = self.experiments._require_active(conn, experiment_id)
+            experiment = self.experiments.require_active(conn, experiment_id)
             conn.execute(
                 sa.insert(logged_models).values(
                     model_id=model_id,

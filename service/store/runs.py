@@ -152,7 +152,7 @@ class RunStore:
         user_id = user_id or tag_map.get("mlflow.user", "")
         run_id = uuid.uuid4().hex
         with self.db.write() as conn:
-            experiment = self.experiments._require_active(conn, experiment_id)
+            experiment = self.experiments.require_active(conn, experiment_id)
             conn.execute(
                 sa.insert(runs).values(
                     run_uuid=run_id,
