@@ -1,0 +1,72 @@
+"""JSON endpoints only the web UI uses, under ``/ajax-api/2.0/stratus``.
+
+Everything else the UI shows comes from the public MLflow REST API; these endpoints
+exist because a browser cannot afford what the API would send it (a 1M-point history).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from service.errors import InvalidParameterValue
+from service.http.context import blocking, store
+from service.http.parsing import Int64, Message, Text, parse_query, repeated
+from service.http.responses import ok
+from service.store.metrics_downsample import SampledSeries, XAxis, sample_histories
+
+MAX_RUNS_PER_REQUEST = 100
+MIN_POINTS, MAX_POINTS = 10, 10_000
+
+
+class SampledHistory(Message):
+    run_id: repeated(Text)
+    metric_key: Text
+    x_axis: Literal["step", "timestamp"] = "step"
+    max_points: Int64 = 2000
+    x_min: Int64 | None = None
+    x_max: Int64 | None = None
+
+
+def _series(series: SampledSeries) -> dict[str, object]:
+    return {
+        "run_id": series.run_id,
+        "metric_key": series.key,
+        "x": series.x,
+        "y": series.y,
+        "point_count": series.point_count,
+        "downsampled": series.downsampled,
+    }
+
+
+async def sampled_history(request: Request) -> Response:
+    """``GET metrics/history-sampled``: one metric of up to 100 runs, ready to plot."""
+    msg = parse_query(request, SampledHistory)
+    if not 1 <= len(msg.run_id) <= MAX_RUNS_PER_REQUEST:
+        raise InvalidParameterValue(
+            f"Between 1 and {MAX_RUNS_PER_REQUEST} values of 'run_id' are required."
+        )
+    if not MIN_POINTS <= msg.max_points <= MAX_POINTS:
+        raise InvalidParameterValue(
+            f"Invalid value {msg.max_points} for parameter 'max_points': it must be between "
+            f"{MIN_POINTS} and {MAX_POINTS}."
+        )
+    series = await blocking(
+        sample_histories,
+        store(request).db,
+        list(dict.fromkeys(msg.run_id)),
+        msg.metric_key,
+        x_axis=XAxis(msg.x_axis),
+        max_points=msg.max_points,
+        x_min=msg.x_min,
+        x_max=msg.x_max,
+    )
+    return ok({"series": [_series(s) for s in series]})
+
+
+routes = [
+    Route("/metrics/history-sampled", sampled_history, methods=["GET"]),
+]

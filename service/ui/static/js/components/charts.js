@@ -1,0 +1,212 @@
+/**
+ * Metric charts (uPlot, vendored). The server sends each history already reduced to
+ * about two points per pixel column (min/max per bucket), so a 1M-point metric costs a
+ * few thousand points here. Dragging across a chart zooms in; when the data shown was
+ * downsampled, the zoomed window is fetched again at full resolution (or as close to it
+ * as the pixel width allows). A double click zooms back out.
+ * Charts render only once scrolled into view, so a run with 200 metrics stays fast.
+ */
+
+import { metrics } from "../api.js";
+import { h } from "../dom.js";
+import * as fmt from "../format.js";
+
+const PALETTE = ["#2563eb", "#dc2626", "#059669", "#d97706", "#7c3aed", "#0891b2", "#db2777", "#65a30d", "#4b5563", "#ea580c"];
+const RUNS_PER_REQUEST = 100;
+const HEIGHT = 220;
+
+export function runColor(index) {
+  return PALETTE[index % PALETTE.length];
+}
+
+export const X_AXES = [
+  ["step", "Step"],
+  ["time", "Wall time"],
+  ["relative", "Relative time"],
+];
+
+/**
+ * A grid of charts, one per metric key, for ``runs`` (``[{id, label, color, start}]``).
+ * ``options``: ``{xAxis, logScale}``.
+ */
+export function chartGrid(keys, runs, options, ctx) {
+  const charts = keys.map((key) => new MetricChart(key, runs, options));
+  const observer = new IntersectionObserver(
+    (entries) => {
+      for (const entry of entries) {
+        if (!entry.isIntersecting) continue;
+        observer.unobserve(entry.target);
+        charts.find((c) => c.element === entry.target)?.load(ctx.signal);
+      }
+    },
+    { rootMargin: "200px" },
+  );
+  charts.forEach((chart) => observer.observe(chart.element));
+  const grid = h("div", { class: "chart-grid" }, charts.map((c) => c.element));
+  const destroy = () => {
+    observer.disconnect();
+    charts.forEach((c) => c.destroy());
+  };
+  return { element: grid, destroy };
+}
+
+class MetricChart {
+  constructor(key, runs, { xAxis, logScale }) {
+    this.key = key;
+    this.runs = runs;
+    this.xAxis = xAxis;
+    this.logScale = logScale;
+    this.plot = null;
+    this.range = null; // [min, max] in server units while zoomed in
+    this.note = h("span", { class: "chart-note" });
+    this.host = h("div", { class: "chart-host" }, h("div", { class: "chart-placeholder" }));
+    this.element = h(
+      "section",
+      { class: "chart-card", dataset: { metric: key } },
+      h("header", null, h("h3", { class: "clip", title: key, text: key }), this.note),
+      this.host,
+    );
+    this.resize = new ResizeObserver(() => {
+      if (this.plot) this.plot.setSize(this.size());
+    });
+  }
+
+  size() {
+    return { width: Math.max(this.host.clientWidth, 200), height: HEIGHT };
+  }
+
+  destroy() {
+    this.resize.disconnect();
+    this.plot?.destroy();
+    this.plot = null;
+  }
+
+  /** Fetch (a window of) the history of every run and draw it. */
+  async load(signal, range = null) {
+    this.signal = signal;
+    const width = this.size().width;
+    const query = {
+      metric_key: this.key,
+      x_axis: this.xAxis === "step" ? "step" : "timestamp",
+      max_points: Math.min(4000, Math.max(200, Math.round(width * 2))),
+    };
+    if (range) [query.x_min, query.x_max] = range;
+    let series;
+    try {
+      series = [];
+      for (let i = 0; i < this.runs.length; i += RUNS_PER_REQUEST) {
+        const ids = this.runs.slice(i, i + RUNS_PER_REQUEST).map((r) => r.id);
+        const result = await metrics.sampled({ ...query, run_id: ids }, signal);
+        series.push(...result.series);
+      }
+    } catch (error) {
+      if (error.name === "AbortError") return;
+      this.host.replaceChildren(h("p", { class: "chart-error", role: "alert", text: `Could not load ${this.key}: ${error.message}` }));
+      return;
+    }
+    this.range = range;
+    this.draw(series);
+  }
+
+  draw(series) {
+    const total = series.reduce((n, s) => n + s.point_count, 0);
+    const shown = series.reduce((n, s) => n + s.x.length, 0);
+    const downsampled = series.some((s) => s.downsampled);
+    this.note.textContent = downsampled
+      ? `${fmt.count(total)} points · showing ${fmt.count(shown)} (min/max)${this.range ? " · zoomed" : ""}`
+      : `${fmt.count(total)} point${total === 1 ? "" : "s"}${this.range ? " · zoomed" : ""}`;
+    this.note.title = downsampled ? "Downsampled on the server: each bucket keeps its minimum and maximum. Drag to zoom in for detail." : "";
+    this.downsampled = downsampled;
+    if (!shown) {
+      this.plot?.destroy();
+      this.plot = null;
+      this.host.replaceChildren(h("p", { class: "muted chart-empty", text: "No values" }));
+      return;
+    }
+    const tables = series.map((s) => {
+      const run = this.runs.find((r) => r.id === s.run_id);
+      return [s.x.map((x) => this.toPlotX(x, run)), s.y];
+    });
+    const data = tables.length === 1 ? tables[0] : window.uPlot.join(tables);
+    const positive = data.slice(1).every((ys) => ys.every((y) => y == null || y > 0));
+    const log = this.logScale && positive;
+    if (this.plot) this.plot.destroy();
+    this.host.replaceChildren();
+    this.plot = new window.uPlot(this.options(series, log), data, this.host);
+    this.resize.observe(this.host);
+  }
+
+  toPlotX(x, run) {
+    if (this.xAxis === "step") return x;
+    if (this.xAxis === "time") return x / 1000;
+    return (x - (run?.start || 0)) / 1000;
+  }
+
+  fromPlotX(value) {
+    return this.xAxis === "step" ? value : value * 1000;
+  }
+
+  options(series, log) {
+    const multi = series.length > 1;
+    const xLabel = X_AXES.find(([v]) => v === this.xAxis)[1];
+    return {
+      ...this.size(),
+      scales: { x: { time: this.xAxis === "time" }, y: { distr: log ? 3 : 1 } },
+      series: [
+        { label: xLabel, value: (u, v) => (v == null ? "—" : this.formatX(v)) },
+        ...series.map((s) => {
+          const run = this.runs.find((r) => r.id === s.run_id);
+          return {
+            label: run?.label || s.run_id,
+            stroke: run?.color || PALETTE[0],
+            width: 1.5,
+            spanGaps: multi,
+            points: { show: s.x.length < 60 },
+            value: (u, v) => (v == null ? "—" : fmt.number(v)),
+          };
+        }),
+      ],
+      axes: [
+        { stroke: "#64748b", grid: { stroke: "#eef2f7" }, ticks: { stroke: "#e2e8f0" }, ...(this.xAxis === "relative" ? { values: (u, vals) => vals.map((v) => fmt.duration(v * 1000)) } : {}) },
+        { stroke: "#64748b", grid: { stroke: "#eef2f7" }, ticks: { stroke: "#e2e8f0" }, size: 64, values: (u, vals) => vals.map((v) => fmt.number(v)) },
+      ],
+      legend: { live: true },
+      cursor: { drag: { x: true, y: false, setScale: false } },
+      hooks: {
+        setSelect: [(u) => this.onSelect(u)],
+        ready: [(u) => u.over.addEventListener("dblclick", () => this.zoomOut())],
+      },
+    };
+  }
+
+  formatX(v) {
+    if (this.xAxis === "step") return fmt.count(Math.round(v));
+    if (this.xAxis === "time") return fmt.date(v * 1000);
+    return fmt.duration(v * 1000);
+  }
+
+  onSelect(u) {
+    const { left, width } = u.select;
+    if (width < 4) return;
+    const min = u.posToVal(left, "x");
+    const max = u.posToVal(left + width, "x");
+    u.setSelect({ left: 0, top: 0, width: 0, height: 0 }, false);
+    // Absolute axes can fetch the window again; relative time differs per run, so it zooms locally.
+    if (this.downsampled && this.xAxis !== "relative") {
+      this.load(this.signal, [Math.floor(this.fromPlotX(min)), Math.ceil(this.fromPlotX(max))]);
+    } else {
+      this.zoomedLocally = true;
+      u.setScale("x", { min, max });
+    }
+  }
+
+  zoomOut() {
+    if (this.range) {
+      this.load(this.signal, null);
+    } else if (this.zoomedLocally && this.plot) {
+      this.zoomedLocally = false;
+      const xs = this.plot.data[0];
+      this.plot.setScale("x", { min: xs[0], max: xs[xs.length - 1] });
+    }
+  }
+}

@@ -1,0 +1,85 @@
+/**
+ * The single-page app: hash routes (``#/runs/<id>``) to page modules. Each page renders
+ * into ``#app`` and gets a context with its route parameters, an AbortSignal that fires
+ * when the user navigates away, and ``onCleanup`` for charts and observers.
+ */
+
+import { h, mount } from "./dom.js";
+import { failure } from "./components/states.js";
+import * as experimentsPage from "./pages/experiments.js";
+import * as runsPage from "./pages/runs.js";
+import * as runPage from "./pages/run.js";
+import * as comparePage from "./pages/compare.js";
+import * as modelsPage from "./pages/models.js";
+import * as modelPage from "./pages/model.js";
+
+const ROUTES = [
+  [/^\/?$/, experimentsPage.render, "experiments"],
+  [/^\/experiments$/, experimentsPage.render, "experiments"],
+  [/^\/experiments\/([^/]+)$/, runsPage.render, "experiments"],
+  [/^\/runs\/([^/]+)$/, runPage.render, "experiments"],
+  // The address the mlflow client prints ("View run at …/#/experiments/1/runs/<id>").
+  [/^\/experiments\/[^/]+\/runs\/([^/]+)$/, runPage.render, "experiments"],
+  [/^\/compare$/, comparePage.render, "experiments"],
+  [/^\/models$/, modelsPage.render, "models"],
+  [/^\/models\/([^/]+)$/, modelPage.renderModel, "models"],
+  [/^\/models\/([^/]+)\/versions\/([^/]+)$/, modelPage.renderVersion, "models"],
+];
+
+const root = document.getElementById("app");
+let current = null;
+
+function parseHash() {
+  const raw = window.location.hash.replace(/^#/, "") || "/";
+  const [path, query = ""] = raw.split("?");
+  return { path, query: new URLSearchParams(query) };
+}
+
+function navigate() {
+  if (current) {
+    current.controller.abort();
+    current.cleanups.forEach((fn) => fn());
+  }
+  const { path, query } = parseHash();
+  const controller = new AbortController();
+  const ctx = {
+    query,
+    signal: controller.signal,
+    controller,
+    cleanups: [],
+    onCleanup(fn) {
+      this.cleanups.push(fn);
+    },
+    setTitle(text) {
+      document.title = text ? `${text} · Stratus` : "Stratus";
+    },
+    /** Record UI state (tab, filter, sort) in the address without re-rendering. */
+    setQuery(values) {
+      for (const [key, value] of Object.entries(values)) {
+        if (value == null || value === "") query.delete(key);
+        else query.set(key, value);
+      }
+      const qs = query.toString();
+      window.history.replaceState(null, "", `#${path}${qs ? `?${qs}` : ""}`);
+    },
+  };
+  current = ctx;
+  ctx.setTitle("");
+  for (const [pattern, render, nav] of ROUTES) {
+    const match = pattern.exec(path);
+    if (!match) continue;
+    document.querySelectorAll("[data-nav]").forEach((a) => a.classList.toggle("active", a.dataset.nav === nav));
+    ctx.params = match.slice(1).map(decodeURIComponent);
+    const page = h("div", { class: "page" });
+    mount(root, page);
+    window.scrollTo(0, 0);
+    Promise.resolve(render(page, ctx)).catch((error) => {
+      if (!ctx.signal.aborted) mount(page, failure(error));
+    });
+    return;
+  }
+  mount(root, h("div", { class: "page" }, failure({ status: 404, message: `There is no page at ${path}.` })));
+}
+
+window.addEventListener("hashchange", navigate);
+navigate();

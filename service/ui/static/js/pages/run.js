@@ -1,0 +1,305 @@
+/**
+ * One run: overview (params, metrics, tags, datasets, logged models, child runs), charts
+ * of every metric, and the artifact browser. Tabs are recorded in the address.
+ */
+
+import { artifacts, experiments, loggedModels, quote, runs } from "../api.js";
+import { h, icon, link, mount } from "../dom.js";
+import { artifactBrowser } from "../components/artifacts.js";
+import { chartGrid, runColor, X_AXES } from "../components/charts.js";
+import { segmented, toggle } from "../components/controls.js";
+import { statusBadge } from "../components/status.js";
+import { empty, failure, loading, snippet } from "../components/states.js";
+import { keyValues, table } from "../components/table.js";
+import * as fmt from "../format.js";
+
+const TABS = [
+  ["overview", "Overview"],
+  ["charts", "Charts"],
+  ["artifacts", "Artifacts"],
+];
+
+export async function render(page, ctx) {
+  const [runId] = ctx.params;
+  mount(page, loading());
+  const { run } = await runs.get(runId, ctx.signal);
+  const { info } = run;
+  const tags = fmt.pairs(run.data.tags);
+  const experiment = await experiments.get(info.experiment_id, ctx.signal).then((r) => r.experiment, () => null);
+  ctx.setTitle(fmt.runName(info));
+
+  const panel = h("div", { class: "tab-panel", role: "tabpanel" });
+  let tab = ctx.query.get("tab") || "overview";
+  let cleanup = null;
+  const tabButtons = TABS.map(([id, label]) =>
+    h("button", { class: "tab", type: "button", role: "tab", id: `tab-${id}`, "aria-selected": String(id === tab), on: { click: () => select(id) } }, label, id === "charts" ? h("span", { class: "tab-count", text: String((run.data.metrics || []).length) }) : null),
+  );
+
+  function select(id) {
+    tab = id;
+    ctx.setQuery({ tab: id === "overview" ? null : id });
+    tabButtons.forEach((b, i) => b.setAttribute("aria-selected", String(TABS[i][0] === id)));
+    cleanup?.();
+    cleanup = null;
+    if (id === "overview") mount(panel, overview(run, ctx));
+    else if (id === "charts") cleanup = charts(panel, run, ctx);
+    else mount(panel, artifactsTab(run, ctx));
+  }
+  ctx.onCleanup(() => cleanup?.());
+
+  const parent = tags.get("mlflow.parentRunId");
+  mount(
+    page,
+    h(
+      "nav",
+      { class: "crumbs", "aria-label": "Breadcrumb" },
+      link(["experiments"], "Experiments"),
+      h("span", { text: "/" }),
+      link(["experiments", info.experiment_id], experiment ? experiment.name : `Experiment ${info.experiment_id}`),
+      h("span", { text: "/" }),
+    ),
+    h(
+      "div",
+      { class: "page-head" },
+      h("div", { class: "title-row" }, h("h1", { text: fmt.runName(info) }), statusBadge(info.status), info.lifecycle_stage === "deleted" ? h("span", { class: "badge muted-badge", text: "deleted" }) : null),
+    ),
+    h(
+      "dl",
+      { class: "facts" },
+      fact("Run ID", h("span", { class: "mono", text: info.run_id })),
+      fact("Started", fmt.date(info.start_time)),
+      fact("Duration", fmt.duration(fmt.runDuration(info))),
+      fact("User", info.user_id || tags.get("mlflow.user") || "—"),
+      fact("Source", sourceText(tags)),
+      parent ? fact("Parent run", link(["runs", parent], parent, { class: "mono" })) : null,
+    ),
+    h("div", { class: "tabs", role: "tablist" }, tabButtons),
+    panel,
+  );
+  select(tab);
+}
+
+function fact(label, value) {
+  return h("div", { class: "fact" }, h("dt", { text: label }), h("dd", null, value));
+}
+
+function sourceText(tags) {
+  const name = tags.get("mlflow.source.name");
+  if (!name) return "—";
+  const commit = tags.get("mlflow.source.git.commit");
+  return h("span", { class: "clip", title: name }, name, commit ? h("span", { class: "muted mono", text: ` @ ${commit.slice(0, 8)}` }) : null);
+}
+
+// --- overview ---------------------------------------------------------------------------
+
+function overview(run, ctx) {
+  const tags = run.data.tags || [];
+  const description = fmt.pairs(tags).get("mlflow.note.content");
+  const userTags = tags.filter((t) => !fmt.SYSTEM_TAG.test(t.key));
+  const systemTags = tags.filter((t) => fmt.SYSTEM_TAG.test(t.key));
+  const tagHost = h("div", null, keyValues(userTags, { empty: "No tags" }));
+  const metricsList = [...(run.data.metrics || [])].sort((a, b) => a.key.localeCompare(b.key));
+  const children = h("div", null, loading());
+  loadChildren(run, children, ctx);
+  return h(
+    "div",
+    { class: "overview" },
+    description ? section("Description", h("p", { class: "description", text: description })) : null,
+    h(
+      "div",
+      { class: "columns-2" },
+      section(`Parameters (${(run.data.params || []).length})`, keyValues([...(run.data.params || [])].sort((a, b) => a.key.localeCompare(b.key)), { empty: "No parameters" })),
+      section(
+        `Metrics (${metricsList.length})`,
+        keyValues(metricsList.map((m) => ({ key: m.key, value: m })), {
+          empty: "No metrics",
+          valueCell: (item) => h("span", { class: "num", title: `step ${item.value.step || 0} · ${fmt.date(item.value.timestamp)}`, text: fmt.number(item.value.value) }),
+        }),
+      ),
+    ),
+    section(
+      `Tags (${userTags.length})`,
+      systemTags.length ? toggle(`Show ${systemTags.length} system tags`, false, (on) => mount(tagHost, keyValues(on ? tags : userTags, { empty: "No tags" }))) : null,
+      tagHost,
+    ),
+    section("Datasets", datasets(run)),
+    section("Logged models", loggedModelsSection(run, ctx)),
+    section("Child runs", children),
+  );
+}
+
+function section(title, ...content) {
+  return h("section", { class: "section" }, h("h2", { text: title }), ...content);
+}
+
+function datasets(run) {
+  const inputs = run.inputs?.dataset_inputs || [];
+  if (!inputs.length) return h("p", { class: "muted", text: "No datasets logged" });
+  return table(
+    [
+      { label: "Name", cell: (d) => h("span", { class: "strong", text: d.dataset.name }) },
+      { label: "Context", cell: (d) => fmt.pairs(d.tags).get("mlflow.data.context") || "—" },
+      { label: "Digest", class: "mono", cell: (d) => d.dataset.digest },
+      { label: "Source", cell: (d) => h("span", { class: "clip", title: d.dataset.source || "", text: `${d.dataset.source_type || ""} ${describeSource(d.dataset.source)}`.trim() }) },
+      { label: "Schema", cell: (d) => (d.dataset.schema ? details("Schema", prettyJson(d.dataset.schema)) : "—") },
+      { label: "Profile", class: "hide-narrow", cell: (d) => (d.dataset.profile ? details("Profile", prettyJson(d.dataset.profile)) : "—") },
+    ],
+    inputs,
+  );
+}
+
+function describeSource(source) {
+  try {
+    const parsed = JSON.parse(source);
+    return parsed.uri || parsed.url || parsed.path || source;
+  } catch {
+    return source || "";
+  }
+}
+
+function prettyJson(text) {
+  try {
+    return JSON.stringify(JSON.parse(text), null, 2);
+  } catch {
+    return text;
+  }
+}
+
+function details(summary, text) {
+  return h("details", { class: "inline-details" }, h("summary", { text: summary }), h("pre", { class: "code" }, text));
+}
+
+function loggedModelsSection(run, ctx) {
+  const outputs = (run.outputs?.model_outputs || []).map((o) => ({ id: o.model_id, step: o.step, direction: "output" }));
+  const inputs = (run.inputs?.model_inputs || []).map((o) => ({ id: o.model_id, direction: "input" }));
+  const all = [...outputs, ...inputs];
+  if (!all.length) return h("p", { class: "muted", text: "No logged models" });
+  const host = h("div", { class: "model-list" }, loading());
+  Promise.all(all.map((ref) => loggedModels.get(ref.id, ctx.signal).then((r) => ({ ref, model: r.model }), (error) => ({ ref, error })))).then((found) => {
+    mount(host, found.map(({ ref, model, error }) => loggedModelCard(ref, model, error, ctx)));
+  });
+  return host;
+}
+
+function loggedModelCard(ref, model, error, ctx) {
+  if (error) return h("div", { class: "model-card" }, h("p", null, h("span", { class: "mono", text: ref.id }), " — ", error.message));
+  const info = model.info;
+  const root = artifacts.root(info.artifact_uri);
+  const files = h("div");
+  let open = false;
+  const button = h("button", { class: "btn small", type: "button", disabled: !root, on: { click: () => {
+    open = !open;
+    button.lastChild.textContent = open ? "Hide files" : "Browse files";
+    mount(files, open ? artifactBrowser(root, ctx.signal) : null);
+  } } }, icon("folder"), "Browse files");
+  return h(
+    "div",
+    { class: "model-card" },
+    h(
+      "div",
+      { class: "model-head" },
+      h("span", { class: "strong", text: info.name }),
+      h("span", { class: "badge plain-badge", text: ref.direction === "input" ? "input" : `output · step ${ref.step || 0}` }),
+      h("span", { class: "badge muted-badge", text: (info.status || "").replace("LOGGED_MODEL_", "").toLowerCase() }),
+      h("span", { class: "spacer" }),
+      button,
+    ),
+    h("p", { class: "muted small" }, h("span", { class: "mono", text: info.model_id }), info.model_type ? ` · ${info.model_type}` : "", ` · ${fmt.date(info.creation_timestamp_ms)}`),
+    files,
+  );
+}
+
+async function loadChildren(run, host, ctx) {
+  try {
+    const result = await runs.search(
+      {
+        experiment_ids: [run.info.experiment_id],
+        filter: `tags.mlflow.parentRunId = ${quote(run.info.run_id)}`,
+        max_results: 100,
+      },
+      ctx.signal,
+    );
+    const kids = result.runs || [];
+    if (!kids.length) return mount(host, h("p", { class: "muted", text: "No child runs" }));
+    mount(
+      host,
+      table(
+        [
+          { label: "Run", cell: (r) => link(["runs", r.info.run_id], fmt.runName(r.info)) },
+          { label: "Status", cell: (r) => statusBadge(r.info.status) },
+          { label: "Started", cell: (r) => fmt.date(r.info.start_time) },
+          { label: "Duration", cell: (r) => fmt.duration(fmt.runDuration(r.info)) },
+        ],
+        kids,
+      ),
+      result.next_page_token ? h("p", { class: "muted small", text: "Showing the first 100 child runs; the experiment's runs table lists them all." }) : null,
+    );
+  } catch (error) {
+    mount(host, failure(error));
+  }
+}
+
+// --- charts -----------------------------------------------------------------------------
+
+function charts(panel, run, ctx) {
+  const keys = [...new Set((run.data.metrics || []).map((m) => m.key))].sort();
+  if (!keys.length) {
+    mount(panel, empty("No metrics logged.", "Log one from Python:", snippet('mlflow.log_metric("loss", 0.25, step=1)')));
+    return null;
+  }
+  const options = { xAxis: ctx.query.get("x") || "step", logScale: ctx.query.get("log") === "1" };
+  const series = [{ id: run.info.run_id, label: fmt.runName(run.info), color: runColor(0), start: Number(run.info.start_time) }];
+  const host = h("div");
+  let current = null;
+  const draw = () => {
+    current?.destroy();
+    current = chartGrid(keys, series, options, ctx);
+    mount(host, current.element);
+  };
+  const filter = h("input", {
+    type: "search",
+    placeholder: `Filter ${keys.length} metrics`,
+    "aria-label": "Filter metrics",
+    on: {
+      input: () => {
+        const needle = filter.value.trim().toLowerCase();
+        host.querySelectorAll(".chart-card").forEach((card) => {
+          card.hidden = needle !== "" && !card.dataset.metric.toLowerCase().includes(needle);
+        });
+      },
+    },
+  });
+  mount(
+    panel,
+    h(
+      "div",
+      { class: "toolbar" },
+      segmented(X_AXES, options.xAxis, (x) => {
+        options.xAxis = x;
+        ctx.setQuery({ x: x === "step" ? null : x });
+        draw();
+      }),
+      toggle("Log scale", options.logScale, (on) => {
+        options.logScale = on;
+        ctx.setQuery({ log: on ? "1" : null });
+        draw();
+      }),
+      h("span", { class: "spacer" }),
+      keys.length > 6 ? filter : null,
+    ),
+    h("p", { class: "muted small hint", text: "Drag across a chart to zoom in; double-click to zoom out." }),
+    host,
+  );
+  draw();
+  return () => current?.destroy();
+}
+
+// --- artifacts --------------------------------------------------------------------------
+
+function artifactsTab(run, ctx) {
+  const root = artifacts.root(run.info.artifact_uri);
+  if (!root) {
+    return empty("Artifacts are not served by this server.", "This run stores them at ", h("code", { text: run.info.artifact_uri || "(no location)" }), ".");
+  }
+  return artifactBrowser(root, ctx.signal);
+}
