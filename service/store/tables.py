@@ -381,3 +381,63 @@ class RegisteredModelAlias(SQLModel, table=True):
 
 
 metadata = SQLModel.metadata
+
+
+# --- access control (service/auth) -----------------------------------------------------
+
+USERNAME = 256
+
+
+class User(SQLModel, table=True):
+    """A known user: password users for basic auth, and anyone an admin registered."""
+
+    __tablename__ = "users"
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(sa_type=key_string(USERNAME), unique=True)
+    #: ``scrypt$n$r$p$salt$hash`` (service/auth/passwords.py); none for Google-only users.
+    password_hash: str | None = Field(default=None, sa_type=key_string(256))
+    is_admin: bool = False
+    creation_time: int = Field(sa_type=sa.BigInteger)
+
+
+class AccessToken(SQLModel, table=True):
+    """A personal access token; only the SHA-256 of the secret is stored."""
+
+    __tablename__ = "access_tokens"
+    __table_args__ = (sa.Index("ix_access_tokens_username", "username"),)
+
+    token_id: str = Field(sa_type=key_string(32), primary_key=True)
+    token_hash: str = Field(sa_type=key_string(64), unique=True)
+    username: str = Field(sa_type=key_string(USERNAME))
+    name: str = Field(sa_type=key_string(256), default="")
+    creation_time: int = Field(sa_type=sa.BigInteger)
+    expiry_time: int = Field(sa_type=sa.BigInteger)
+    revoked_time: int | None = Field(default=None, sa_type=sa.BigInteger)
+
+
+class ExperimentPermission(SQLModel, table=True):
+    """A grant on one experiment to a principal: a username or ``group:<name>``."""
+
+    __tablename__ = "experiment_permissions"
+    __table_args__ = (sa.Index("ix_experiment_permissions_principal", "principal"),)
+
+    experiment_id: int = Field(
+        foreign_key="experiments.experiment_id", primary_key=True, ondelete="CASCADE"
+    )
+    principal: str = Field(sa_type=key_string(USERNAME), primary_key=True)
+    permission: str = Field(sa_type=key_string(32))
+
+
+class RegisteredModelPermission(SQLModel, table=True):
+    """A grant on one registered model; it follows the model through renames."""
+
+    __tablename__ = "registered_model_permissions"
+    __table_args__ = (
+        _model_fk(),
+        sa.Index("ix_registered_model_permissions_principal", "principal"),
+    )
+
+    name: str = Field(sa_type=key_string(MODEL_NAME), primary_key=True)
+    principal: str = Field(sa_type=key_string(USERNAME), primary_key=True)
+    permission: str = Field(sa_type=key_string(32))
