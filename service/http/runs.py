@@ -301,7 +301,7 @@ async def get_metric_history(request: Request) -> Response:
     )
     return ok(
         {
-            "metrics": [wire.metric(point) for point in page.items],
+            "metrics": wire.metric_history(page.items),
             "next_page_token": page.next_page_token,
         }
     )

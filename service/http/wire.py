@@ -8,6 +8,7 @@ fields are left out.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 from service.store.entities import (
@@ -19,6 +20,7 @@ from service.store.entities import (
     Run,
     RunInfo,
 )
+from service.store.metrics import HistoryRow
 
 
 def compact(message: dict[str, Any]) -> dict[str, Any]:
@@ -65,6 +67,30 @@ def metric(point: MetricPoint) -> dict[str, Any]:
             "run_id": point.run_id,
         }
     )
+
+
+def metric_history(rows: Sequence[HistoryRow]) -> list[dict[str, Any]]:
+    """History points straight from database tuples: the hot path of ``get-history``.
+
+    Same shape as :func:`metric`; the common point (finite value, no dataset or model)
+    skips the general shaping, which would cost more than the query for long histories.
+    """
+    shaped = []
+    append = shaped.append
+    for key, value, is_nan, timestamp, step, model_id, dataset_name, dataset_digest in rows:
+        if is_nan:
+            value = "NaN"
+        elif value - value != 0:  # ±inf (stored clamped, but read defensively)
+            value = double(value)
+        point = {"key": key, "value": value, "timestamp": timestamp, "step": step}
+        if dataset_name:
+            point["dataset_name"] = dataset_name
+        if dataset_digest:
+            point["dataset_digest"] = dataset_digest
+        if model_id:
+            point["model_id"] = model_id
+        append(point)
+    return shaped
 
 
 def run_info(info: RunInfo) -> dict[str, Any]:
