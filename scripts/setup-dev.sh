@@ -90,25 +90,36 @@ check_tool() {  # check_tool LABEL PURPOSE COMMAND...
     local label=$1 purpose=$2
     shift 2
     if "$@" >/dev/null 2>&1; then
-        printf '    %-12s ok       %s\n' "$label" "$purpose"
+        printf '    %-14s ok       %s\n' "$label" "$purpose"
     else
-        printf '    %-12s MISSING  %s\n' "$label" "$purpose"
+        printf '    %-14s MISSING  %s\n' "$label" "$purpose"
         missing=$((missing + 1))
     fi
 }
-say "Optional tools (nothing below is needed for the tests with SQLite):"
+say "Optional tools (each is needed only for what is listed next to it):"
 check_tool docker "scripts/dev-up.sh (compose.yaml) and building the image for 'pulumi up'" \
     docker --version
 check_tool "docker engine" "running containers: the docker client alone is not enough" \
     docker info
-check_tool compose "docker compose v2, used by scripts/dev-up.sh and dev-down.sh" \
-    docker compose version
+compose_v2() { docker compose version || docker-compose version; }
+check_tool compose "Docker Compose v2, used by scripts/dev-up.sh and dev-down.sh" compose_v2
 check_tool pulumi "deploying to Google Cloud (infra/, docs/deploy.md)" pulumi version
 check_tool gcloud "authenticating to Google Cloud, Cloud Build, scripts/gcp-bootstrap.sh" \
     gcloud --version
 check_tool postgresql "the PostgreSQL tests and scripts/local-stack.sh (pg_isready, psql)" \
     pg_isready --version
 check_tool mariadb "the MariaDB tests (mysqladmin)" mysqladmin --version
+image_version="$(sed -n 's/^ARG PYTHON_VERSION=\([0-9.]*\)$/\1/p' Dockerfile)"
+image_python() {  # the image's Python on PATH, or one that pyenv installed
+    local candidate
+    for candidate in "python$image_version" "$HOME"/.pyenv/versions/"$image_version".*/bin/python3; do
+        "$candidate" -c "import sys; assert '%d.%d' % sys.version_info[:2] == '$image_version'" \
+            && return 0
+    done
+    return 1
+}
+check_tool "python$image_version" "the image's Python: tests/local replays the image build with it" \
+    image_python
 if ((missing > 0)); then
     say "$missing optional tool(s) missing: only the features listed next to them need them"
 fi
