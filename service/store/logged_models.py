@@ -17,7 +17,7 @@ from service.store.experiments import ExperimentStore
 from service.store.runs import generate_run_name
 from service.store.tables import LoggedModel as LoggedModelRow
 from service.store.tables import LoggedModelParam, LoggedModelTag, Metric
-from service.store.validation import MAX_KEY_LENGTH, validate_length, validate_params, validate_tags
+from service.store.validation import validate_length, validate_params, validate_tags
 
 logged_models = LoggedModelRow.__table__
 model_tags = LoggedModelTag.__table__
@@ -220,7 +220,7 @@ def _key_values(
 
 def _put(conn: Connection, table: sa.Table, model_id: str, items: Sequence[KeyValue]) -> None:
     """Insert or overwrite key/value rows of a model (tags, params)."""
-    latest = {item.key: item.value for item in items if len(item.key) <= MAX_KEY_LENGTH}
+    latest = {item.key: item.value for item in items}
     if not latest:
         return
     conn.execute(
