@@ -178,13 +178,6 @@ class RunStore:
             raise ResourceDoesNotExist(f"Run with id={run_id} not found")
         return found[0]
 
-    def get_info(self, run_id: str) -> RunInfo:
-        with self.db.read() as conn:
-            row = conn.execute(sa.select(runs).where(runs.c.run_uuid == run_id)).mappings().first()
-        if row is None:
-            raise ResourceDoesNotExist(f"Run with id={run_id} not found")
-        return _info(row)
-
     def update(
         self, run_id: str, *, status: str | None, end_time: int | None, run_name: str | None
     ) -> RunInfo:
