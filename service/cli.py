@@ -95,6 +95,56 @@ def db_current(args: argparse.Namespace) -> int:
     return 0 if current == head else 1
 
 
+def import_history(args: argparse.Namespace) -> int:
+    from service.importer.command import run
+    from service.logs import configure_logging
+
+    settings = _settings(args)
+    # The import reports its own progress; library logs only when something is wrong.
+    configure_logging(args.log_level or "warning", settings.log_format)
+    return run(args, settings)
+
+
+def _import_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "source",
+        metavar="SOURCE",
+        help="an mlruns/ folder, an MLflow database (sqlite:///mlflow.db, postgresql://…, "
+        "a .db file) or an MLflow-compatible server (http(s)://…)",
+    )
+    parser.add_argument(
+        "--to",
+        metavar="URL",
+        help="a Stratus server (auth: MLFLOW_TRACKING_TOKEN or MLFLOW_TRACKING_USERNAME/"
+        "PASSWORD); default: the local store of this machine's settings",
+    )
+    parser.add_argument(
+        "--experiments",
+        nargs="+",
+        metavar="PATTERN",
+        help="only experiments whose name matches (glob, e.g. 'churn-*') or whose source id is",
+    )
+    parser.add_argument(
+        "--models", nargs="+", metavar="PATTERN", help="only these registered models (glob)"
+    )
+    parser.add_argument(
+        "--map-experiment",
+        action="append",
+        metavar="SRC=DST",
+        help="import source experiment SRC (id or name) into target experiment id DST",
+    )
+    parser.add_argument(
+        "--artifacts-root",
+        metavar="URI",
+        help="where the source server kept mlflow-artifacts:/ files (its --artifacts-destination)",
+    )
+    parser.add_argument("--journal", metavar="PATH", help="the resume journal (SQLite file)")
+    parser.add_argument("--dry-run", action="store_true", help="report what would move")
+    parser.add_argument(
+        "--verify", action="store_true", help="then compare counts and artifact checksums"
+    )
+
+
 def _store_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--backend-store-uri",
@@ -137,6 +187,19 @@ def build_parser() -> argparse.ArgumentParser:
     current_parser = db_commands.add_parser("current", help="show the schema revision")
     _store_flags(current_parser)
     current_parser.set_defaults(handler=db_current)
+
+    import_parser = commands.add_parser(
+        "import", help="bring experiments, runs, models and the registry over from MLflow"
+    )
+    _import_flags(import_parser)
+    _store_flags(import_parser)
+    import_parser.add_argument(
+        "--artifacts-destination",
+        dest="artifacts_destination",
+        metavar="URI",
+        help="artifact root of the local target (STRATUS_ARTIFACT_ROOT)",
+    )
+    import_parser.set_defaults(handler=import_history)
     return parser
 
 

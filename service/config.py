@@ -81,3 +81,19 @@ class Settings(BaseSettings):
         if self.artifact_root:
             return self.artifact_root
         return str((self.data_dir / "artifacts").resolve())
+
+
+class ClientCredentials(BaseSettings):
+    """How ``stratus import`` authenticates to a tracking server: the variables the mlflow
+    client reads (``MLFLOW_TRACKING_TOKEN``, ``MLFLOW_TRACKING_USERNAME``/``PASSWORD``).
+
+    ``ClientCredentials(_env_prefix="STRATUS_SOURCE_TRACKING_")`` reads the same fields for
+    a source server, which usually needs other credentials than the target.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="MLFLOW_TRACKING_", extra="ignore", frozen=True)
+
+    token: str | None = None
+    username: str | None = None
+    password: str | None = None
+    insecure_tls: bool = False

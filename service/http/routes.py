@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute, Mount
 
-from service.http import experiments, logged_models, meta, registry, runs
+from service.http import experiments, imports, logged_models, meta, registry, runs
 
 #: Tracking and registry APIs live under both prefixes; MLflow's UI uses ``/ajax-api``.
 API_PREFIXES = ("/api/2.0/mlflow", "/ajax-api/2.0/mlflow")
+#: Bulk import of history with its own ids and timestamps (``stratus import --to``).
+IMPORT_PREFIX = "/api/2.0/stratus/import"
 
 
 def api_routes() -> list[BaseRoute]:
@@ -16,4 +18,5 @@ def api_routes() -> list[BaseRoute]:
 
 def build_routes() -> list[BaseRoute]:
     mounted: list[BaseRoute] = [Mount(prefix, routes=api_routes()) for prefix in API_PREFIXES]
+    mounted.append(Mount(IMPORT_PREFIX, routes=imports.routes))
     return [*meta.routes, *mounted]

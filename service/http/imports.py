@@ -1,0 +1,318 @@
+"""``/api/2.0/stratus/import/*``: the server side of ``stratus import --to URL``.
+
+The MLflow API mints run ids and stamps "now"; these endpoints write records exactly as
+a source holds them (ids, timestamps, statuses, users), through
+:mod:`service.store.imports`. They are for administrators moving history in, and every
+one is idempotent, so a resumed import repeats requests safely.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from service.http.context import blocking, store
+from service.http.parsing import Double, Int64, KeyValueMessage, Message, Text, parse_json
+from service.http.responses import ok
+from service.http.runs import DatasetInputMessage, ModelRef, RunStatusName
+from service.store.entities import Dataset, DatasetInput, KeyValue, MetricPoint, ModelOutput
+from service.store.imports import (
+    ExperimentImport,
+    ImportStore,
+    LoggedModelImport,
+    ModelVersionImport,
+    RegisteredModelImport,
+    Result,
+    RunImport,
+)
+from service.store.validation import validate_batch_sizes, validate_metrics
+
+Stage = Literal["active", "deleted"]
+
+
+class ExperimentMessage(Message):
+    name: Text
+    lifecycle_stage: Stage = "active"
+    creation_time: Int64 = 0
+    last_update_time: Int64 = 0
+    tags: list[KeyValueMessage] = []
+
+
+class PlaceExperiment(Message):
+    experiment: ExperimentMessage
+    wanted_id: Int64 | None = None
+    exact: bool = False
+    dry_run: bool = False
+
+
+class RunMessage(Message):
+    run_id: Text
+    name: Text = ""
+    user_id: Text = ""
+    status: RunStatusName = "RUNNING"
+    start_time: Int64 = 0
+    end_time: Int64 | None = None
+    lifecycle_stage: Stage = "active"
+    deleted_time: Int64 | None = None
+    params: list[KeyValueMessage] = []
+    tags: list[KeyValueMessage] = []
+    dataset_inputs: list[DatasetInputMessage] = []
+    model_inputs: list[Text] = []
+    model_outputs: list[ModelRef] = []
+
+
+class ImportRun(Message):
+    experiment_id: Int64
+    run: RunMessage
+
+
+class PointMessage(Message):
+    key: Text
+    value: Double
+    timestamp: Int64
+    step: Int64 = 0
+    model_id: Text | None = None
+    dataset_name: Text | None = None
+    dataset_digest: Text | None = None
+    run_id: Text | None = None
+
+    def point(self) -> MetricPoint:
+        return MetricPoint(
+            key=self.key,
+            value=self.value,
+            timestamp=self.timestamp,
+            step=self.step,
+            model_id=self.model_id or None,
+            dataset_name=self.dataset_name or None,
+            dataset_digest=self.dataset_digest or None,
+            run_id=self.run_id or None,
+        )
+
+
+class ImportMetrics(Message):
+    run_id: Text
+    metrics: list[PointMessage] = []
+
+
+class LoggedModelMessage(Message):
+    model_id: Text
+    name: Text
+    creation_timestamp_ms: Int64 = 0
+    last_updated_timestamp_ms: Int64 = 0
+    status: Text = "LOGGED_MODEL_READY"
+    lifecycle_stage: Stage = "active"
+    status_message: Text | None = None
+    model_type: Text = ""
+    source_run_id: Text | None = None
+    tags: list[KeyValueMessage] = []
+    params: list[KeyValueMessage] = []
+
+
+class ImportLoggedModel(Message):
+    experiment_id: Int64
+    model: LoggedModelMessage
+
+
+class ImportModelMetrics(Message):
+    model_id: Text
+    metrics: list[PointMessage] = []
+
+
+class RegisteredModelMessage(Message):
+    name: Text
+    creation_time: Int64 = 0
+    last_updated_time: Int64 = 0
+    description: Text | None = None
+    last_version: Int64 = 0
+    tags: list[KeyValueMessage] = []
+
+
+class ModelVersionMessage(Message):
+    name: Text
+    version: Int64
+    creation_time: Int64 = 0
+    last_updated_time: Int64 = 0
+    current_stage: Text = "None"
+    source: Text
+    status: Text = "READY"
+    description: Text | None = None
+    user_id: Text | None = None
+    run_id: Text | None = None
+    run_link: Text | None = None
+    status_message: Text | None = None
+    storage_location: Text | None = None
+    model_id: Text | None = None
+    tags: list[KeyValueMessage] = []
+
+
+class ImportAlias(Message):
+    name: Text
+    alias: Text
+    version: Int64
+
+
+def _imports(request: Request) -> ImportStore:
+    return ImportStore(store(request).db)
+
+
+def _kv(items: list[KeyValueMessage]) -> list[KeyValue]:
+    return [KeyValue(item.key, item.value) for item in items]
+
+
+def _points(items: list[PointMessage]) -> list[MetricPoint]:
+    points = [item.point() for item in items]
+    validate_batch_sizes(len(points), 0, 0)
+    validate_metrics(points)
+    return points
+
+
+def _result(result: Result, **extra: object) -> Response:
+    return ok({"outcome": result.outcome.value, "notes": result.notes, **extra})
+
+
+async def place_experiment(request: Request) -> Response:
+    msg = await parse_json(request, PlaceExperiment)
+    exp = msg.experiment
+    placement = await blocking(
+        _imports(request).place_experiment,
+        ExperimentImport(
+            name=exp.name,
+            lifecycle_stage=exp.lifecycle_stage,
+            creation_time=exp.creation_time,
+            last_update_time=exp.last_update_time,
+            tags=_kv(exp.tags),
+        ),
+        msg.wanted_id,
+        exact=msg.exact,
+        dry_run=msg.dry_run,
+    )
+    experiment_id = placement.experiment_id
+    return ok(
+        {
+            "experiment_id": None if experiment_id is None else str(experiment_id),
+            "outcome": placement.outcome.value,
+            "note": placement.note,
+        }
+    )
+
+
+async def import_run(request: Request) -> Response:
+    msg = await parse_json(request, ImportRun)
+    run = msg.run
+    placed = await blocking(
+        _imports(request).import_run,
+        msg.experiment_id,
+        RunImport(
+            run_id=run.run_id,
+            name=run.name,
+            user_id=run.user_id,
+            status=run.status,
+            start_time=run.start_time,
+            end_time=run.end_time,
+            lifecycle_stage=run.lifecycle_stage,
+            deleted_time=run.deleted_time,
+            params=_kv(run.params),
+            tags=_kv(run.tags),
+            dataset_inputs=[
+                DatasetInput(
+                    Dataset(
+                        name=d.dataset.name,
+                        digest=d.dataset.digest,
+                        source_type=d.dataset.source_type,
+                        source=d.dataset.source,
+                        schema=d.dataset.schema_,
+                        profile=d.dataset.profile,
+                    ),
+                    _kv(d.tags),
+                )
+                for d in run.dataset_inputs
+            ],
+            model_inputs=run.model_inputs,
+            model_outputs=[ModelOutput(m.model_id, m.step) for m in run.model_outputs],
+        ),
+    )
+    return _result(placed.result, artifact_uri=placed.artifact_uri)
+
+
+async def import_metrics(request: Request) -> Response:
+    msg = await parse_json(request, ImportMetrics)
+    await blocking(_imports(request).import_metrics, msg.run_id, _points(msg.metrics))
+    return ok()
+
+
+async def import_logged_model(request: Request) -> Response:
+    msg = await parse_json(request, ImportLoggedModel)
+    model = msg.model
+    placed = await blocking(
+        _imports(request).import_logged_model,
+        msg.experiment_id,
+        LoggedModelImport(
+            model_id=model.model_id,
+            name=model.name,
+            creation_timestamp_ms=model.creation_timestamp_ms,
+            last_updated_timestamp_ms=model.last_updated_timestamp_ms,
+            status=model.status,
+            lifecycle_stage=model.lifecycle_stage,
+            status_message=model.status_message,
+            model_type=model.model_type,
+            source_run_id=model.source_run_id,
+            tags=_kv(model.tags),
+            params=_kv(model.params),
+        ),
+    )
+    return _result(placed.result, artifact_location=placed.artifact_location)
+
+
+async def import_model_metrics(request: Request) -> Response:
+    msg = await parse_json(request, ImportModelMetrics)
+    missing = await blocking(
+        _imports(request).import_model_metrics, msg.model_id, _points(msg.metrics)
+    )
+    return ok({"missing": missing})
+
+
+async def import_registered_model(request: Request) -> Response:
+    msg = await parse_json(request, RegisteredModelMessage)
+    result = await blocking(
+        _imports(request).import_registered_model,
+        RegisteredModelImport(
+            name=msg.name,
+            creation_time=msg.creation_time,
+            last_updated_time=msg.last_updated_time,
+            description=msg.description,
+            last_version=msg.last_version,
+            tags=_kv(msg.tags),
+        ),
+    )
+    return _result(result)
+
+
+async def import_model_version(request: Request) -> Response:
+    msg = await parse_json(request, ModelVersionMessage)
+    fields = msg.model_dump(exclude={"tags"})
+    result = await blocking(
+        _imports(request).import_model_version,
+        ModelVersionImport(**fields, tags=_kv(msg.tags)),
+    )
+    return _result(result)
+
+
+async def import_alias(request: Request) -> Response:
+    msg = await parse_json(request, ImportAlias)
+    result = await blocking(_imports(request).import_alias, msg.name, msg.alias, msg.version)
+    return _result(result)
+
+
+routes = [
+    Route("/experiments", place_experiment, methods=["POST"]),
+    Route("/runs", import_run, methods=["POST"]),
+    Route("/metrics", import_metrics, methods=["POST"]),
+    Route("/logged-models", import_logged_model, methods=["POST"]),
+    Route("/logged-model-metrics", import_model_metrics, methods=["POST"]),
+    Route("/registered-models", import_registered_model, methods=["POST"]),
+    Route("/model-versions", import_model_version, methods=["POST"]),
+    Route("/aliases", import_alias, methods=["POST"]),
+]

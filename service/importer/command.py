@@ -1,0 +1,81 @@
+"""``stratus import``: wire the source, target, journal and progress together."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from service.config import ClientCredentials, Settings
+from service.errors import InvalidParameterValue
+from service.importer.journal import Journal, default_path
+from service.importer.progress import Progress
+from service.importer.runner import Importer, Options
+from service.importer.sources import open_source
+from service.importer.targets import open_target
+from service.importer.verify import Verifier
+
+SOURCE_CREDENTIALS_PREFIX = "STRATUS_SOURCE_TRACKING_"
+#: Exit status of an import that finished but left something out (listed in the summary).
+SKIPPED_SOMETHING = 3
+
+
+def parse_mappings(pairs: list[str]) -> dict[str, int]:
+    """``SRC=DST`` pairs: a source experiment (id or name) onto a target experiment id."""
+    mappings: dict[str, int] = {}
+    for pair in pairs:
+        source, _, target = pair.rpartition("=")
+        if not source or not target.strip().isdigit():
+            raise InvalidParameterValue(
+                f"--map-experiment takes SOURCE=TARGET_ID (a source id or name, then a "
+                f"number), not {pair!r}"
+            )
+        mappings[source] = int(target)
+    return mappings
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    options = Options(
+        experiments=args.experiments or [],
+        models=args.models or [],
+        mappings=parse_mappings(args.map_experiment or []),
+        dry_run=args.dry_run,
+    )
+    source = open_source(
+        args.source,
+        artifacts_root=args.artifacts_root,
+        credentials=ClientCredentials(_env_prefix=SOURCE_CREDENTIALS_PREFIX),
+    )
+    target = open_target(args.to, settings, ClientCredentials())
+    if args.dry_run:
+        journal = Journal(":memory:")
+    else:
+        journal = Journal(
+            args.journal or default_path(settings.data_dir, args.source, target.description)
+        )
+    progress = Progress()
+    progress.say(f"Importing from {source.description} into {target.description}")
+    if not args.dry_run:
+        progress.say(f"Journal: {journal.path} (run the same command again to resume)")
+    try:
+        Importer(source, target, journal, options, progress).run()
+    except KeyboardInterrupt:
+        print(progress.summary())
+        print("Interrupted. Run the same command again to resume.", file=sys.stderr)
+        return 130
+    except Exception as exc:  # the CLI boundary: say what stopped us, keep the journal
+        print(progress.summary())
+        print(f"The import stopped: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print("Fix the cause and run the same command again to resume.", file=sys.stderr)
+        return 1
+    print(progress.summary(dry_run=args.dry_run))
+    status = SKIPPED_SOMETHING if progress.skipped else 0
+    if args.verify and not args.dry_run:
+        checked = Progress()
+        report = Verifier(source, target.reader(), journal, options, checked).run()
+        verdict = "OK" if report.ok else f"{len(report.problems)} problem(s)"
+        print(f"Verified against the target: {verdict} ({checked.line()})")
+        status = 1 if not report.ok else status
+    source.close()
+    target.close()
+    journal.close()
+    return status
