@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute, Mount
 
-from service.http import experiments, imports, logged_models, meta, registry, runs
+from service.http import experiments, imports, logged_models, meta, registry, runs, ui_api
+from service.ui import routes as ui
 
 #: Tracking and registry APIs live under both prefixes; MLflow's UI uses ``/ajax-api``.
 API_PREFIXES = ("/api/2.0/mlflow", "/ajax-api/2.0/mlflow")
+#: JSON endpoints only the web UI uses (JSON 404s, like the rest of ``/ajax-api``).
+UI_API_PREFIX = "/ajax-api/2.0/stratus"
 #: Bulk import of history with its own ids and timestamps (``stratus import --to``).
 IMPORT_PREFIX = "/api/2.0/stratus/import"
 
@@ -19,4 +22,6 @@ def api_routes() -> list[BaseRoute]:
 def build_routes() -> list[BaseRoute]:
     mounted: list[BaseRoute] = [Mount(prefix, routes=api_routes()) for prefix in API_PREFIXES]
     mounted.append(Mount(IMPORT_PREFIX, routes=imports.routes))
-    return [*meta.routes, *mounted]
+    mounted.append(Mount(UI_API_PREFIX, routes=ui_api.routes))
+    # The UI last: an unknown API path stays a JSON 404 rather than reaching the UI.
+    return [*meta.routes, *mounted, *ui.routes]

@@ -2,9 +2,13 @@
 
 import { h } from "../dom.js";
 
-function open(content, onClose) {
+let dialogs = 0;
+
+function open(title, content, onClose) {
   const previous = document.activeElement;
-  const overlay = h("div", { class: "overlay", role: "dialog", "aria-modal": "true" }, content);
+  const id = `dialog-title-${(dialogs += 1)}`;
+  content.querySelector("h2").id = id;
+  const overlay = h("div", { class: "overlay", role: "dialog", "aria-modal": "true", "aria-labelledby": id }, content);
   const close = (result) => {
     overlay.remove();
     document.removeEventListener("keydown", onKey);
@@ -44,7 +48,7 @@ export function prompt({ title, label, value = "", action = "Save", submit }) {
         button,
       ),
     );
-    const close = open(form, resolve);
+    const close = open(title, form, resolve);
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       const text = input.value.trim();
@@ -80,7 +84,7 @@ export function confirm({ title, message, action = "Confirm", danger = false }) 
         ok,
       ),
     );
-    const close = open(box, (result) => resolve(Boolean(result)));
+    const close = open(title, box, (result) => resolve(Boolean(result)));
     ok.focus();
   });
 }

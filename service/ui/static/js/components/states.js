@@ -7,7 +7,7 @@ export function loading(label = "Loading…") {
 }
 
 export function empty(title, ...hint) {
-  return h("div", { class: "state empty" }, h("p", { class: "state-title", text: title }), hint.length ? h("p", { class: "state-hint" }, ...hint) : null);
+  return h("div", { class: "state empty" }, h("p", { class: "state-title", text: title }), hint.length ? h("div", { class: "state-hint" }, ...hint) : null);
 }
 
 /** An API or network failure, with its MLflow error code and message shown as text. */

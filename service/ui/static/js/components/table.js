@@ -20,7 +20,7 @@ export function table(columns, rows, { sort, onSort, rowClass } = {}) {
           "button",
           { class: `sort${active ? " active" : ""}`, type: "button", on: { click: () => onSort(col.key) } },
           col.label,
-          h("span", { class: "sort-mark", text: active ? (sort.desc ? "▼" : "▲") : "" }),
+          h("span", { class: "sort-mark", "aria-hidden": "true", text: active ? (sort.desc ? "▼" : "▲") : "" }),
         ),
       );
     }),

@@ -119,13 +119,14 @@ export class VirtualGrid {
         "button",
         { class: `sort${active ? " active" : ""}`, type: "button", title: col.title || col.label, on: { click: () => this.onSort(col.sortKey) } },
         h("span", { class: "clip", text: col.label }),
-        h("span", { class: "sort-mark", text: active ? (this.sort.desc ? "▼" : "▲") : "" }),
+        h("span", { class: "sort-mark", "aria-hidden": "true", text: active ? (this.sort.desc ? "▼" : "▲") : "" }),
       );
     } else if (!col.header) {
       content = h("span", { class: "clip", title: col.title || col.label, text: col.label });
     }
     const el = this.cell(col, i, content);
     el.setAttribute("role", "columnheader");
+    if (col.sortKey && this.sort && this.sort.key === col.sortKey) el.setAttribute("aria-sort", this.sort.desc ? "descending" : "ascending");
     if (col.group) el.classList.add(`group-${col.group}`);
     return el;
   }

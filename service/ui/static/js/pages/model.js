@@ -41,7 +41,7 @@ export async function renderModel(page, ctx) {
       versions.length
         ? table(
             [
-              { label: "Version", cell: (v) => link(["models", name, "versions", v.version], `Version ${v.version}`, { class: "strong" }) },
+              { label: "Version", class: "nowrap", cell: (v) => link(["models", name, "versions", v.version], `Version ${v.version}`, { class: "strong" }) },
               { label: "Registered", class: "col-time", cell: (v) => h("span", { title: fmt.date(v.creation_timestamp), text: fmt.ago(v.creation_timestamp) }) },
               { label: "Stage", cell: (v) => stageBadge(v.current_stage) },
               { label: "Aliases", cell: (v) => h("div", { class: "chips" }, (byVersion.get(String(v.version)) || []).map((a) => chip(`@${a}`))) },
@@ -181,7 +181,7 @@ export async function renderVersion(page, ctx) {
         ["Logged model", version.model_id ? h("span", { class: "mono", text: version.model_id }) : "—"],
         ["Status", (version.status || "").toLowerCase().replace(/_/g, " ") || "—"],
         ["Stage", stageSelect],
-      ].map(([k, v]) => h("div", { class: "fact" }, h("dt", { text: k }), h("dd", null, v))),
+      ].map(([k, v]) => h("div", { class: k === "Source run" || k === "Source" ? "fact wide" : "fact" }, h("dt", { text: k }), h("dd", null, v))),
     ),
     version.description ? h("section", { class: "section" }, h("h2", { text: "Description" }), h("p", { class: "description", text: version.description })) : null,
     h("section", { class: "section" }, h("h2", { text: "Tags" }), keyValues(version.tags || [], { empty: "No tags" })),

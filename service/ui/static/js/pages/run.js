@@ -66,12 +66,12 @@ export async function render(page, ctx) {
     h(
       "dl",
       { class: "facts" },
-      fact("Run ID", h("span", { class: "mono", text: info.run_id })),
+      fact("Run ID", h("span", { class: "mono", text: info.run_id }), true),
       fact("Started", fmt.date(info.start_time)),
       fact("Duration", fmt.duration(fmt.runDuration(info))),
       fact("User", info.user_id || tags.get("mlflow.user") || "—"),
       fact("Source", sourceText(tags)),
-      parent ? fact("Parent run", link(["runs", parent], parent, { class: "mono" })) : null,
+      parent ? fact("Parent run", link(["runs", parent], parent, { class: "mono" }), true) : null,
     ),
     h("div", { class: "tabs", role: "tablist" }, tabButtons),
     panel,
@@ -79,8 +79,8 @@ export async function render(page, ctx) {
   select(tab);
 }
 
-function fact(label, value) {
-  return h("div", { class: "fact" }, h("dt", { text: label }), h("dd", null, value));
+function fact(label, value, wide = false) {
+  return h("div", { class: wide ? "fact wide" : "fact" }, h("dt", { text: label }), h("dd", null, value));
 }
 
 function sourceText(tags) {

@@ -82,7 +82,7 @@ export async function render(page, ctx) {
     h("div", { class: "search-wrap grow" }, icon("search"), filterInput),
     h("button", { class: "btn", type: "submit" }, "Search"),
   );
-  const status = h("span", { class: "muted", role: "status" });
+  const status = h("span", { class: "muted run-count", role: "status" });
   const compareButton = h("button", { class: "btn primary", type: "button", disabled: true, on: { click: compare } }, icon("compare"), "Compare");
   const lifecycleButton = h("button", { class: "btn", type: "button", disabled: true, on: { click: toggleDeleted } });
   const gridHost = h("div", { class: "grid-host" }, grid.element);
@@ -95,7 +95,12 @@ export async function render(page, ctx) {
     h(
       "div",
       { class: "page-head" },
-      h("div", null, h("h1", { text: experiment.name }), h("p", { class: "subtle" }, "Experiment ", h("span", { class: "mono", text: experiment.experiment_id }), experiment.lifecycle_stage === "deleted" ? h("span", { class: "badge muted-badge", text: "deleted" }) : null)),
+      h(
+        "div",
+        null,
+        h("div", { class: "title-row" }, h("h1", { text: experiment.name }), experiment.lifecycle_stage === "deleted" ? h("span", { class: "badge muted-badge", text: "deleted" }) : null),
+        h("p", { class: "subtle", text: `ID ${experiment.experiment_id} · created ${fmt.date(experiment.creation_time)}` }),
+      ),
     ),
     description ? h("p", { class: "description", text: description }) : null,
     h("div", { class: "toolbar wrap" }, filterForm, segmented(VIEWS, state.view, (view) => {
@@ -195,7 +200,7 @@ export async function render(page, ctx) {
             },
           }),
       },
-      { id: "name", label: "Run", width: 260, sticky: true, sortKey: "attributes.run_name", class: "name-cell", cell: nameCell },
+      { id: "name", label: "Run", width: window.innerWidth < 640 ? 190 : 260, sticky: true, sortKey: "attributes.run_name", class: "name-cell", cell: nameCell },
       { id: "status", label: "Status", width: 104, sortKey: "attributes.status", cell: (row) => statusBadge(row.run.info.status) },
       { id: "created", label: "Created", width: 118, sortKey: "attributes.start_time", cell: (row) => h("span", { title: fmt.date(row.run.info.start_time), text: fmt.ago(row.run.info.start_time) }) },
       { id: "duration", label: "Duration", width: 104, class: "num", cell: (row) => fmt.duration(fmt.runDuration(row.run.info)) },

@@ -1,0 +1,133 @@
+"""Fixtures for the web UI: a live server on SQLite, seeded through the real mlflow client,
+and Debian's Chromium driven by Playwright.
+
+The browser tests need ``/usr/bin/chromium`` (``apt-get install -y chromium``); without it
+they are skipped with that reason. Playwright's own browser download is never used.
+Screenshots go to ``test-artifacts/ui/`` (git-ignored).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from tests.support.server import REPO_ROOT, ServerProcess
+from tests.ui.seed import Seeded, seed_workspace
+
+CHROMIUM = Path(os.environ.get("STRATUS_TEST_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCREENSHOTS = REPO_ROOT / "test-artifacts" / "ui"
+DESKTOP = {"width": 1366, "height": 900}
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture(scope="session")
+def ui_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """A live server on a fresh SQLite database, for the browser tests (one backend: the
+    UI only talks to the API, whose backends the rest of the suite covers)."""
+    workdir = tmp_path_factory.mktemp("ui-server")
+    proc = ServerProcess(
+        database_url=f"sqlite:///{workdir / 'ui.db'}",
+        artifact_root=str(workdir / "artifacts"),
+        workdir=workdir,
+    ).start()
+    yield proc
+    proc.stop()
+
+
+@pytest.fixture(scope="session")
+def seeded(ui_server: ServerProcess, tmp_path_factory: pytest.TempPathFactory) -> Seeded:
+    return seed_workspace(ui_server.url, uuid.uuid4().hex[:6], tmp_path_factory.mktemp("seed"))
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.skip(
+            f"Chromium not found at {CHROMIUM}: apt-get install -y chromium (CI installs it)"
+        )
+    sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+class UiPage:
+    """A browser tab on the UI that records script errors and takes named screenshots."""
+
+    def __init__(self, page, base_url: str) -> None:
+        self.page = page
+        self.base_url = base_url
+        self.errors: list[str] = []
+        page.on("pageerror", lambda exc: self.errors.append(f"uncaught: {exc}"))
+        page.on(
+            "console",
+            lambda msg: self.errors.append(f"console: {msg.text}") if msg.type == "error" else None,
+        )
+
+    def open(self, fragment: str = "") -> None:
+        self.page.goto(f"{self.base_url}/#/{fragment.lstrip('#/')}")
+
+    def shot(self, name: str) -> Path:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        path = SCREENSHOTS / f"{name}.png"
+        self.page.screenshot(path=str(path), full_page=True)
+        return path
+
+
+@contextmanager
+def _tab(browser, base_url: str, viewport: dict[str, int], **options) -> Iterator[UiPage]:
+    """A fresh browser context; fails the test if any script error or CSP violation is
+    logged. Tests that expect failing requests (404 pages, a forced 401) clear ``errors``."""
+    context = browser.new_context(viewport=viewport, **options)
+    context.set_default_timeout(15_000)
+    page = UiPage(context.new_page(), base_url)
+    try:
+        yield page
+    finally:
+        context.close()
+    assert not page.errors, page.errors
+
+
+@pytest.fixture
+def ui(browser, ui_server: ServerProcess) -> Iterator[UiPage]:
+    """A laptop-sized tab on the UI."""
+    with _tab(browser, ui_server.url, DESKTOP) as page:
+        yield page
+
+
+@pytest.fixture
+def phone(browser, ui_server: ServerProcess) -> Iterator[UiPage]:
+    """A phone-sized tab on the UI."""
+    with _tab(browser, ui_server.url, PHONE, is_mobile=True, has_touch=True) as page:
+        yield page
+
+
+@pytest.fixture
+def unguarded(browser, ui_server: ServerProcess) -> Iterator[UiPage]:
+    """A tab that ignores the Content-Security-Policy, so XSS tests check the rendering
+    itself rather than the policy that backs it up."""
+    with _tab(browser, ui_server.url, DESKTOP, bypass_csp=True) as page:
+        yield page
+
+
+@pytest.fixture(scope="session")
+def mlflow_client(ui_server: ServerProcess):
+    from mlflow import MlflowClient
+
+    return MlflowClient(ui_server.url)
