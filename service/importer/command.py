@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import sys
 
 from service.config import ClientCredentials, Settings
@@ -33,7 +34,18 @@ def parse_mappings(pairs: list[str]) -> dict[str, int]:
     return mappings
 
 
+def _missing_extra() -> str | None:
+    for module in ("yaml", "httpx"):
+        if importlib.util.find_spec(module) is None:
+            return module
+    return None
+
+
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    missing = _missing_extra()
+    if missing:
+        print(f"stratus import needs {missing}: pip install 'stratus[import]'", file=sys.stderr)
+        return 2
     options = Options(
         experiments=args.experiments or [],
         models=args.models or [],
