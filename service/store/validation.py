@@ -70,8 +70,9 @@ def validate_tags(tags: Sequence[KeyValue], value_limit: int = MAX_TAG_VALUE_LEN
 
 
 def validate_metrics(metrics: Sequence[MetricPoint]) -> None:
+    for key in dict.fromkeys(metric.key for metric in metrics):  # a batch repeats its keys
+        validate_key(key, "metric")
     for metric in metrics:
-        validate_key(metric.key, "metric")
         for name, number in (("timestamp", metric.timestamp), ("step", metric.step)):
             if not INT64_MIN <= number <= INT64_MAX:
                 raise InvalidParameterValue(
