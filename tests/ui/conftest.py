@@ -86,6 +86,7 @@ class UiPage:
     def shot(self, name: str) -> Path:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         path = SCREENSHOTS / f"{name}.png"
+        self.page.evaluate("window.scrollTo(0, 0)")  # a sticky top bar stitches oddly
         self.page.screenshot(path=str(path), full_page=True)
         return path
 

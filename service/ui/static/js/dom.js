@@ -36,7 +36,7 @@ export function icon(name, className = "icon") {
 }
 
 /** Only our own routes, same-origin paths and blobs may become links or sources. */
-export function safeUrl(url) {
+function safeUrl(url) {
   const text = String(url);
   if (text.startsWith("#") || text.startsWith("blob:")) return text;
   if (text.startsWith("/") && !text.startsWith("//")) return text;

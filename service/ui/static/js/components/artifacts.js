@@ -158,7 +158,7 @@ async function readText(href, signal) {
 }
 
 /** A small CSV reader (quotes, doubled quotes, embedded separators and newlines). */
-export function parseCsv(text, sep = ",", maxRows = CSV_ROWS + 1) {
+function parseCsv(text, sep = ",", maxRows = CSV_ROWS + 1) {
   const rows = [];
   let row = [];
   let field = "";

@@ -118,6 +118,7 @@ export class VirtualGrid {
       content = h(
         "button",
         { class: `sort${active ? " active" : ""}`, type: "button", title: col.title || col.label, on: { click: () => this.onSort(col.sortKey) } },
+        col.group ? h("span", { class: "head-group", "aria-hidden": "true", text: col.group }) : null,
         h("span", { class: "clip", text: col.label }),
         h("span", { class: "sort-mark", "aria-hidden": "true", text: active ? (this.sort.desc ? "▼" : "▲") : "" }),
       );

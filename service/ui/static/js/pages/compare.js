@@ -8,7 +8,7 @@ import { h, icon, link, mount, route } from "../dom.js";
 import { chartGrid, runColor, X_AXES } from "../components/charts.js";
 import { segmented, toggle } from "../components/controls.js";
 import { statusBadge } from "../components/status.js";
-import { empty, failure, loading } from "../components/states.js";
+import { empty, loading } from "../components/states.js";
 import * as fmt from "../format.js";
 
 export async function render(page, ctx) {
@@ -31,7 +31,7 @@ export async function render(page, ctx) {
 
   const legend = h(
     "div",
-    { class: "table-wrap" },
+    { class: "card table-wrap" },
     h(
       "table",
       { class: "table" },
@@ -80,6 +80,7 @@ export async function render(page, ctx) {
 
   mount(
     page,
+    h("nav", { class: "crumbs", "aria-label": "Breadcrumb" }, link(["experiments"], "Experiments"), h("span", { text: "/" }), link(["experiments", loaded[0].info.experiment_id], "Runs"), h("span", { text: "/" })),
     h("div", { class: "page-head" }, h("h1", { text: `Comparing ${loaded.length} run${loaded.length === 1 ? "" : "s"}` })),
     missing.length ? h("p", { class: "field-error", role: "alert", text: `Could not load ${missing.map((m) => m.id).join(", ")}: ${missing[0].error.message}` }) : null,
     legend,
