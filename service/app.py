@@ -10,6 +10,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 
+from service import auth
 from service.config import Settings
 from service.errors import InvalidParameterValue, StratusError
 from service.http.responses import (
@@ -46,6 +47,8 @@ def create_app(settings: Settings, database: Database | None = None) -> Starlett
         if settings.migrate_on_start:
             migrate.upgrade(db)
         app.state.store = Store.over(db)
+        if settings.auth_is_enabled:
+            app.state.auth = auth.open_access(settings, db)
         log.info(
             "Stratus is ready (database: %s)", db.engine.url.render_as_string(hide_password=True)
         )
@@ -66,6 +69,10 @@ def create_app(settings: Settings, database: Database | None = None) -> Starlett
         },
     )
     app.state.settings = settings
+    if settings.auth_is_enabled:
+        auth.install(app)
+    else:
+        auth.warn_disabled(settings)
     return app
 
 

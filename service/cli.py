@@ -145,6 +145,47 @@ def _import_flags(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def auth_admin(args: argparse.Namespace) -> int:
+    """``stratus user ...`` and ``stratus token ...``: straight on the database."""
+    from service.auth.commands import run
+
+    return run(args, _settings(args))
+
+
+def _auth_parsers(commands: Any) -> None:
+    user = commands.add_parser("user", help="users: admins, members, basic-auth passwords")
+    user_commands = user.add_subparsers(dest="auth_command", required=True)
+    create = user_commands.add_parser("create", help="register a user (a member from then on)")
+    create.add_argument("username", help="an email for Google sign-in, or any name")
+    create.add_argument("--admin", action="store_true", help="make the user an admin")
+    create.add_argument(
+        "--password", action="store_true", help="set a basic-auth password (prompted, or stdin)"
+    )
+    user_commands.add_parser("list", help="list registered users")
+    delete = user_commands.add_parser("delete", help="remove a user, their tokens and grants")
+    delete.add_argument("username")
+    admin = user_commands.add_parser("set-admin", help="grant or take away admin rights")
+    admin.add_argument("username")
+    admin.add_argument("is_admin", choices=["true", "false"])
+    password = user_commands.add_parser("set-password", help="set a basic-auth password")
+    password.add_argument("username")
+
+    token = commands.add_parser("token", help="personal access tokens (MLFLOW_TRACKING_TOKEN)")
+    token_commands = token.add_subparsers(dest="auth_command", required=True)
+    token_create = token_commands.add_parser("create", help="create a token; prints it once")
+    token_create.add_argument("--user", required=True, help="the token's owner")
+    token_create.add_argument("--name", default="", help="what the token is for")
+    token_create.add_argument("--days", type=int, default=90, help="lifetime (default 90)")
+    token_list = token_commands.add_parser("list", help="list tokens (never their secrets)")
+    token_list.add_argument("--user", help="only this user's")
+    token_revoke = token_commands.add_parser("revoke", help="revoke a token by its id")
+    token_revoke.add_argument("token_id")
+    for parser in (user, token):
+        parser.set_defaults(handler=auth_admin)
+    for parser in (*user_commands.choices.values(), *token_commands.choices.values()):
+        _store_flags(parser)
+
+
 def _store_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--backend-store-uri",
@@ -200,6 +241,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="artifact root of the local target (STRATUS_ARTIFACT_ROOT)",
     )
     import_parser.set_defaults(handler=import_history)
+    _auth_parsers(commands)
     return parser
 
 

@@ -7,13 +7,22 @@ Run; ``stratus serve`` flags only override these values.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DATA_DIR = Path("stratus-data")
+
+#: The OAuth clients of ``gcloud auth application-default login`` and of ``gcloud`` itself:
+#: the audiences of the ID tokens a user's gcloud credentials can mint (docs/auth.md).
+GCLOUD_ADC_CLIENT_ID = "764086051850-6qr4p6gpi6hn506pt8ejuq83di341hur.apps.googleusercontent.com"
+GCLOUD_CLI_CLIENT_ID = "32555940559.apps.googleusercontent.com"
+
+#: A comma-separated (or JSON list) variable, read into a tuple.
+CommaList = Annotated[tuple[str, ...], NoDecode]
 
 
 class Settings(BaseSettings):
@@ -58,11 +67,113 @@ class Settings(BaseSettings):
     access_log: bool = Field(
         default=False, description="Log every request (Cloud Run already logs requests)."
     )
+    # --- access control (docs/auth.md) -------------------------------------------------
+    auth_enabled: bool | None = Field(
+        default=None,
+        description="Require authentication on every request but /health. Unset: on when "
+        "running on Cloud Run (K_SERVICE is set), off otherwise, with a warning.",
+    )
+    cloud_run_service: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("K_SERVICE"),
+        description="Set by Cloud Run. Turns auth on by default, and makes the service's own "
+        "URL an accepted ID-token audience.",
+    )
+    admins: CommaList = Field(
+        default=(), description="Comma-separated emails/usernames with full access."
+    )
+    members: CommaList = Field(
+        default=(),
+        description="Comma-separated emails/usernames allowed in, or domain:example.com for a "
+        "whole Google Workspace domain. Users created with `stratus user create` are members.",
+    )
+    groups: dict[str, tuple[str, ...]] = Field(
+        default_factory=dict,
+        description='JSON object of group name to member emails, e.g. {"vision": '
+        '["a@x.com"]}. Members of a group are members; grants can name group:<name>.',
+    )
+    default_permission: Literal["NO_PERMISSIONS", "READ", "EDIT", "MANAGE"] = Field(
+        default="READ",
+        description="A member's permission on an experiment or registered model without a "
+        "grant (MLflow's default_permission).",
+    )
+    auth_audiences: CommaList = Field(
+        default=(GCLOUD_ADC_CLIENT_ID, GCLOUD_CLI_CLIENT_ID),
+        description="Accepted `aud` values of Google ID tokens (comma-separated). The default "
+        "accepts tokens from a user's gcloud credentials; the OAuth client id is always "
+        "accepted, and on Cloud Run so is the service's own URL.",
+    )
+    oauth_client_id: str | None = Field(
+        default=None, description="OAuth client id for 'Sign in with Google' in the browser."
+    )
+    oauth_client_secret: SecretStr | None = Field(
+        default=None,
+        description="That client's secret; from Secret Manager, never a plain variable.",
+    )
+    session_secret: SecretStr | None = Field(
+        default=None,
+        description="Key that signs browser sessions (32+ random bytes; from Secret Manager). "
+        "Unset: a random per-process key, so sessions end on restart.",
+    )
+    session_max_age_seconds: int = Field(
+        default=12 * 3600, ge=60, description="How long a browser session lasts."
+    )
+    iap_audience: str | None = Field(
+        default=None,
+        description="Expected audience of IAP's x-goog-iap-jwt-assertion "
+        "(/projects/NUMBER/...); unset: the header is ignored.",
+    )
+    auth_cache_seconds: int = Field(
+        default=30,
+        ge=0,
+        le=3600,
+        description="How long verified credentials, users and grants are cached per instance; "
+        "bounds how late a revocation made elsewhere takes effect.",
+    )
+    google_certs_url: str = Field(
+        default="https://www.googleapis.com/oauth2/v3/certs",
+        description="JWKS of Google's ID-token signing keys.",
+    )
+    iap_certs_url: str = Field(
+        default="https://www.gstatic.com/iap/verify/public_key-jwk",
+        description="JWKS of IAP's signing keys.",
+    )
 
     @field_validator("log_level", "log_format", mode="before")
     @classmethod
     def _lower(cls, value: object) -> object:
         return value.lower() if isinstance(value, str) else value
+
+    @field_validator("admins", "members", "auth_audiences", mode="before")
+    @classmethod
+    def _comma_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            if value.strip().startswith("["):
+                return tuple(json.loads(value))
+            return tuple(item.strip() for item in value.split(",") if item.strip())
+        return value
+
+    @field_validator("admins", "members", mode="after")
+    @classmethod
+    def _lower_names(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(item.lower() for item in value)
+
+    @field_validator("groups", mode="after")
+    @classmethod
+    def _lower_group_members(cls, value: dict[str, tuple[str, ...]]) -> dict:
+        return {name: tuple(m.strip().lower() for m in names) for name, names in value.items()}
+
+    @field_validator("default_permission", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @property
+    def auth_is_enabled(self) -> bool:
+        """Explicit STRATUS_AUTH_ENABLED wins; otherwise on exactly when on Cloud Run."""
+        if self.auth_enabled is not None:
+            return self.auth_enabled
+        return self.cloud_run_service is not None
 
     @property
     def uses_embedded_database(self) -> bool:

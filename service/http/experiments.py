@@ -8,6 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from service.auth.filters import visible_experiments
 from service.http import wire
 from service.http.context import blocking, store
 from service.http.parsing import (
@@ -97,6 +98,7 @@ async def search_experiments(request: Request) -> Response:
         order_by=msg.order_by,
         max_results=msg.max_results,
         page_token=msg.page_token,
+        visible=visible_experiments(request),
     )
     return ok(
         {

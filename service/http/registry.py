@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from service.auth.filters import visible_models
 from service.http import wire
 from service.http.context import blocking, store
 from service.http.parsing import Int64, KeyValueMessage, Message, Text, parse_json, parse_query
@@ -205,6 +206,7 @@ async def search_registered_models(request: Request) -> Response:
         order_by=msg.order_by,
         max_results=msg.max_results,
         page_token=msg.page_token,
+        visible=visible_models(request),
     )
     return ok(
         {
@@ -320,6 +322,7 @@ async def search_model_versions(request: Request) -> Response:
         order_by=msg.order_by,
         max_results=msg.max_results,
         page_token=msg.page_token,
+        visible=visible_models(request),
     )
     return ok(
         {

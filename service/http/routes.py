@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute, Mount
 
-from service.http import experiments, imports, logged_models, meta, registry, runs, ui_api
+from service.auth import signin
+from service.http import (
+    auth,
+    experiments,
+    imports,
+    logged_models,
+    meta,
+    registry,
+    runs,
+    ui_api,
+)
 from service.ui import routes as ui
 
 #: Tracking and registry APIs live under both prefixes; MLflow's UI uses ``/ajax-api``.
@@ -13,15 +23,26 @@ API_PREFIXES = ("/api/2.0/mlflow", "/ajax-api/2.0/mlflow")
 UI_API_PREFIX = "/ajax-api/2.0/stratus"
 #: Bulk import of history with its own ids and timestamps (``stratus import --to``).
 IMPORT_PREFIX = "/api/2.0/stratus/import"
+#: MLflow 3's auth API (``users/permissions/*``), and Stratus's personal access tokens.
+AUTH_V3_PREFIXES = ("/api/3.0/mlflow", "/ajax-api/3.0/mlflow")
+TOKEN_PREFIXES = ("/api/2.0/stratus/tokens", "/ajax-api/2.0/stratus/tokens")
 
 
 def api_routes() -> list[BaseRoute]:
-    return [*experiments.routes, *runs.routes, *logged_models.routes, *registry.routes]
+    return [
+        *experiments.routes,
+        *runs.routes,
+        *logged_models.routes,
+        *registry.routes,
+        *auth.routes,
+    ]
 
 
 def build_routes() -> list[BaseRoute]:
     mounted: list[BaseRoute] = [Mount(prefix, routes=api_routes()) for prefix in API_PREFIXES]
+    mounted += [Mount(prefix, routes=auth.v3_routes) for prefix in AUTH_V3_PREFIXES]
+    mounted += [Mount(prefix, routes=auth.token_routes) for prefix in TOKEN_PREFIXES]
     mounted.append(Mount(IMPORT_PREFIX, routes=imports.routes))
     mounted.append(Mount(UI_API_PREFIX, routes=ui_api.routes))
     # The UI last: an unknown API path stays a JSON 404 rather than reaching the UI.
-    return [*meta.routes, *mounted, *ui.routes]
+    return [*meta.routes, *signin.routes, *mounted, *ui.routes]

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from service.errors import InvalidParameterValue, ResourceAlreadyExists, ResourceDoesNotExist
 from service.store import search
+from service.store.auth import Visible
 from service.store.clock import now_ms
 from service.store.db import Database
 from service.store.entities import Experiment, KeyValue, Page, ViewType
@@ -70,12 +71,16 @@ class ExperimentStore:
         order_by: Sequence[str],
         max_results: int | None,
         page_token: str | None,
+        visible: Visible | None = None,
     ) -> Page[Experiment]:
+        """``visible`` limits the results to what the caller may read (service/auth)."""
         max_results = search.check_max_results(max_results, search.Target.EXPERIMENTS)
         comparisons = search.parse_filter(filter_string, search.Target.EXPERIMENTS)
         order_keys = search.parse_order_by(order_by, search.Target.EXPERIMENTS)
         offset = search.decode_page_token(page_token)
         query = search.experiment_search_query(view_type, comparisons, order_keys)
+        if visible is not None:
+            query = query.where(visible.clause(experiments.c.experiment_id))
         with self.db.read() as conn:
             ids = [r[0] for r in conn.execute(query.offset(offset).limit(max_results + 1))]
             more = len(ids) > max_results

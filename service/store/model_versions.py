@@ -24,6 +24,7 @@ from sqlalchemy.engine import Connection
 
 from service.errors import InvalidParameterValue, ResourceDoesNotExist
 from service.store import search
+from service.store.auth import Visible
 from service.store.clock import now_ms
 from service.store.db import Database
 from service.store.entities import KeyValue, Page
@@ -213,12 +214,16 @@ class ModelVersionStore:
         order_by: Sequence[str],
         max_results: int | None,
         page_token: str | None,
+        visible: Visible | None = None,
     ) -> Page[ModelVersion]:
+        """``visible`` limits the results to models the caller may read (service/auth)."""
         comparisons = search.parse_filter(filter_string, search.Target.MODEL_VERSIONS)
         order_keys = search.parse_order_by(order_by, search.Target.MODEL_VERSIONS)
         limit = search.check_max_results(max_results, search.Target.MODEL_VERSIONS)
         offset = search.decode_page_token(page_token)
         query = search.model_version_search_query(comparisons, order_keys)
+        if visible is not None:
+            query = query.where(visible.clause(versions.c.name))
         with self.db.read() as conn:
             keys = [(n, v) for n, v in conn.execute(query.offset(offset).limit(limit + 1))]
             found = load_versions(conn, keys[:limit])

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from service.errors import ResourceAlreadyExists
 from service.store import search
+from service.store.auth import Visible
 from service.store.clock import now_ms
 from service.store.db import Database
 from service.store.entities import KeyValue, Page
@@ -123,12 +124,16 @@ class RegisteredModelStore:
         order_by: Sequence[str],
         max_results: int | None,
         page_token: str | None,
+        visible: Visible | None = None,
     ) -> Page[RegisteredModel]:
+        """``visible`` limits the results to what the caller may read (service/auth)."""
         comparisons = search.parse_filter(filter_string, search.Target.REGISTERED_MODELS)
         order_keys = search.parse_order_by(order_by, search.Target.REGISTERED_MODELS)
         limit = search.check_max_results(max_results, search.Target.REGISTERED_MODELS)
         offset = search.decode_page_token(page_token)
         query = search.registered_model_search_query(comparisons, order_keys)
+        if visible is not None:
+            query = query.where(visible.clause(models.c.name))
         with self.db.read() as conn:
             names = list(conn.execute(query.offset(offset).limit(limit + 1)).scalars())
             found = load_models(conn, names[:limit])

@@ -1,0 +1,493 @@
+"""Users, permissions and access tokens over REST.
+
+Shaped like MLflow's auth plugin where it has an endpoint: ``users/*``,
+``experiments/permissions/*`` and ``registered-models/permissions/*`` under
+``/api/2.0/mlflow``, and MLflow 3's ``users/permissions/{grant,revoke,get}`` under
+``/api/3.0/mlflow`` (what ``mlflow.server.auth.client.AuthServiceClient`` calls). A
+permission's ``username`` may also be ``group:<name>``. Access tokens are Stratus's own:
+``/api/2.0/stratus/tokens/*``. service/auth/rules.py guards each route; handlers check
+the rest (yourself or an admin) and tell the auth cache what changed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from service.auth import passwords, tokens
+from service.auth.access import Access
+from service.auth.permissions import Caller, Grants, Permission
+from service.errors import BadRequest, InvalidParameterValue, PermissionDenied
+from service.http.context import blocking
+from service.http.parsing import Int64, Message, Text, parse_json, parse_query
+from service.http.responses import ok
+from service.store.auth import (
+    Grant,
+    ResourceKind,
+    TokenRecord,
+    UserRecord,
+    normalize_principal,
+    normalize_username,
+)
+from service.store.experiments import parse_experiment_id
+
+
+def _context(request: Request) -> tuple[Access, Caller]:
+    caller: Caller | None = request.scope.get("state", {}).get("caller")
+    access: Access | None = getattr(request.app.state, "auth", None)
+    if caller is None or access is None:
+        raise BadRequest(
+            "Authentication is not enabled on this server (STRATUS_AUTH_ENABLED=false)."
+        )
+    return access, caller
+
+
+def _require_self_or_admin(caller: Caller, username: str) -> None:
+    if not (caller.principal.is_admin or caller.principal.username == username):
+        raise PermissionDenied("Permission denied: only admins may act for other users.")
+
+
+# --- users ---------------------------------------------------------------------------
+
+
+class UserRef(Message):
+    username: Text
+
+
+class CreateUser(Message):
+    username: Text
+    password: Text
+
+
+class UpdatePassword(Message):
+    username: Text
+    password: Text
+    current_password: Text | None = None
+
+
+class UpdateAdmin(Message):
+    username: Text
+    is_admin: bool
+
+
+def _user_json(user: UserRecord, grants: list[Grant] | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"id": user.id, "username": user.username, "is_admin": user.is_admin}
+    if grants is not None:
+        body["experiment_permissions"] = [
+            _experiment_grant(g) for g in grants if g.kind is ResourceKind.EXPERIMENT
+        ]
+        body["registered_model_permissions"] = [
+            _model_grant(g) for g in grants if g.kind is ResourceKind.REGISTERED_MODEL
+        ]
+    return body
+
+
+async def create_user(request: Request) -> Response:
+    access, _ = _context(request)
+    msg = await parse_json(request, CreateUser)
+    username = normalize_username(msg.username)
+    hashed = await blocking(passwords.hash_password, msg.password)
+    user = await blocking(access.store.create_user, username, hashed)
+    access.user_changed(username)
+    return ok({"user": _user_json(user, [])})
+
+
+async def get_user(request: Request) -> Response:
+    access, caller = _context(request)
+    username = normalize_username(parse_query(request, UserRef).username)
+    _require_self_or_admin(caller, username)
+    user = await blocking(access.store.get_user, username)
+    grants = await blocking(access.store.grants_for, [username])
+    return ok({"user": _user_json(user, grants)})
+
+
+async def current_user(request: Request) -> Response:
+    access, caller = _context(request)
+    principal = caller.principal
+    user = await blocking(access.store.find_user, principal.username)
+    body: dict[str, Any] = {"username": principal.username, "is_admin": principal.is_admin}
+    if user is not None:
+        body["id"] = user.id
+    body["groups"] = sorted(principal.groups)
+    return ok({"user": body, "is_basic_auth": caller.via == "basic", "auth_method": caller.via})
+
+
+async def list_users(request: Request) -> Response:
+    access, _ = _context(request)
+    users = await blocking(access.store.list_users)
+    return ok({"users": [_user_json(u) for u in users]})
+
+
+async def update_password(request: Request) -> Response:
+    access, caller = _context(request)
+    msg = await parse_json(request, UpdatePassword)
+    username = normalize_username(msg.username)
+    _require_self_or_admin(caller, username)
+    if not caller.principal.is_admin:
+        current = msg.current_password or ""
+        if not await blocking(access.passwords.verify, username, current):
+            raise PermissionDenied("The current password is missing or incorrect.")
+    hashed = await blocking(passwords.hash_password, msg.password)
+    await blocking(access.store.set_password, username, hashed)
+    access.user_changed(username)
+    return ok()
+
+
+async def update_admin(request: Request) -> Response:
+    access, _ = _context(request)
+    msg = await parse_json(request, UpdateAdmin)
+    username = normalize_username(msg.username)
+    await blocking(access.store.set_admin, username, msg.is_admin)
+    access.user_changed(username)
+    return ok()
+
+
+async def delete_user(request: Request) -> Response:
+    access, _ = _context(request)
+    username = normalize_username((await parse_json(request, UserRef)).username)
+    await blocking(access.store.delete_user, username)
+    access.user_changed(username)
+    access.tokens.forget_user(username)
+    access.grants_changed()
+    return ok()
+
+
+# --- permissions (MLflow 2 shape) ------------------------------------------------------
+
+
+class ExperimentGrantRef(Message):
+    experiment_id: Text
+    username: Text
+
+
+class ExperimentGrant(ExperimentGrantRef):
+    permission: Text
+
+
+class ExperimentRef(Message):
+    experiment_id: Text
+
+
+class ModelGrantRef(Message):
+    name: Text
+    username: Text
+
+
+class ModelGrant(ModelGrantRef):
+    permission: Text
+
+
+class ModelRef(Message):
+    name: Text
+
+
+def _experiment_grant(grant: Grant) -> dict[str, str]:
+    return {
+        "experiment_id": grant.resource,
+        "username": grant.principal,
+        "permission": grant.permission,
+    }
+
+
+def _model_grant(grant: Grant) -> dict[str, str]:
+    return {"name": grant.resource, "username": grant.principal, "permission": grant.permission}
+
+
+def _experiment(raw: str) -> str:
+    return str(parse_experiment_id(raw))
+
+
+async def create_experiment_permission(request: Request) -> Response:
+    access, _ = _context(request)
+    msg = await parse_json(request, ExperimentGrant)
+    grant = await blocking(
+        access.store.create_grant,
+        ResourceKind.EXPERIMENT,
+        _experiment(msg.experiment_id),
+        normalize_principal(msg.username),
+        Permission.parse(msg.permission).name,
+    )
+    access.grants_changed()
+    return ok({"experiment_permission": _experiment_grant(grant)})
+
+
+async def get_experiment_permission(request: Request) -> Response:
+    access, _ = _context(request)
+    msg = parse_query(request, ExperimentGrantRef)
+    grant = await blocking(
+        access.store.get_grant,
+        ResourceKind.EXPERIMENT,
+        _experiment(msg.experiment_id),
+        normalize_principal(msg.username),
+    )
+    return ok({"experiment_permission": _experiment_grant(grant)})
+
+
+async def list_experiment_permissions(request: Request) -> Response:
+    access, _ = _context(request)
+    msg = parse_query(request, ExperimentRef)
+    found = await blocking(
+        access.store.grants_on, ResourceKind.EXPERIMENT, _experiment(msg.experiment_id)
+    )
+    return ok({"experiment_permissions": [_experiment_grant(g) for g in found]})
+
+
+async def update_experiment_permission(request: Request) -> Response:
+    access, _ = _context(request)
+    msg = await parse_json(request, ExperimentGrant)
+    await blocking(
+        access.store.update_grant,
+        ResourceKind.EXPERIMENT,
+        _experiment(msg.experiment_id),
+        normalize_principal(msg.username),
+        Permission.parse(msg.permission).name,
+    )
+    access.grants_changed()
+    return ok()
+
+
+async def delete_experiment_permission(request: Request) -> Response:
+    access, _ = _context(request)
+    msg = await parse_json(request, ExperimentGrantRef)
+    await blocking(
+        access.store.delete_grant,
+        ResourceKind.EXPERIMENT,
+        _experiment(msg.experiment_id),
+        normalize_principal(msg.username),
+    )
+    access.grants_changed()
+    return ok()
+
+
+async def create_model_permission(request: Request) -> Response:
+    access, _ = _context(request)
+    msg = await parse_json(request, ModelGrant)
+    grant = await blocking(
+        access.store.create_grant,
+        ResourceKind.REGISTERED_MODEL,
+        msg.name,
+        normalize_principal(msg.username),
+        Permission.parse(msg.permission).name,
+    )
+    access.grants_changed()
+    return ok({"registered_model_permission": _model_grant(grant)})
+
+
+async def get_model_permission(request: Request) -> Response:
+    access, _ = _context(request)
+    msg = parse_query(request, ModelGrantRef)
+    grant = await blocking(
+        access.store.get_grant,
+        ResourceKind.REGISTERED_MODEL,
+        msg.name,
+        normalize_principal(msg.username),
+    )
+    return ok({"registered_model_permission": _model_grant(grant)})
+
+
+async def list_model_permissions(request: Request) -> Response:
+    access, _ = _context(request)
+    msg = parse_query(request, ModelRef)
+    found = await blocking(access.store.grants_on, ResourceKind.REGISTERED_MODEL, msg.name)
+    return ok({"registered_model_permissions": [_model_grant(g) for g in found]})
+
+
+async def update_model_permission(request: Request) -> Response:
+    access, _ = _context(request)
+    msg = await parse_json(request, ModelGrant)
+    await blocking(
+        access.store.update_grant,
+        ResourceKind.REGISTERED_MODEL,
+        msg.name,
+        normalize_principal(msg.username),
+        Permission.parse(msg.permission).name,
+    )
+    access.grants_changed()
+    return ok()
+
+
+async def delete_model_permission(request: Request) -> Response:
+    access, _ = _context(request)
+    msg = await parse_json(request, ModelGrantRef)
+    await blocking(
+        access.store.delete_grant,
+        ResourceKind.REGISTERED_MODEL,
+        msg.name,
+        normalize_principal(msg.username),
+    )
+    access.grants_changed()
+    return ok()
+
+
+# --- permissions (MLflow 3 shape) ------------------------------------------------------
+
+
+class ResourceGrantRef(Message):
+    username: Text
+    resource_type: Text
+    resource_id: Text
+
+
+class ResourceGrant(ResourceGrantRef):
+    permission: Text
+
+
+def _resource(msg: ResourceGrantRef) -> tuple[ResourceKind, str]:
+    try:
+        kind = ResourceKind(msg.resource_type)
+    except ValueError:
+        valid = ", ".join(k.value for k in ResourceKind)
+        raise InvalidParameterValue(
+            f"Invalid resource type '{msg.resource_type}'. Valid resource types are: {valid}"
+        ) from None
+    resource = msg.resource_id
+    if kind is ResourceKind.EXPERIMENT:
+        resource = _experiment(resource)
+    return kind, resource
+
+
+def _require_manage(caller: Caller, kind: ResourceKind, resource: str) -> None:
+    if not caller.permission(kind, resource).allows(Permission.MANAGE):
+        raise PermissionDenied(
+            f"Permission denied: MANAGE on {kind.value} '{resource}' is required."
+        )
+
+
+async def grant_permission(request: Request) -> Response:
+    access, caller = _context(request)
+    msg = await parse_json(request, ResourceGrant)
+    kind, resource = _resource(msg)
+    _require_manage(caller, kind, resource)
+    principal = normalize_principal(msg.username)
+    permission = Permission.parse(msg.permission).name
+    await blocking(access.store.put_grant, kind, resource, principal, permission)
+    access.grants_changed()
+    return ok()
+
+
+async def revoke_permission(request: Request) -> Response:
+    access, caller = _context(request)
+    msg = await parse_json(request, ResourceGrantRef)
+    kind, resource = _resource(msg)
+    _require_manage(caller, kind, resource)
+    await blocking(access.store.delete_grant, kind, resource, normalize_principal(msg.username))
+    access.grants_changed()
+    return ok()
+
+
+async def effective_permission(request: Request) -> Response:
+    """A user's effective permission on one resource, as a real request would see it."""
+    access, caller = _context(request)
+    msg = parse_query(request, ResourceGrantRef)
+    kind, resource = _resource(msg)
+    username = normalize_username(msg.username)
+    if username != caller.principal.username:
+        _require_manage(caller, kind, resource)
+    principal = await access.principal(username)
+    if principal.is_admin:
+        permission = Permission.MANAGE
+    else:
+        rows = await blocking(access.store.grants_for, principal.names)
+        permission = Grants.resolve(username, rows, access.default).on(kind, resource)
+    return ok({"allowed": permission.allows(Permission.EDIT), "permission": permission.name})
+
+
+# --- personal access tokens ----------------------------------------------------------
+
+
+class CreateToken(Message):
+    name: Text = ""
+    expires_in_days: Int64 = tokens.DEFAULT_DAYS
+    username: Text | None = None
+
+
+class ListTokens(Message):
+    username: Text | None = None
+
+
+class TokenRef(Message):
+    token_id: Text
+
+
+def _token_json(record: TokenRecord) -> dict[str, Any]:
+    return {
+        "token_id": record.token_id,
+        "username": record.username,
+        "name": record.name,
+        "creation_time": record.creation_time,
+        "expiry_time": record.expiry_time,
+        "revoked_time": record.revoked_time,
+    }
+
+
+async def create_token(request: Request) -> Response:
+    """A new token, shown once; for yourself, or (admins) for any user."""
+    access, caller = _context(request)
+    msg = await parse_json(request, CreateToken)
+    username = normalize_username(msg.username or caller.principal.username)
+    _require_self_or_admin(caller, username)
+    await access.principal(username)  # only members can hold tokens
+    issued = await blocking(tokens.issue, access.store, username, msg.name, msg.expires_in_days)
+    return ok({"token": issued.secret, "access_token": _token_json(issued.record)})
+
+
+async def list_tokens(request: Request) -> Response:
+    """Your tokens; an admin may name a user, or leave it out to see everyone's."""
+    access, caller = _context(request)
+    msg = parse_query(request, ListTokens)
+    if msg.username is not None:
+        username: str | None = normalize_username(msg.username)
+        _require_self_or_admin(caller, username)
+    else:
+        username = None if caller.principal.is_admin else caller.principal.username
+    found = await blocking(access.store.list_tokens, username)
+    return ok({"access_tokens": [_token_json(t) for t in found]})
+
+
+async def revoke_token(request: Request) -> Response:
+    access, caller = _context(request)
+    msg = await parse_json(request, TokenRef)
+    record = await blocking(access.store.get_token, msg.token_id)
+    _require_self_or_admin(caller, record.username)
+    await blocking(access.store.revoke_token, msg.token_id)
+    access.token_revoked(msg.token_id)
+    return ok()
+
+
+#: Under /api/2.0/mlflow and /ajax-api/2.0/mlflow.
+routes = [
+    Route("/users/create", create_user, methods=["POST"]),
+    Route("/users/get", get_user, methods=["GET"]),
+    Route("/users/current", current_user, methods=["GET"]),
+    Route("/users/list", list_users, methods=["GET"]),
+    Route("/users/update-password", update_password, methods=["PATCH"]),
+    Route("/users/update-admin", update_admin, methods=["PATCH"]),
+    Route("/users/delete", delete_user, methods=["DELETE"]),
+    Route("/experiments/permissions/create", create_experiment_permission, methods=["POST"]),
+    Route("/experiments/permissions/get", get_experiment_permission, methods=["GET"]),
+    Route("/experiments/permissions/list", list_experiment_permissions, methods=["GET"]),
+    Route("/experiments/permissions/update", update_experiment_permission, methods=["PATCH"]),
+    Route("/experiments/permissions/delete", delete_experiment_permission, methods=["DELETE"]),
+    Route("/registered-models/permissions/create", create_model_permission, methods=["POST"]),
+    Route("/registered-models/permissions/get", get_model_permission, methods=["GET"]),
+    Route("/registered-models/permissions/list", list_model_permissions, methods=["GET"]),
+    Route("/registered-models/permissions/update", update_model_permission, methods=["PATCH"]),
+    Route("/registered-models/permissions/delete", delete_model_permission, methods=["DELETE"]),
+]
+
+#: Under /api/3.0/mlflow and /ajax-api/3.0/mlflow.
+v3_routes = [
+    Route("/users/permissions/grant", grant_permission, methods=["POST"]),
+    Route("/users/permissions/revoke", revoke_permission, methods=["POST"]),
+    Route("/users/permissions/get", effective_permission, methods=["GET"]),
+]
+
+#: Under /api/2.0/stratus/tokens and /ajax-api/2.0/stratus/tokens.
+token_routes = [
+    Route("/create", create_token, methods=["POST"]),
+    Route("/list", list_tokens, methods=["GET"]),
+    Route("/revoke", revoke_token, methods=["POST"]),
+]
