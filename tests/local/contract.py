@@ -1,5 +1,5 @@
-"""What the local-parity tests compare against: the service's environment contract, the
-Cloud Run environment infra/ deploys, and the emulator release bundled on PyPI."""
+"""What the local-parity tests compare against: the service's environment contract,
+compose.yaml, the emulator release bundled on PyPI, and the image's lock files."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import yaml
+from packaging.utils import canonicalize_name
 from pydantic import AliasChoices
 
 from service.config import Settings
@@ -45,3 +46,22 @@ def fake_gcs_server_version(binary: Path) -> str:
     match = re.search(rb"main\.version=(\d+\.\d+\.\d+)", binary.read_bytes())
     assert match, f"no version stamp in {binary}"
     return match.group(1).decode()
+
+
+_PIN = re.compile(r"^([A-Za-z0-9_.\-]+)==(\S+)")
+
+
+def read_lock(path: Path) -> dict[str, tuple[str, int]]:
+    """``{name: (version, number of hashes)}`` from a ``--generate-hashes`` lock file."""
+    pins: dict[str, tuple[str, int]] = {}
+    current = None
+    for line in path.read_text().splitlines():
+        if match := _PIN.match(line):
+            current = canonicalize_name(match.group(1))
+            pins[current] = (match.group(2), 0)
+        elif current and line.strip().startswith("--hash=sha256:"):
+            version, hashes = pins[current]
+            pins[current] = (version, hashes + 1)
+        elif line and not line.startswith((" ", "#")):
+            raise AssertionError(f"{path.name}: unexpected line {line!r}")
+    return pins

@@ -19,7 +19,8 @@ from pathlib import Path
 
 import dockerfile
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from tests.local.contract import REPO_ROOT
+
 DOCKERFILE = REPO_ROOT / "Dockerfile"
 DOCKERIGNORE = REPO_ROOT / ".dockerignore"
 

@@ -22,7 +22,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.local.contract import REPO_ROOT, settings_env_names
+from tests.local.contract import REPO_ROOT, read_lock, settings_env_names
 from tests.local.dockerfile_replay import (
     DOCKERFILE,
     ReplayedImage,
@@ -31,7 +31,6 @@ from tests.local.dockerfile_replay import (
     parse,
     replay,
 )
-from tests.local.test_lock import read_lock
 from tests.support.backends import scratch_database
 from tests.support.server import free_port
 

@@ -3,35 +3,16 @@ what the service runs (no test, infra or dev tools)."""
 
 from __future__ import annotations
 
-import re
 import tomllib
-from pathlib import Path
 
 import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from tests.local.contract import REPO_ROOT
+from tests.local.contract import REPO_ROOT, read_lock
 from tests.local.dockerfile_replay import parse
 
 REQUIREMENTS = REPO_ROOT / "requirements"
-_PIN = re.compile(r"^([A-Za-z0-9_.\-]+)==(\S+)")
-
-
-def read_lock(path: Path) -> dict[str, tuple[str, int]]:
-    """``{name: (version, number of hashes)}`` from a ``--generate-hashes`` lock file."""
-    pins: dict[str, tuple[str, int]] = {}
-    current = None
-    for line in path.read_text().splitlines():
-        if match := _PIN.match(line):
-            current = canonicalize_name(match.group(1))
-            pins[current] = (match.group(2), 0)
-        elif current and line.strip().startswith("--hash=sha256:"):
-            version, hashes = pins[current]
-            pins[current] = (version, hashes + 1)
-        elif line and not line.startswith((" ", "#")):
-            raise AssertionError(f"{path.name}: unexpected line {line!r}")
-    return pins
 
 
 @pytest.fixture(scope="module")
