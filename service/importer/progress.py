@@ -36,7 +36,7 @@ def _line(counts: Counter[str]) -> str:
         if counts[name]:
             value = human_bytes(counts[name]) if name == "bytes" else f"{counts[name]:,}"
             parts.append(f"{name} {value}")
-    return " · ".join(parts) or "nothing yet"
+    return " · ".join(parts) or "nothing"
 
 
 class Progress:

@@ -156,16 +156,6 @@ class ModelVersionImport:
     tags: list[KeyValue] = field(default_factory=list)
 
 
-@dataclass(frozen=True, slots=True)
-class RunCounts:
-    """What a run holds, for ``stratus import --verify``."""
-
-    params: int
-    tags: int
-    #: Distinct points per metric key.
-    points: dict[str, int]
-
-
 class ImportStore:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -261,28 +251,6 @@ class ImportStore:
             if _lock_run(conn, self.db.is_sqlite, run_id) is None:
                 raise ResourceDoesNotExist(f"Run with id={run_id} not found")
             insert_metrics(conn, self.db.dialect, run_id, points)
-
-    def run_counts(self, run_id: str) -> RunCounts:
-        with self.db.read() as conn:
-            if conn.execute(_run_row(run_id)).first() is None:
-                raise ResourceDoesNotExist(f"Run with id={run_id} not found")
-            count = sa.func.count()
-            n_params = conn.execute(
-                sa.select(count).select_from(params).where(params.c.run_uuid == run_id)
-            ).scalar_one()
-            n_tags = conn.execute(
-                sa.select(count).select_from(run_tags).where(run_tags.c.run_uuid == run_id)
-            ).scalar_one()
-            points = dict(
-                conn.execute(
-                    sa.select(metrics.c.key, count)
-                    .where(metrics.c.run_uuid == run_id)
-                    .group_by(metrics.c.key)
-                )
-                .tuples()
-                .all()
-            )
-        return RunCounts(params=n_params, tags=n_tags, points=points)
 
     # --- logged models ---------------------------------------------------------------
 
@@ -595,13 +563,9 @@ def _experiment_location(conn: Connection, experiment_id: int) -> str:
     return location
 
 
-def _run_row(run_id: str) -> sa.Select:
-    return sa.select(runs.c.experiment_id, runs.c.artifact_uri).where(runs.c.run_uuid == run_id)
-
-
 def _lock_run(conn: Connection, is_sqlite: bool, run_id: str) -> sa.RowMapping | None:
     """The run's row, locked for the transaction (SQLite serialises writers anyway)."""
-    query = _run_row(run_id)
+    query = sa.select(runs.c.experiment_id, runs.c.artifact_uri).where(runs.c.run_uuid == run_id)
     if not is_sqlite:
         query = query.with_for_update()
     return conn.execute(query).mappings().first()
