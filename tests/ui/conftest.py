@@ -106,6 +106,16 @@ def _tab(browser, base_url: str, viewport: dict[str, int], **options) -> Iterato
 
 
 @pytest.fixture
+def new_tab(browser):
+    """Open a tab on any server: ``with new_tab(url) as page: ...``."""
+
+    def open_tab(base_url: str, viewport: dict[str, int] = DESKTOP, **options):
+        return _tab(browser, base_url, viewport, **options)
+
+    return open_tab
+
+
+@pytest.fixture
 def ui(browser, ui_server: ServerProcess) -> Iterator[UiPage]:
     """A laptop-sized tab on the UI."""
     with _tab(browser, ui_server.url, DESKTOP) as page:

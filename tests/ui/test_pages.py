@@ -283,8 +283,13 @@ def test_a_401_opens_the_sign_in_prompt(ui, seeded):
     ui.open("experiments")
     dialog = page.get_by_role("dialog", name="Sign in to continue")
     expect(dialog).to_be_visible()
-    expect(dialog.get_by_role("button", name="Sign in")).to_be_focused()
+    sign_in = dialog.get_by_role("link", name="Sign in")
+    expect(sign_in).to_be_focused()
     ui.shot("sign-in")
+    # The server's sign-in page, told to come back here (the fragment is the page).
+    with page.expect_request(lambda r: "/auth/login" in r.url) as request:
+        sign_in.click()
+    assert request.value.url.endswith("/auth/login?next=%2F%23%2Fexperiments")
     ui.errors.clear()
 
 

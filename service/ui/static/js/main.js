@@ -4,7 +4,7 @@
  * when the user navigates away, and ``onCleanup`` for charts and observers.
  */
 
-import { h, mount } from "./dom.js";
+import { h, link, mount } from "./dom.js";
 import { failure } from "./components/states.js";
 import * as experimentsPage from "./pages/experiments.js";
 import * as runsPage from "./pages/runs.js";
@@ -74,11 +74,16 @@ function navigate() {
     mount(root, page);
     window.scrollTo(0, 0);
     Promise.resolve(render(page, ctx)).catch((error) => {
-      if (!ctx.signal.aborted) mount(page, failure(error));
+      if (!ctx.signal.aborted) mount(page, pageFailure(error));
     });
     return;
   }
-  mount(root, h("div", { class: "page" }, failure({ status: 404, message: `There is no page at ${path}.` })));
+  mount(root, h("div", { class: "page" }, pageFailure({ status: 404, message: `There is no page at ${path}.` })));
+}
+
+/** A page that could not load: the reason, and a way back. */
+function pageFailure(error) {
+  return h("div", { class: "card" }, failure(error), h("p", { class: "state-back" }, link(["experiments"], "Back to experiments")));
 }
 
 window.addEventListener("hashchange", navigate);

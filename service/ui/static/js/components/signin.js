@@ -1,15 +1,18 @@
 /**
- * The sign-in prompt, shown when the API answers 401. Stratus does not log users in
- * itself: "Sign in" reloads the page, so the server (or the identity-aware proxy in front
- * of it) can challenge the browser and bring the user back here.
+ * The sign-in prompt, shown when the API answers 401. The UI does not log users in
+ * itself: "Sign in" opens the server's sign-in page (service/auth/signin.py), which sends
+ * the user back to the page they were on, fragment included, once signed in.
  */
 
 import { h } from "../dom.js";
+
+const SIGN_IN_PAGE = "/auth/login";
 
 let shown = null;
 
 export function showSignIn() {
   if (shown) return;
+  const here = `${window.location.pathname}${window.location.search}${window.location.hash}`;
   shown = h(
     "div",
     { class: "overlay", role: "dialog", "aria-modal": "true", "aria-labelledby": "signin-title" },
@@ -21,10 +24,10 @@ export function showSignIn() {
       h(
         "div",
         { class: "dialog-actions" },
-        h("button", { class: "btn primary", type: "button", on: { click: () => window.location.reload() } }, "Sign in"),
+        h("a", { class: "btn primary", href: `${SIGN_IN_PAGE}?next=${encodeURIComponent(here)}` }, "Sign in"),
       ),
     ),
   );
   document.body.append(shown);
-  shown.querySelector("button").focus();
+  shown.querySelector("a").focus();
 }

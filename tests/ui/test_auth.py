@@ -1,0 +1,94 @@
+"""With authentication on, the UI signs in through the server's sign-in page, shows only
+what the user may read, says so when a page is forbidden, and sends an expired session
+back to the sign-in page with the way home."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from tests.support.server import REPO_ROOT, ServerProcess
+
+pytest.importorskip("playwright.sync_api", reason="pip install playwright")
+from playwright.sync_api import expect
+
+
+def _cli(database_url: str, *args: str) -> str:
+    result = subprocess.run(
+        [sys.executable, "-m", "service", *args, "--backend-store-uri", database_url],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=REPO_ROOT,
+    )
+    return result.stdout
+
+
+def _token(database_url: str, user: str) -> str:
+    output = _cli(database_url, "token", "create", "--user", user, "--name", "ui-test")
+    return re.search(r"stratus_pat_\S+", output).group(0)
+
+
+@pytest.fixture(scope="module")
+def guarded(tmp_path_factory) -> Iterator[dict]:
+    workdir = tmp_path_factory.mktemp("ui-auth")
+    database_url = f"sqlite:///{workdir / 'auth.db'}"
+    server = ServerProcess(
+        database_url=database_url,
+        artifact_root=str(workdir / "artifacts"),
+        workdir=workdir,
+        env={"STRATUS_AUTH_ENABLED": "true", "STRATUS_DEFAULT_PERMISSION": "NO_PERMISSIONS"},
+    ).start()
+    _cli(database_url, "user", "create", "admin", "--admin")
+    _cli(database_url, "user", "create", "alice")
+    admin = {"Authorization": f"Bearer {_token(database_url, 'admin')}"}
+    suffix = uuid.uuid4().hex[:6]
+    ids = {}
+    with httpx.Client(base_url=f"{server.url}/api/2.0/mlflow", headers=admin) as api:
+        for name in ("visible", "hidden"):
+            response = api.post("/experiments/create", json={"name": f"{name}-{suffix}"})
+            ids[name] = response.raise_for_status().json()["experiment_id"]
+        api.post(
+            "/experiments/permissions/create",
+            json={"experiment_id": ids["visible"], "username": "alice", "permission": "READ"},
+        ).raise_for_status()
+    yield {
+        "url": server.url,
+        "alice": _token(database_url, "alice"),
+        "ids": ids,
+        "names": {k: f"{k}-{suffix}" for k in ids},
+    }
+    server.stop()
+
+
+def test_a_user_sees_only_what_they_may_read(new_tab, guarded):
+    with new_tab(guarded["url"]) as ui:
+        page = ui.page
+        ui.open("experiments")
+        expect(page).to_have_url(re.compile(r"/auth/login\?next="))
+        page.get_by_label(re.compile("Paste an access token")).fill(guarded["alice"])
+        page.get_by_role("button", name="Sign in").click()
+
+        expect(page.get_by_role("link", name=guarded["names"]["visible"])).to_be_visible()
+        expect(page.get_by_role("link", name=guarded["names"]["hidden"])).to_have_count(0)
+        ui.shot("auth-experiments")
+
+        ui.open(f"experiments/{guarded['ids']['hidden']}")
+        expect(page.get_by_role("alert")).to_contain_text("You do not have permission")
+        expect(page.get_by_role("alert")).to_contain_text("PERMISSION_DENIED")
+        ui.shot("auth-forbidden")
+
+        # The session ends: the next API call opens the prompt, which leads back here.
+        page.context.clear_cookies()
+        page.get_by_role("link", name="Models").click()
+        dialog = page.get_by_role("dialog", name="Sign in to continue")
+        expect(dialog).to_be_visible()
+        dialog.get_by_role("link", name="Sign in").click()
+        expect(page).to_have_url(re.compile(r"/auth/login\?next=%2F%23%2Fmodels"))
+        ui.errors.clear()  # the 401 and 403 are logged by the browser as failed requests
