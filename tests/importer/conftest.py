@@ -7,11 +7,13 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from tests.support.backends import scratch_database
 from tests.support.server import REPO_ROOT, ServerProcess
 
 pytest.register_assert_rewrite("tests.importer.compare")
@@ -95,6 +97,19 @@ def sqlite_source(tmp_path_factory: pytest.TempPathFactory) -> BuiltSource:
     uri = f"sqlite:///{workdir / 'mlflow.db'}"
     manifest = build_source(uri, workdir, f"db-{os.urandom(4).hex()}", "--full")
     return BuiltSource(uri, uri, manifest, workdir)
+
+
+@pytest.fixture
+def fresh_database(backend: str, tmp_path: Path) -> Iterator[str]:
+    """An empty, migrated store of its own, so a test sees only its own import."""
+    from service.store import migrate
+    from service.store.db import create_database
+
+    with scratch_database(backend, tmp_path) as url:
+        database = create_database(url)
+        migrate.upgrade(database)
+        database.dispose()
+        yield url
 
 
 @pytest.fixture

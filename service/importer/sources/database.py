@@ -9,11 +9,13 @@ streams through its own query, so memory stays flat.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, make_url
 
+from service.errors import InvalidParameterValue
 from service.importer.records import (
     SourceExperiment,
     SourceLoggedModel,
@@ -61,9 +63,14 @@ class DatabaseSource:
         self.engine = sa.create_engine(url)
         self.artifacts_root = artifacts_root
         self.description = f"MLflow database {make_url(url).render_as_string(hide_password=True)}"
+        parsed = make_url(url)
+        if parsed.get_backend_name() == "sqlite" and not Path(parsed.database or "").is_file():
+            raise InvalidParameterValue(f"No database file at {parsed.database}")
         metadata = sa.MetaData()
         metadata.reflect(self.engine, only=lambda name, _: name in TABLES)
         self.t = metadata.tables
+        if "experiments" not in self.t or "runs" not in self.t:
+            raise InvalidParameterValue(f"{self.description} has no MLflow tables")
 
     def _table(self, name: str) -> sa.Table | None:
         return self.t.get(name)
