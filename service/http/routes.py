@@ -6,6 +6,7 @@ from starlette.routing import BaseRoute, Mount
 
 from service.auth import signin
 from service.http import (
+    artifacts,
     auth,
     experiments,
     imports,
@@ -19,6 +20,8 @@ from service.ui import routes as ui
 
 #: Tracking and registry APIs live under both prefixes; MLflow's UI uses ``/ajax-api``.
 API_PREFIXES = ("/api/2.0/mlflow", "/ajax-api/2.0/mlflow")
+#: The proxied artifact API, which ``mlflow-artifacts:`` URIs resolve to.
+ARTIFACT_PREFIXES = ("/api/2.0/mlflow-artifacts", "/ajax-api/2.0/mlflow-artifacts")
 #: JSON endpoints only the web UI uses (JSON 404s, like the rest of ``/ajax-api``).
 UI_API_PREFIX = "/ajax-api/2.0/stratus"
 #: Bulk import of history with its own ids and timestamps (``stratus import --to``).
@@ -40,9 +43,10 @@ def api_routes() -> list[BaseRoute]:
 
 def build_routes() -> list[BaseRoute]:
     mounted: list[BaseRoute] = [Mount(prefix, routes=api_routes()) for prefix in API_PREFIXES]
+    mounted += [Mount(prefix, routes=artifacts.routes) for prefix in ARTIFACT_PREFIXES]
     mounted += [Mount(prefix, routes=auth.v3_routes) for prefix in AUTH_V3_PREFIXES]
     mounted += [Mount(prefix, routes=auth.token_routes) for prefix in TOKEN_PREFIXES]
-    mounted.append(Mount(IMPORT_PREFIX, routes=imports.routes))
     mounted.append(Mount(UI_API_PREFIX, routes=ui_api.routes))
+    mounted.append(Mount(IMPORT_PREFIX, routes=imports.routes))
     # The UI last: an unknown API path stays a JSON 404 rather than reaching the UI.
     return [*meta.routes, *signin.routes, *mounted, *ui.routes]
