@@ -23,6 +23,7 @@ ADMIN = "admin@example.com"
 MEMBERS = ("alice@example.com", "bob@example.com", "carol@example.com", "dave@example.com")
 GROUP_MEMBER = "frank@example.com"
 DOMAIN = "team.example.org"
+SERVICE_ACCOUNT = "ci-bot@stratus-test.iam.gserviceaccount.com"
 OUTSIDER = "mallory@elsewhere.example"
 AUDIENCE = "https://stratus.test"
 ADC_CLIENT = "test-adc-client.apps.googleusercontent.com"
@@ -34,13 +35,15 @@ def auth_env(google: FakeGoogle) -> dict[str, str]:
     return {
         "STRATUS_AUTH_ENABLED": "true",
         "STRATUS_ADMINS": ADMIN,
-        "STRATUS_MEMBERS": ",".join([*MEMBERS, f"domain:{DOMAIN}"]),
+        "STRATUS_MEMBERS": ",".join([*MEMBERS, SERVICE_ACCOUNT, f"domain:{DOMAIN}"]),
         "STRATUS_GROUPS": f'{{"vision": ["{GROUP_MEMBER}"]}}',
         "STRATUS_AUTH_AUDIENCES": f"{AUDIENCE},{ADC_CLIENT}",
         "STRATUS_GOOGLE_CERTS_URL": f"{google.url}/certs",
         "STRATUS_IAP_CERTS_URL": f"{google.url}/iap-certs",
         "STRATUS_IAP_AUDIENCE": IAP_AUDIENCE,
         "STRATUS_SESSION_SECRET": secrets.token_urlsafe(32),
+        # As on Cloud Run: the service's own URL is an accepted audience.
+        "K_SERVICE": "stratus",
     }
 
 

@@ -4,12 +4,15 @@ It serves what the server and the client plugin talk to: the JWKS of the ID-toke
 (``/certs``) and of IAP's keys (``/iap-certs``), and a token endpoint (``/token``) that
 answers the three grants google-auth and the sign-in flow use: a service account's JWT
 bearer assertion (an ID token for ``target_audience``), a user's refresh token (an access
-token plus an ID token whose audience is the OAuth client), and an authorization code.
-Every token is signed with locally generated keys; nothing leaves the machine.
+token plus an ID token whose audience is the OAuth client), and an authorization code
+(registered in ``codes`` with the PKCE challenge it must match). Every token is signed
+with locally generated keys; nothing leaves the machine.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import threading
 import time
@@ -133,6 +136,9 @@ class FakeGoogle:
             pending = self.codes.pop(form.get("code", ""), None)
             if pending is None:
                 return 400, {"error": "invalid_grant", "error_description": "Bad code."}
+            verifier = hashlib.sha256(form.get("code_verifier", "").encode()).digest()
+            if base64.urlsafe_b64encode(verifier).rstrip(b"=").decode() != pending["challenge"]:
+                return 400, {"error": "invalid_grant", "error_description": "PKCE mismatch."}
             return 200, {
                 "access_token": "ya29.fake",
                 "id_token": self.id_token(pending["email"], form["client_id"], **pending["claims"]),
