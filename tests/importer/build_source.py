@@ -72,7 +72,9 @@ def build_full(prefix: str) -> dict:
         )
         mlflow.log_metric("final_rmse", 0.125, model_id=info.model_id)
     name = f"{prefix}-model"
-    client.create_model_version(name, info.model_uri, run_id=run_id, tags={"stage": "canary"})
+    client.create_model_version(
+        name, info.model_uri, run_id=run_id, tags={"stage": "canary"}, model_id=info.model_id
+    )
     client.set_registered_model_alias(name, "champion", "2")
     client.set_registered_model_tag(name, "owner", "ml-team")
     client.update_registered_model(name, description="churn regressor")
