@@ -8,7 +8,7 @@ are required.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
@@ -21,6 +21,12 @@ NAMESPACE = "stratus"
 #: ``allAuthenticatedUsers`` are refused: the service is never public.
 MEMBER_PREFIXES = ("user:", "group:", "serviceAccount:", "domain:", "principal:", "principalSet:")
 PUBLIC_MEMBERS = ("allUsers", "allAuthenticatedUsers")
+#: Who checks identity: the app itself (service/auth; Cloud Run lets requests through so
+#: browsers can sign in), or Cloud Run IAM alone (API clients only, no per-experiment rules).
+ACCESS_MODES = ("app", "iam")
+#: The members the app can check itself (emails, whole domains); Google Groups need IAM.
+APP_MEMBER_PREFIXES = ("user:", "serviceAccount:", "domain:")
+PERMISSIONS = ("NO_PERMISSIONS", "READ", "EDIT", "MANAGE")
 SSL_MODES = ("ENCRYPTED_ONLY", "TRUSTED_CLIENT_CERTIFICATE_REQUIRED")
 LOG_LEVELS = ("debug", "info", "warning", "error")
 _DB_VERSION = re.compile(r"^(POSTGRES_\d+|MYSQL_8_0|MYSQL_8_4)$")
@@ -68,6 +74,21 @@ class StackConfig:
     artifact_nearline_after_days: int = 0
     artifact_delete_after_days: int = 0
     signing: bool = False
+    access: str = "app"
+    admins: tuple[str, ...] = ()
+    groups: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    default_permission: str = "READ"
+    oauth_client_id: str | None = None
+    iap_audience: str | None = None
+
+    @property
+    def app_auth(self) -> bool:
+        return self.access == "app"
+
+    @property
+    def app_members(self) -> tuple[str, ...]:
+        """``stratus:members`` as STRATUS_MEMBERS entries: emails and ``domain:…``."""
+        return tuple(m if m.startswith("domain:") else m.split(":", 1)[1] for m in self.members)
 
     @property
     def is_postgres(self) -> bool:
@@ -105,6 +126,20 @@ class ConfigReader:
         self.keys_read.add(key)
         value = self._stratus.get_bool(key)
         return default if value is None else value
+
+    def get_groups(self, key: str) -> dict[str, tuple[str, ...]]:
+        self.keys_read.add(key)
+        value: Any = self._stratus.get_object(key)
+        if value is None:
+            return {}
+        if not isinstance(value, dict) or not all(
+            isinstance(users, list) and all(isinstance(u, str) for u in users)
+            for users in value.values()
+        ):
+            raise StackConfigError(
+                f"stratus:{key} must map group names to lists of emails, got {value!r}"
+            )
+        return {str(name): tuple(users) for name, users in value.items()}
 
     def get_list(self, key: str) -> tuple[str, ...]:
         self.keys_read.add(key)
@@ -165,6 +200,12 @@ def load_config(reader: ConfigReader | None = None) -> StackConfig:
             "artifactDeleteAfterDays", d.artifact_delete_after_days
         ),
         signing=r.get_bool("signing", d.signing),
+        access=r.get_str("access", d.access).lower(),
+        admins=r.get_list("admins"),
+        groups=r.get_groups("groups"),
+        default_permission=r.get_str("defaultPermission", d.default_permission).upper(),
+        oauth_client_id=r.get_optional("oauthClientId"),
+        iap_audience=r.get_optional("iapAudience"),
     )
     validate(cfg)
     return cfg
@@ -172,7 +213,12 @@ def load_config(reader: ConfigReader | None = None) -> StackConfig:
 
 def validate(cfg: StackConfig) -> None:
     """Refuse configs that would deploy something unsafe or broken."""
-    problems = [*_access_problems(cfg), *_service_problems(cfg), *_database_problems(cfg)]
+    problems = [
+        *_access_problems(cfg),
+        *_sign_in_problems(cfg),
+        *_service_problems(cfg),
+        *_database_problems(cfg),
+    ]
     if problems:
         raise StackConfigError("Invalid stack config:\n  - " + "\n  - ".join(problems))
 
@@ -193,6 +239,42 @@ def _access_problems(cfg: StackConfig) -> list[str]:
     if cfg.image is not None and "@sha256:" not in cfg.image:
         problems.append(
             f"stratus:image must be pinned by digest (…/stratus@sha256:…), got {cfg.image!r}"
+        )
+    return problems
+
+
+def _sign_in_problems(cfg: StackConfig) -> list[str]:
+    if cfg.access not in ACCESS_MODES:
+        return [f"stratus:access must be one of {', '.join(ACCESS_MODES)}, got {cfg.access!r}"]
+    if not cfg.app_auth:
+        app_only = {
+            "admins": cfg.admins,
+            "groups": cfg.groups,
+            "oauthClientId": cfg.oauth_client_id,
+            "iapAudience": cfg.iap_audience,
+        }
+        return [
+            f"stratus:{key} needs stratus:access app (the app checks it; IAM cannot)"
+            for key, value in app_only.items()
+            if value
+        ]
+    problems = [
+        f"stratus:members entry {member!r}: with stratus:access app the server checks "
+        "members itself and cannot read Google Groups. List people (user:…), a Workspace "
+        "domain (domain:…), or name groups in stratus:groups; or use stratus:access iam."
+        for member in cfg.members
+        if member.startswith(MEMBER_PREFIXES) and not member.startswith(APP_MEMBER_PREFIXES)
+    ]
+    problems += [
+        f"stratus:admins entry {admin!r} must be an email (no prefix)"
+        for admin in cfg.admins
+        if ":" in admin or "@" not in admin
+    ]
+    if cfg.default_permission not in PERMISSIONS:
+        problems.append(f"stratus:defaultPermission must be one of {', '.join(PERMISSIONS)}")
+    if cfg.iap_audience is not None and not cfg.iap_audience.startswith("/projects/"):
+        problems.append(
+            "stratus:iapAudience looks like /projects/NUMBER/locations/REGION/services/NAME"
         )
     return problems
 

@@ -11,8 +11,11 @@ import pulumi
 
 from infra.budget import check_connection_budget
 from infra.components import (
+    AppAuth,
     ArtifactBucket,
     ArtifactBucketArgs,
+    AuthSecrets,
+    AuthSecretsArgs,
     ContainerImage,
     ContainerImageArgs,
     Database,
@@ -45,7 +48,7 @@ def build_stack(cfg: StackConfig) -> StackOutputs:
     connection budget does not fit."""
     check_connection_budget(cfg)
     name = cfg.service_name
-    apis = ProjectApis(name, ProjectApisArgs(project=cfg.project))
+    apis = ProjectApis(name, ProjectApisArgs(project=cfg.project, secrets=cfg.app_auth))
     after_apis = pulumi.ResourceOptions(depends_on=[apis])
 
     identity = ServiceIdentity(
@@ -70,6 +73,13 @@ def build_stack(cfg: StackConfig) -> StackOutputs:
     )
     database = Database(name, _database_args(cfg, identity.email), after_apis)
     image = _image(cfg, after_apis)
+    secrets = (
+        AuthSecrets(
+            name, AuthSecretsArgs(project=cfg.project, accessor=identity.member), after_apis
+        )
+        if cfg.app_auth
+        else None
+    )
 
     service = TrackingService(
         name,
@@ -86,6 +96,7 @@ def build_stack(cfg: StackConfig) -> StackOutputs:
             cloud_sql_instance=database.connection_name,
             cloud_sql_ip_type="private" if cfg.uses_private_ip else "public",
             invokers=cfg.members,
+            app_auth=_app_auth(cfg, secrets),
             log_level=cfg.log_level,
             pool_size=cfg.db_pool_size,
             max_overflow=cfg.db_max_overflow,
@@ -102,10 +113,23 @@ def build_stack(cfg: StackConfig) -> StackOutputs:
         ),
         # The first revision must find its roles, its database user and its bucket grant.
         pulumi.ResourceOptions(
-            depends_on=[apis, *identity.bindings, bucket.binding, database.user, database.database]
+            depends_on=[
+                apis,
+                *identity.bindings,
+                bucket.binding,
+                database.user,
+                database.database,
+                *(secrets.bindings if secrets else []),
+            ]
         ),
     )
-    if not cfg.members:
+    if cfg.app_auth and not (cfg.members or cfg.admins or cfg.groups):
+        pulumi.log.warn(
+            "stratus:members, stratus:admins and stratus:groups are empty: nobody can sign "
+            "in. Add people with `pulumi config set --path 'stratus:admins[0]' "
+            "lead@example.com` (see docs/auth.md)."
+        )
+    elif not cfg.app_auth and not cfg.members:
         pulumi.log.warn(
             "stratus:members is empty: nobody but project owners can call the service. "
             "Add users or groups with `pulumi config set --path 'stratus:members[0]' "
@@ -118,6 +142,21 @@ def build_stack(cfg: StackConfig) -> StackOutputs:
         cloud_sql_connection_name=database.connection_name,
         service_account_email=identity.email,
         image=pulumi.Output.from_input(image),
+    )
+
+
+def _app_auth(cfg: StackConfig, secrets: AuthSecrets | None) -> AppAuth | None:
+    if secrets is None:
+        return None
+    return AppAuth(
+        session_key_secret=secrets.session_key_id,
+        members=cfg.app_members,
+        admins=cfg.admins,
+        groups=cfg.groups,
+        default_permission=cfg.default_permission,
+        oauth_client_id=cfg.oauth_client_id,
+        oauth_client_secret_secret=secrets.oauth_client_secret_id,
+        iap_audience=cfg.iap_audience,
     )
 
 

@@ -131,7 +131,7 @@ cat <<EOF
 
 Stack '$STACK' is ready (project $PROJECT_ID, region $REGION). Next:
 
-  pulumi config set --path 'stratus:members[0]' group:your-team@example.com
+  pulumi config set --path 'stratus:admins[0]' you@example.com
   pulumi up
 
 'pulumi up' prints 'mlflow_tracking_uri': the line researchers paste. See docs/deploy.md.

@@ -5,11 +5,15 @@ from infra.components.bucket import ArtifactBucket, ArtifactBucketArgs
 from infra.components.database import Database, DatabaseArgs
 from infra.components.identity import ServiceIdentity, ServiceIdentityArgs
 from infra.components.image import ContainerImage, ContainerImageArgs
-from infra.components.tracking_service import TrackingService, TrackingServiceArgs
+from infra.components.secrets import AuthSecrets, AuthSecretsArgs
+from infra.components.tracking_service import AppAuth, TrackingService, TrackingServiceArgs
 
 __all__ = [
+    "AppAuth",
     "ArtifactBucket",
     "ArtifactBucketArgs",
+    "AuthSecrets",
+    "AuthSecretsArgs",
     "ContainerImage",
     "ContainerImageArgs",
     "Database",

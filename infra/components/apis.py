@@ -20,12 +20,16 @@ APIS = (
     "iamcredentials.googleapis.com",
     "storage.googleapis.com",
 )
+#: Only with app sign-in, whose keys live in Secret Manager.
+SECRETS_API = "secretmanager.googleapis.com"
 
 
 @dataclass(frozen=True, kw_only=True)
 class ProjectApisArgs:
     project: str
     """The project to enable the APIs in."""
+    secrets: bool = False
+    """Also enable Secret Manager."""
 
 
 class ProjectApis(StratusComponent):
@@ -48,6 +52,6 @@ class ProjectApis(StratusComponent):
                 disable_on_destroy=False,
                 opts=self._child(),
             )
-            for api in APIS
+            for api in (*APIS, *([SECRETS_API] if args.secrets else []))
         }
         self.register_outputs({"services": list(self.services)})

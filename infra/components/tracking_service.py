@@ -2,14 +2,22 @@
 
 The environment is the same ``STRATUS_*`` contract as a local run (service/config.py);
 tests/infra/test_env_contract.py checks every name against ``service.config.Settings``.
-Access is not public: ``roles/run.invoker`` is bound to the listed members only.
+
+Who gets in is decided in one of two ways, never neither:
+
+* **App sign-in** (``app_auth`` set): the server authenticates every request itself
+  (docs/auth.md), so Cloud Run lets every request reach it (``allUsers`` invoker), which
+  is what lets a browser open the UI. ``allUsers`` is bound only in this case.
+* **Cloud Run IAM** (``app_auth`` None): ``roles/run.invoker`` for the listed members
+  only, and the server's own auth is off.
 """
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_gcp as gcp
@@ -20,6 +28,25 @@ run = gcp.cloudrunv2
 CONTAINER_PORT = 8080
 HEALTH_PATH = "/health"
 INVOKER_ROLE = "roles/run.invoker"
+#: The IAM layer lets everyone through; only ever together with app sign-in.
+EVERYONE = "allUsers"
+
+
+@dataclass(frozen=True, kw_only=True)
+class AppAuth:
+    """Sign-in checked by the server (service/auth) instead of Cloud Run IAM."""
+
+    session_key_secret: pulumi.Input[str]
+    """Secret Manager secret holding the session-signing key (STRATUS_SESSION_SECRET)."""
+    members: Sequence[str] = ()
+    """STRATUS_MEMBERS: emails and ``domain:…`` entries."""
+    admins: Sequence[str] = ()
+    groups: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    default_permission: str = "READ"
+    oauth_client_id: str | None = None
+    oauth_client_secret_secret: pulumi.Input[str] | None = None
+    """Secret with the OAuth client's secret; read only when ``oauth_client_id`` is set."""
+    iap_audience: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -37,7 +64,9 @@ class TrackingServiceArgs:
     cloud_sql_instance: pulumi.Input[str]
     cloud_sql_ip_type: str = "public"
     invokers: Sequence[str] = ()
-    """IAM members given roles/run.invoker on this service only."""
+    """IAM members given roles/run.invoker on this service only (without ``app_auth``)."""
+    app_auth: AppAuth | None = None
+    """Sign-in by the server itself; then every request reaches it (see above)."""
     log_level: str = "info"
     pool_size: int = 5
     max_overflow: int = 5
@@ -69,7 +98,37 @@ def container_env(args: TrackingServiceArgs) -> dict[str, pulumi.Input[str]]:
         "STRATUS_DB_MAX_OVERFLOW": str(args.max_overflow),
         # Cloud Run sends SIGTERM and kills the container 10 s later; drain within that.
         "STRATUS_SHUTDOWN_GRACE_SECONDS": "8",
+        **_auth_env(args.app_auth),
     }
+
+
+def _auth_env(auth: AppAuth | None) -> dict[str, str]:
+    # Explicit either way: on Cloud Run (K_SERVICE set) the server's default would be on.
+    if auth is None:
+        return {"STRATUS_AUTH_ENABLED": "false"}
+    env = {
+        "STRATUS_AUTH_ENABLED": "true",
+        "STRATUS_MEMBERS": ",".join(auth.members),
+        "STRATUS_ADMINS": ",".join(auth.admins),
+        "STRATUS_GROUPS": json.dumps({name: list(users) for name, users in auth.groups.items()}),
+        "STRATUS_DEFAULT_PERMISSION": auth.default_permission,
+    }
+    if auth.oauth_client_id:
+        env["STRATUS_OAUTH_CLIENT_ID"] = auth.oauth_client_id
+    if auth.iap_audience:
+        env["STRATUS_IAP_AUDIENCE"] = auth.iap_audience
+    return env
+
+
+def secret_env(args: TrackingServiceArgs) -> dict[str, pulumi.Input[str]]:
+    """Variables Cloud Run fills from Secret Manager (latest version): name -> secret id."""
+    auth = args.app_auth
+    if auth is None:
+        return {}
+    env = {"STRATUS_SESSION_SECRET": auth.session_key_secret}
+    if auth.oauth_client_id and auth.oauth_client_secret_secret is not None:
+        env["STRATUS_OAUTH_CLIENT_SECRET"] = auth.oauth_client_secret_secret
+    return env
 
 
 class TrackingService(StratusComponent):
@@ -105,6 +164,7 @@ class TrackingService(StratusComponent):
             opts=self._child(),
         )
         self.url = self.service.uri
+        invokers = [EVERYONE] if args.app_auth is not None else list(args.invokers)
         self.invoker_bindings = [
             run.ServiceIamMember(
                 f"{name}-invoker-{_slug(member)}",
@@ -115,7 +175,7 @@ class TrackingService(StratusComponent):
                 member=member,
                 opts=self._child(),
             )
-            for member in args.invokers
+            for member in invokers
         ]
         self.register_outputs({"url": self.url})
 
@@ -124,8 +184,21 @@ def _container(args: TrackingServiceArgs) -> run.ServiceTemplateContainerArgs:
     return run.ServiceTemplateContainerArgs(
         image=args.image,
         envs=[
-            run.ServiceTemplateContainerEnvArgs(name=key, value=value)
-            for key, value in container_env(args).items()
+            *(
+                run.ServiceTemplateContainerEnvArgs(name=key, value=value)
+                for key, value in container_env(args).items()
+            ),
+            *(
+                run.ServiceTemplateContainerEnvArgs(
+                    name=key,
+                    value_source=run.ServiceTemplateContainerEnvValueSourceArgs(
+                        secret_key_ref=run.ServiceTemplateContainerEnvValueSourceSecretKeyRefArgs(
+                            secret=secret, version="latest"
+                        )
+                    ),
+                )
+                for key, secret in secret_env(args).items()
+            ),
         ],
         ports=run.ServiceTemplateContainerPortsArgs(
             # The port's name tells Cloud Run which protocol to speak to the container.

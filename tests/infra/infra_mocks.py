@@ -25,7 +25,9 @@ MAIN = REPO_ROOT / "infra" / "__main__.py"
 PROJECT = "test-project"
 REGION = "europe-west1"
 DIGEST = "sha256:" + "ab" * 32
-MEMBERS = ["group:ml-team@example.com", "user:lead@example.com"]
+MEMBERS = ["user:lead@example.com", "domain:example.com"]
+#: What pulumi-random "generates" under the mocks (the session-signing key).
+RANDOM_VALUE = "generated-by-pulumi-random"
 
 #: The config a team lead would have after the bootstrap script and one `config set`.
 BASE_CONFIG: dict[str, str] = {
@@ -64,6 +66,8 @@ class RecordingMocks(pulumi.runtime.Mocks):
             state["url"] = f"gs://{state['name']}"
         elif args.typ == "gcp:cloudrunv2/service:Service":
             state["uri"] = f"https://{state['name']}-xyz123-ew.a.run.app"
+        elif args.typ == "random:index/randomPassword:RandomPassword":
+            state["result"] = RANDOM_VALUE
         elif args.typ == "docker-build:index:Image":
             state.update(digest=DIGEST, ref=f"{state['tags'][0]}@{DIGEST}")
         return f"{args.name}-id", state
@@ -123,8 +127,16 @@ class Graph:
         return self.one("gcp:cloudrunv2/service:Service").inputs["template"]["containers"][0]
 
     def env(self) -> dict[str, str]:
-        """The Cloud Run container's environment variables."""
-        return {e["name"]: e["value"] for e in self.container()["envs"]}
+        """The Cloud Run container's plain environment variables."""
+        return {e["name"]: e["value"] for e in self.container()["envs"] if "value" in e}
+
+    def secret_env(self) -> dict[str, dict[str, Any]]:
+        """Variables Cloud Run fills from Secret Manager: name -> secretKeyRef."""
+        return {
+            e["name"]: e["valueSource"]["secretKeyRef"]
+            for e in self.container()["envs"]
+            if "valueSource" in e
+        }
 
     def depends_on(self, dependent: Registered, typ: str) -> bool:
         """True if ``dependent`` waits for at least one resource of type ``typ``."""

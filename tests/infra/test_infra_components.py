@@ -11,8 +11,11 @@ import pulumi
 from infra_mocks import DIGEST, PROJECT, REGION, build, install
 
 from infra.components import (
+    AppAuth,
     ArtifactBucket,
     ArtifactBucketArgs,
+    AuthSecrets,
+    AuthSecretsArgs,
     ContainerImage,
     ContainerImageArgs,
     Database,
@@ -180,3 +183,55 @@ def test_tracking_service_alone():
     )
     assert names == ["svc-invoker-group-a-example-com", "svc-invoker-user-b-example-com"]
     assert captured["url"] == "https://svc-xyz123-ew.a.run.app"
+
+
+def test_auth_secrets_alone():
+    member = f"serviceAccount:{EMAIL}"
+    graph = build(
+        install(),
+        lambda: AuthSecrets("svc", AuthSecretsArgs(project=PROJECT, accessor=member)),
+    )
+    secrets = graph.of_type("gcp:secretmanager/secret:Secret")
+    assert sorted(s.inputs["secretId"] for s in secrets) == [
+        "svc-oauth-client-secret",
+        "svc-session-key",
+    ]
+    assert all(s.inputs["replication"] == {"auto": {}} for s in secrets)
+    grants = graph.of_type("gcp:secretmanager/secretIamMember:SecretIamMember")
+    assert {(g.inputs["role"], g.inputs["member"]) for g in grants} == {
+        ("roles/secretmanager.secretAccessor", member)
+    }
+    assert graph.one("random:index/randomPassword:RandomPassword").inputs["length"] == 64
+    version = graph.one("gcp:secretmanager/secretVersion:SecretVersion")
+    assert graph.depends_on(version, "random:index/randomPassword:RandomPassword")
+
+
+def test_tracking_service_with_app_sign_in():
+    args = TrackingServiceArgs(
+        project=PROJECT,
+        region=REGION,
+        service_name="svc",
+        image=IMAGE,
+        service_account_email=EMAIL,
+        database_url="postgresql+pg8000://u@/db",
+        artifact_root="gs://b/artifacts",
+        cloud_sql_instance=f"{PROJECT}:{REGION}:i",
+        invokers=["user:b@example.com"],  # not bound: the server checks members itself
+        app_auth=AppAuth(
+            session_key_secret="svc-session-key",
+            members=["b@example.com"],
+            oauth_client_id="web.apps.googleusercontent.com",
+            oauth_client_secret_secret="svc-oauth-client-secret",
+        ),
+    )
+    graph = build(install(), lambda: TrackingService("svc", args))
+    members = [
+        r.inputs["member"]
+        for r in graph.of_type("gcp:cloudrunv2/serviceIamMember:ServiceIamMember")
+    ]
+    assert members == ["allUsers"]
+    assert graph.env()["STRATUS_MEMBERS"] == "b@example.com"
+    assert graph.env()["STRATUS_OAUTH_CLIENT_ID"] == "web.apps.googleusercontent.com"
+    assert graph.secret_env()["STRATUS_OAUTH_CLIENT_SECRET"]["secret"] == (
+        "svc-oauth-client-secret"
+    )

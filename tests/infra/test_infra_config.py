@@ -81,6 +81,14 @@ def test_defaults_need_only_project_and_region():
         ({"serviceName": "Stratus_Prod"}, "stratus:serviceName"),
         ({"dbPoolSize": 0}, "stratus:dbPoolSize"),
         ({"bucketSoftDeleteDays": 3}, "stratus:bucketSoftDeleteDays"),
+        ({"access": "public"}, "stratus:access"),
+        ({"members": ["group:ml@example.com"]}, "cannot read Google Groups"),
+        ({"admins": ["user:lead@example.com"]}, "stratus:admins entry"),
+        ({"defaultPermission": "USE"}, "stratus:defaultPermission"),
+        ({"access": "iam", "admins": ["a@example.com"]}, "stratus:admins needs"),
+        ({"access": "iam", "oauthClientId": "x.apps"}, "stratus:oauthClientId needs"),
+        ({"iapAudience": "stratus"}, "stratus:iapAudience"),
+        ({"groups": {"vision": "a@example.com"}}, "stratus:groups"),
     ],
 )
 def test_bad_values_are_refused_with_the_key_named(overrides, message):

@@ -42,7 +42,7 @@ def test_contract_names_are_derived_from_settings():
 
 
 def test_every_container_variable_is_read_by_the_service(default_graph):
-    env = default_graph.env()
+    env = {**default_graph.env(), **default_graph.secret_env()}
     unknown = set(env) - settings_env_names()
     assert not unknown, f"Cloud Run sets variables service/config.py never reads: {unknown}"
 

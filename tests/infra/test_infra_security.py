@@ -1,4 +1,10 @@
-"""Security properties of the whole graph: private, password-less, backed up, least privilege."""
+"""Security properties of the whole graph: private, password-less, backed up, least privilege.
+
+"Private" has two shapes (stratus:access): with app sign-in (the default) Cloud Run lets
+every request reach the server, which authenticates each one itself; with ``iam`` only the
+members may invoke the service and the server's own auth is off. ``allUsers`` appears in
+the first shape only, as the one invoker binding, never without app auth.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +16,15 @@ import pytest
 pytest.importorskip("pulumi")
 pytest.importorskip("pulumi_gcp")
 
-from infra_mocks import PROJECT, config_for
+from infra_mocks import MEMBERS, PROJECT, RANDOM_VALUE, config_for
+from pulumi.runtime import rpc
 
 INSTANCE = "gcp:sql/databaseInstance:DatabaseInstance"
+INVOKER = "gcp:cloudrunv2/serviceIamMember:ServiceIamMember"
+SECRET = "gcp:secretmanager/secret:Secret"
+SECRET_VERSION = "gcp:secretmanager/secretVersion:SecretVersion"
+SECRET_IAM = "gcp:secretmanager/secretIamMember:SecretIamMember"
+IAM_ONLY = config_for(access="iam", members=["group:ml-team@example.com", *MEMBERS])
 SECRETISH = re.compile(r"password|passwd|secret|credential|private_?key", re.IGNORECASE)
 
 
@@ -28,20 +40,40 @@ def walk(value: Any, path: str = ""):
         yield path, value
 
 
-def test_nothing_is_granted_to_the_public(default_graph):
-    for resource in default_graph.resources:
-        for path, leaf in walk(resource.inputs):
-            if isinstance(leaf, str):
-                assert "allUsers" not in leaf, (resource.name, path)
-                assert "allAuthenticatedUsers" not in leaf, (resource.name, path)
+def _public_grants(graph) -> list[tuple[str, str]]:
+    return [
+        (resource.typ, path)
+        for resource in graph.resources
+        for path, leaf in walk(resource.inputs)
+        if isinstance(leaf, str) and leaf in ("allUsers", "allAuthenticatedUsers")
+    ]
+
+
+def test_everyone_reaches_the_service_only_with_app_sign_in(default_graph):
+    assert _public_grants(default_graph) == [(INVOKER, ".member")]
+    (binding,) = default_graph.of_type(INVOKER)
+    assert binding.inputs["role"] == "roles/run.invoker"
+    env = default_graph.env()
+    assert env["STRATUS_AUTH_ENABLED"] == "true"
+    assert env["STRATUS_MEMBERS"] == "lead@example.com,domain:example.com"
+    assert set(default_graph.secret_env()) == {"STRATUS_SESSION_SECRET"}
+
+
+def test_with_iam_access_nothing_is_public_and_app_auth_is_off(program):
+    graph = program(IAM_ONLY)
+    assert _public_grants(graph) == []
+    assert graph.env()["STRATUS_AUTH_ENABLED"] == "false"  # explicit: K_SERVICE would turn it on
+    assert graph.secret_env() == {}
+    assert not graph.of_type(SECRET)
 
 
 @pytest.mark.parametrize("member", ["allUsers", "allAuthenticatedUsers"])
 def test_public_members_are_refused(program, member):
     from infra.errors import StackConfigError
 
-    with pytest.raises(StackConfigError, match="never public"):
-        program(config_for(members=["group:ml@example.com", member]))
+    for access in ("app", "iam"):
+        with pytest.raises(StackConfigError, match="never public"):
+            program(config_for(access=access, members=["user:a@example.com", member]))
 
 
 def test_bucket_is_private_uniform_and_recoverable(default_graph):
@@ -53,11 +85,27 @@ def test_bucket_is_private_uniform_and_recoverable(default_graph):
     assert bucket["forceDestroy"] is False
 
 
+def _is_secret_reference(typ: str, path: str) -> bool:
+    """Paths that name a Secret Manager secret (its id), never a secret value."""
+    if typ in (SECRET, SECRET_IAM) and path == ".secretId":
+        return True
+    return (typ == SECRET_VERSION and path == ".secret") or ".secretKeyRef." in path
+
+
+def _generated_secret(value: object) -> bool:
+    """A value Pulumi marks secret and pulumi-random made: never one from config."""
+    return value == {rpc._special_sig_key: rpc._special_secret_sig, "value": RANDOM_VALUE}
+
+
 def test_no_password_or_secret_anywhere(default_graph):
     for resource in default_graph.resources:
         for path, leaf in walk(resource.inputs):
-            if SECRETISH.search(path):
-                assert leaf in (None, "", []), (resource.name, path)
+            if not SECRETISH.search(path) or _is_secret_reference(resource.typ, path):
+                continue
+            if resource.typ == SECRET_VERSION and path.startswith(".secretData"):
+                assert _generated_secret(resource.inputs["secretData"])
+                continue
+            assert leaf in (None, "", []), (resource.name, path)
     instance = default_graph.one(INSTANCE).inputs
     assert "rootPassword" not in instance
     user = default_graph.one("gcp:sql/user:User").inputs
@@ -66,6 +114,30 @@ def test_no_password_or_secret_anywhere(default_graph):
     env = default_graph.env()
     assert not [name for name in env if SECRETISH.search(name)]
     assert not [v for v in env.values() if re.match(r"^\w+(\+\w+)?://[^/@]*:[^/@]*@", v)]
+    for name, ref in default_graph.secret_env().items():
+        assert SECRETISH.search(name) and ref["version"] == "latest"
+
+
+def test_secrets_are_readable_by_the_service_alone(program):
+    graph = program(config_for(oauthClientId="1234-web.apps.googleusercontent.com"))
+    ids = {secret.inputs["secretId"] for secret in graph.of_type(SECRET)}
+    assert ids == {"stratus-session-key", "stratus-oauth-client-secret"}
+    member = f"serviceAccount:stratus-run@{PROJECT}.iam.gserviceaccount.com"
+    grants = {
+        (g.inputs["secretId"], g.inputs["role"], g.inputs["member"])
+        for g in graph.of_type(SECRET_IAM)
+    }
+    assert grants == {(i, "roles/secretmanager.secretAccessor", member) for i in ids}
+    assert graph.secret_env() == {
+        "STRATUS_SESSION_SECRET": {"secret": "stratus-session-key", "version": "latest"},
+        "STRATUS_OAUTH_CLIENT_SECRET": {
+            "secret": "stratus-oauth-client-secret",
+            "version": "latest",
+        },
+    }
+    assert graph.env()["STRATUS_OAUTH_CLIENT_ID"] == "1234-web.apps.googleusercontent.com"
+    (version,) = graph.of_type(SECRET_VERSION)
+    assert _generated_secret(version.inputs["secretData"])
 
 
 def test_backups_pitr_and_deletion_protection_are_on(default_graph):

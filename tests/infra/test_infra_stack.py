@@ -23,6 +23,8 @@ REPO = "gcp:artifactregistry/repository:Repository"
 IMAGE = "docker-build:index:Image"
 RUN = "gcp:cloudrunv2/service:Service"
 INVOKER = "gcp:cloudrunv2/serviceIamMember:ServiceIamMember"
+SECRET = "gcp:secretmanager/secret:Secret"
+IAM_ONLY = config_for(access="iam", members=["group:ml-team@example.com", *MEMBERS])
 
 
 def test_every_resource_exists(default_graph):
@@ -37,6 +39,7 @@ def test_every_resource_exists(default_graph):
         "stratus:infra:ArtifactBucket",
         "stratus:infra:Database",
         "stratus:infra:ContainerImage",
+        "stratus:infra:AuthSecrets",
         "stratus:infra:TrackingService",
     }
 
@@ -50,9 +53,16 @@ def test_apis_enabled_and_left_enabled_on_destroy(default_graph):
         "iam.googleapis.com",
         "iamcredentials.googleapis.com",
         "storage.googleapis.com",
+        "secretmanager.googleapis.com",  # the sign-in secrets
     }
     assert all(api.inputs["disableOnDestroy"] is False for api in apis.values())
+
+
+def test_no_secret_manager_without_app_sign_in(program):
+    graph = program(IAM_ONLY)
+    apis = {r.inputs["service"] for r in graph.of_type(API)}
     assert "secretmanager.googleapis.com" not in apis  # no secret exists to manage
+    assert not graph.of_type(SECRET)
 
 
 def test_every_gcp_resource_waits_for_the_apis(default_graph):
@@ -115,13 +125,48 @@ def test_outputs_include_the_line_researchers_paste(default_graph):
     assert exports["image"].endswith(DIGEST)
 
 
-def test_invokers_are_exactly_the_configured_members(default_graph):
-    bindings = default_graph.of_type(INVOKER)
-    assert sorted(b.inputs["member"] for b in bindings) == sorted(MEMBERS)
+def test_with_app_sign_in_the_server_decides(default_graph):
+    (binding,) = default_graph.of_type(INVOKER)
+    assert binding.inputs["member"] == "allUsers"
+    assert binding.inputs["role"] == "roles/run.invoker"
+    assert default_graph.depends_on(binding, RUN)
+    env = default_graph.env()
+    assert env["STRATUS_AUTH_ENABLED"] == "true"
+    assert env["STRATUS_MEMBERS"] == "lead@example.com,domain:example.com"
+    assert env["STRATUS_DEFAULT_PERMISSION"] == "READ"
+    service = default_graph.one(RUN)
+    assert default_graph.depends_on(service, "gcp:secretmanager/secretVersion:SecretVersion")
+    assert default_graph.depends_on(service, "gcp:secretmanager/secretIamMember:SecretIamMember")
+
+
+def test_sign_in_settings_reach_the_server(program):
+    graph = program(
+        config_for(
+            admins=["lead@example.com"],
+            groups={"vision": ["a@example.com", "b@example.com"]},
+            defaultPermission="no_permissions",
+            iapAudience="/projects/123/locations/europe-west1/services/stratus",
+        )
+    )
+    env = graph.env()
+    assert env["STRATUS_ADMINS"] == "lead@example.com"
+    assert env["STRATUS_GROUPS"] == '{"vision": ["a@example.com", "b@example.com"]}'
+    assert env["STRATUS_DEFAULT_PERMISSION"] == "NO_PERMISSIONS"
+    assert env["STRATUS_IAP_AUDIENCE"] == "/projects/123/locations/europe-west1/services/stratus"
+    assert "STRATUS_OAUTH_CLIENT_ID" not in env
+    assert set(graph.secret_env()) == {"STRATUS_SESSION_SECRET"}
+
+
+def test_with_iam_access_invokers_are_exactly_the_configured_members(program):
+    graph = program(IAM_ONLY)
+    bindings = graph.of_type(INVOKER)
+    assert sorted(b.inputs["member"] for b in bindings) == sorted(
+        ["group:ml-team@example.com", *MEMBERS]
+    )
     for binding in bindings:
         assert binding.inputs["role"] == "roles/run.invoker"
         assert binding.inputs["name"] == "stratus"
-        assert default_graph.depends_on(binding, RUN)
+        assert graph.depends_on(binding, RUN)
 
 
 def test_mysql_variant(program):
@@ -150,6 +195,6 @@ def test_private_ip_variant(program):
 
 
 def test_empty_members_deploys_privately(program):
-    graph = program({"stratus:members": "[]"})
+    graph = program({**config_for(access="iam"), "stratus:members": "[]"})
     assert graph.of_type(INVOKER) == []
     assert graph.one(RUN).inputs["ingress"] == "INGRESS_TRAFFIC_ALL"
