@@ -58,8 +58,11 @@ class UserRef(Message):
 
 
 class CreateUser(Message):
+    """A password makes a basic-auth user; without one, a member who signs in with Google."""
+
     username: Text
-    password: Text
+    password: Text | None = None
+    is_admin: bool = False
 
 
 class UpdatePassword(Message):
@@ -89,8 +92,8 @@ async def create_user(request: Request) -> Response:
     access, _ = _context(request)
     msg = await parse_json(request, CreateUser)
     username = normalize_username(msg.username)
-    hashed = await blocking(passwords.hash_password, msg.password)
-    user = await blocking(access.store.create_user, username, hashed)
+    hashed = await blocking(passwords.hash_password, msg.password) if msg.password else None
+    user = await blocking(access.store.create_user, username, hashed, is_admin=msg.is_admin)
     access.user_changed(username)
     return ok({"user": _user_json(user, [])})
 
