@@ -27,7 +27,9 @@ class ServerError(Exception):
         self.error_code = error_code
 
 
-def open_client(base_url: str, credentials: ClientCredentials) -> httpx.Client:
+def open_client(
+    base_url: str, credentials: ClientCredentials, transport: httpx.BaseTransport | None = None
+) -> httpx.Client:
     headers = {"User-Agent": "stratus-import"}
     auth: httpx.Auth | None = None
     if credentials.token:
@@ -40,6 +42,7 @@ def open_client(base_url: str, credentials: ClientCredentials) -> httpx.Client:
         auth=auth,
         timeout=TIMEOUT,
         verify=not credentials.insecure_tls,
+        transport=transport,
     )
 
 
