@@ -105,9 +105,13 @@ class Importer:
         )
         shown = "a new id" if placement.experiment_id is None else placement.experiment_id
         if placement.note:
+            hint = (
+                ""
+                if mapped is not None
+                else (f" To choose, pass --map-experiment {source_id}=<target id>.")
+            )
             self.progress.say(
-                f"experiment '{name}' (source id {source_id}) -> {shown}: {placement.note}. "
-                f"To choose, pass --map-experiment {source_id}=<target id>."
+                f"experiment '{name}' (source id {source_id}) -> {shown}: {placement.note}.{hint}"
             )
         if placement.experiment_id is not None and not self.options.dry_run:
             self.journal.set_experiment(source_id, placement.experiment_id)

@@ -184,7 +184,9 @@ class ImportStore:
                 return placement
             if placement.outcome is Outcome.MERGED:
                 assert placement.experiment_id is not None
-                _insert_missing_tags(conn, experiment_tags, placement.experiment_id, experiment)
+                _insert_missing_tags(
+                    conn, experiment_tags, "experiment_id", placement.experiment_id, experiment.tags
+                )
                 return placement
             new_id = _create_experiment(conn, self.db.dialect, experiment, placement.experiment_id)
             return Placement(new_id, Outcome.CREATED, placement.note)
@@ -233,7 +235,7 @@ class ImportStore:
                 conn,
                 run_model_inputs,
                 run.run_id,
-                [{"model_id": m, "step": None} for m in dict.fromkeys(run.model_inputs)],
+                [{"model_id": m} for m in dict.fromkeys(run.model_inputs)],
             )
             _insert_links(
                 conn,
@@ -377,7 +379,7 @@ class ImportStore:
                         .values(last_version=model.last_version)
                     )
                 outcome = Outcome.MERGED
-            _insert_missing_tags(conn, registered_model_tags, model.name, model)
+            _insert_missing_tags(conn, registered_model_tags, "name", model.name, model.tags)
         return Result(outcome)
 
     def import_model_version(self, version: ModelVersionImport) -> Result:
@@ -548,7 +550,7 @@ def _create_experiment(
                 "(SELECT GREATEST(MAX(experiment_id), 1) FROM experiments))"
             )
         )
-    _insert_missing_tags(conn, experiment_tags, new_id, experiment)
+    _insert_missing_tags(conn, experiment_tags, "experiment_id", new_id, experiment.tags)
     return new_id
 
 
@@ -575,22 +577,15 @@ def _last_wins(items: Sequence[KeyValue]) -> list[KeyValue]:
     return list({item.key: item for item in items}.values())
 
 
-def _owner_column(table: sa.Table) -> sa.Column:
-    return table.c.experiment_id if "experiment_id" in table.c else table.c.name
-
-
 def _insert_missing_tags(
-    conn: Connection,
-    table: sa.Table,
-    owner: int | str,
-    record: ExperimentImport | RegisteredModelImport,
+    conn: Connection, table: sa.Table, owner_column: str, owner: int | str, tags: list[KeyValue]
 ) -> None:
     """Tags the target does not have yet; its own values win on a merge."""
-    column = _owner_column(table)
+    column = table.c[owner_column]
     present = set(conn.execute(sa.select(table.c.key).where(column == owner)).scalars())
     fresh = [
-        {column.name: owner, "key": t.key, "value": t.value}
-        for t in _last_wins(record.tags)
+        {owner_column: owner, "key": t.key, "value": t.value}
+        for t in _last_wins(tags)
         if t.key not in present
     ]
     if fresh:
@@ -645,11 +640,7 @@ def _insert_links(
     present = set(
         conn.execute(sa.select(table.c.model_id).where(table.c.run_uuid == run_id)).scalars()
     )
-    fresh = [
-        {"run_uuid": run_id, **{k: v for k, v in row.items() if k in table.c and v is not None}}
-        for row in rows
-        if row["model_id"] not in present
-    ]
+    fresh = [{"run_uuid": run_id, **row} for row in rows if row["model_id"] not in present]
     if fresh:
         conn.execute(sa.insert(table), fresh)
 
