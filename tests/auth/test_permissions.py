@@ -315,3 +315,23 @@ def test_basic_auth_users_through_the_client(
     monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", "wrong-password")
     with pytest.raises(MlflowException, match="UNAUTHENTICATED"):
         client.get_run(run.info.run_id)
+
+
+def test_mlflow_auth_client_manages_users(
+    auth_server: AuthServer, as_user: Callable[[str], MlflowClient], unique: str
+) -> None:
+    from mlflow.server.auth.client import AuthServiceClient
+
+    as_user(ADMIN)
+    users = AuthServiceClient(auth_server.url)
+    created = users.create_user(f"Trainee-{unique}", "a-long-password")
+    assert created.username == f"trainee-{unique}" and created.is_admin is False
+    users.update_user_admin(created.username, True)
+    assert users.get_user(created.username).is_admin is True
+    users.update_user_password(created.username, "another-password")
+    users.delete_user(created.username)
+    with pytest.raises(MlflowException, match="RESOURCE_DOES_NOT_EXIST"):
+        users.get_user(created.username)
+    as_user(MEMBERS[0])
+    with pytest.raises(MlflowException, match="PERMISSION_DENIED"):
+        users.create_user(f"sneaky-{unique}", "a-long-password")
