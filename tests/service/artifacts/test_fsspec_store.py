@@ -15,10 +15,12 @@ from tests.conftest import GCS_TEST_BUCKET
 
 
 @pytest.fixture(params=["local", "gcs"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> ArtifactStore:
+def store(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> ArtifactStore:
     if request.param == "local":
         return open_artifact_store(str(tmp_path / "artifacts"))
-    request.getfixturevalue("gcs_emulator")
+    monkeypatch.setenv("STORAGE_EMULATOR_HOST", request.getfixturevalue("gcs_emulator"))
     return open_artifact_store(f"gs://{GCS_TEST_BUCKET}/unit-{uuid.uuid4().hex[:8]}")
 
 
