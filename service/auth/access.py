@@ -87,7 +87,8 @@ class Access:
         self.oauth = oauth or GoogleOAuth.from_settings(settings)
         self._ttl = ttl
         self._google: ExpiringCache[GoogleIdentity] = ExpiringCache()
-        self._principals: ExpiringCache[Principal | PermissionDenied] = ExpiringCache()
+        #: A member, or the reason a username is not one.
+        self._principals: ExpiringCache[Principal | str] = ExpiringCache()
         self._grants: ExpiringCache[Grants] = ExpiringCache()
         self._active_tokens: ExpiringCache[bool] = ExpiringCache()
         self._run_owner: ExpiringCache[int] = ExpiringCache(max_entries=200_000)
@@ -115,9 +116,7 @@ class Access:
         if found is None:
             record = await run_in_threadpool(self.store.find_user, username)
             if not self.team.admits(username, registered=record is not None):
-                found = PermissionDenied(
-                    f"{username} is not a member of this Stratus server; an admin can add you."
-                )
+                found = f"{username} is not a member of this Stratus server; an admin can add you."
             else:
                 found = Principal(
                     username,
@@ -125,8 +124,8 @@ class Access:
                     groups=self.team.groups_of(username),
                 )
             self._principals.put(username, found, self._ttl)
-        if isinstance(found, PermissionDenied):
-            raise found
+        if isinstance(found, str):
+            raise PermissionDenied(found)
         return found
 
     async def _identify(self, scope: Scope, headers: Headers) -> Identity:

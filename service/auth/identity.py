@@ -53,32 +53,38 @@ class KeySet:
 
     def key(self, kid: str) -> Any:
         """The ``jwt.PyJWK`` with id ``kid`` (blocking: may fetch the key set)."""
-        age = self._clock() - self._fetched_at
-        if age > KEYS_MAX_AGE_SECONDS or (kid not in self._keys and age > REFETCH_INTERVAL_SECONDS):
-            self._refresh()
+        if self._stale(kid):
+            with self._lock:
+                if self._stale(kid):  # not refreshed by another thread meanwhile
+                    self._refresh()
         found = self._keys.get(kid)
         if found is None:
             raise Unauthenticated(f"The token is signed with an unknown key ({kid!r}).")
         return found
 
+    def _stale(self, kid: str) -> bool:
+        age = self._clock() - self._fetched_at
+        return age > KEYS_MAX_AGE_SECONDS or (
+            kid not in self._keys and age > REFETCH_INTERVAL_SECONDS
+        )
+
     def _refresh(self) -> None:
         import jwt
 
-        with self._lock:
+        try:
+            document = self._fetch(self.url)
+        except (OSError, ValueError) as exc:
+            raise TemporarilyUnavailable(
+                f"Could not fetch the signing keys from {self.url}: {exc}"
+            ) from exc
+        keys: dict[str, Any] = {}
+        for jwk in document.get("keys", []) if isinstance(document, dict) else []:
             try:
-                document = self._fetch(self.url)
-            except (OSError, ValueError) as exc:
-                raise TemporarilyUnavailable(
-                    f"Could not fetch the signing keys from {self.url}: {exc}"
-                ) from exc
-            keys: dict[str, Any] = {}
-            for jwk in document.get("keys", []) if isinstance(document, dict) else []:
-                try:
-                    keys[jwk["kid"]] = jwt.PyJWK(jwk)
-                except (KeyError, TypeError, jwt.PyJWTError):
-                    continue  # a key we cannot use (unknown type); ignore it
-            self._keys = keys
-            self._fetched_at = self._clock()
+                keys[jwk["kid"]] = jwt.PyJWK(jwk)
+            except (KeyError, TypeError, jwt.PyJWTError):
+                continue  # a key we cannot use (unknown type); ignore it
+        self._keys = keys
+        self._fetched_at = self._clock()
 
 
 @dataclass(frozen=True, slots=True)

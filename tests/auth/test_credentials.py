@@ -75,8 +75,9 @@ def test_no_credentials(anonymous: httpx.Client) -> None:
 def test_bad_google_id_tokens(
     auth_server: AuthServer, anonymous: httpx.Client, case: str, overrides: dict
 ) -> None:
-    audience = overrides.pop("audience", AUDIENCE)
-    token = auth_server.google.id_token(ALICE, audience, **overrides)
+    claims = dict(overrides)  # the parameters are shared by every backend's run
+    audience = claims.pop("audience", AUDIENCE)
+    token = auth_server.google.id_token(ALICE, audience, **claims)
     assert_error(anonymous.get(PROBE, headers=bearer(token)), 401, "UNAUTHENTICATED")
 
 
@@ -97,6 +98,16 @@ def test_valid_google_identities(auth_server: AuthServer, anonymous: httpx.Clien
     # A user's own gcloud credentials mint tokens for the ADC client: accepted (docs/auth.md).
     adc = auth_server.google.id_token(ALICE.upper(), ADC_CLIENT)
     assert anonymous.get(PROBE, headers=bearer(adc)).status_code == 200
+
+
+def test_on_cloud_run_the_service_url_is_an_audience(
+    auth_server: AuthServer, anonymous: httpx.Client
+) -> None:
+    """What service accounts mint (Cloud Run's convention); K_SERVICE is set for this server."""
+    token = auth_server.google.id_token(ALICE, auth_server.url)
+    assert anonymous.get(PROBE, headers=bearer(token)).status_code == 200
+    other = auth_server.google.id_token(ALICE, "http://127.0.0.1:1")
+    assert_error(anonymous.get(PROBE, headers=bearer(other)), 401, "UNAUTHENTICATED")
 
 
 def test_a_valid_identity_off_the_team_is_forbidden(
