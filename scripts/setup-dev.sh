@@ -67,7 +67,9 @@ if [[ $reinstall == false && -f "$stamp" && "$(cat "$stamp")" == "$wanted" ]] \
     say "Dependencies are up to date (pyproject.toml unchanged since the last setup)"
 else
     say "Installing the project with its dev extras (mlflow makes the first run take minutes)"
-    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+    # The client plugin (clients/stratus-auth) is its own package; its tests need it installed.
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -e '.[dev]' \
+        -e clients/stratus-auth
     "$venv/bin/python" -m pip check
     printf '%s\n' "$wanted" >"$stamp"
 fi
