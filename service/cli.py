@@ -54,6 +54,12 @@ def serve(args: argparse.Namespace) -> int:
     if not settings.artifact_root:
         log.warning("No STRATUS_ARTIFACT_ROOT: artifacts go to %s", settings.resolved_artifact_root)
     app = create_app(settings)
+    if settings.http2:
+        from service.h2c import serve_h2c
+
+        log.info("Serving HTTP/1.1 and h2c on http://%s:%d", settings.host, settings.port)
+        serve_h2c(app, settings)
+        return 0
     log.info("Serving on http://%s:%d", settings.host, settings.port)
     uvicorn.run(
         app,

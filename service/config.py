@@ -67,6 +67,12 @@ class Settings(BaseSettings):
     access_log: bool = Field(
         default=False, description="Log every request (Cloud Run already logs requests)."
     )
+    http2: bool = Field(
+        default=False,
+        description="Serve HTTP/2 cleartext (h2c, prior knowledge) next to HTTP/1.1, with "
+        "hypercorn in place of uvicorn. Cloud Run's end-to-end HTTP/2 (port name h2c) needs "
+        "it, and it lifts Cloud Run's 32 MiB request limit (docs/artifacts.md).",
+    )
     # --- access control (docs/auth.md) -------------------------------------------------
     auth_enabled: bool | None = Field(
         default=None,
