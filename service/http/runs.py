@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Literal
 
+import orjson
 from pydantic import model_validator
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from service.errors import InvalidParameterValue
@@ -292,6 +294,8 @@ async def search_runs(request: Request) -> Response:
 
 async def get_metric_history(request: Request) -> Response:
     msg = parse_query(request, GetMetricHistory)
+    if msg.max_results is None and msg.page_token is None:
+        return await _stream_history(request, msg)
     page = await blocking(
         store(request).metrics.history,
         msg.run,
@@ -305,6 +309,25 @@ async def get_metric_history(request: Request) -> Response:
             "next_page_token": page.next_page_token,
         }
     )
+
+
+async def _stream_history(request: Request, msg: GetMetricHistory) -> Response:
+    """The whole history in one answer, streamed chunk by chunk (flat memory at 1M points).
+
+    The first chunk is read before the response starts, so an unknown run is still a 404.
+    """
+    chunks = store(request).metrics.history_chunks(msg.run, msg.metric_key)
+    first = await blocking(next, chunks, None)
+    if first is None:
+        return ok({})
+
+    def body() -> Iterator[bytes]:
+        yield b'{"metrics":' + orjson.dumps(wire.metric_history(first))[:-1]
+        for chunk in chunks:
+            yield b"," + orjson.dumps(wire.metric_history(chunk))[1:-1]
+        yield b"]}"
+
+    return StreamingResponse(body(), media_type="application/json")
 
 
 routes = [

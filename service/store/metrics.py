@@ -9,7 +9,7 @@ Callers hold the run's row lock, so the read-compare-write on ``latest_metrics``
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TypeAlias
 
 import sqlalchemy as sa
@@ -35,6 +35,8 @@ NAN = float("nan")
 #: A history can hold a million points; an entity object per point costs more than the
 #: query itself, so history pages carry these plain tuples (see ``wire.metric_history``).
 HistoryRow: TypeAlias = tuple[str, float, bool, int, int, str | None, str | None, str | None]
+#: Points per chunk when a whole history is streamed (about 1.5 MB of JSON).
+HISTORY_CHUNK = 20_000
 
 
 @functools.cache
@@ -63,6 +65,17 @@ def _row(run_id: str, point: MetricPoint) -> dict[str, object]:
     }
 
 
+_LATEST_VALUE_COLUMNS = (
+    "step",
+    "timestamp",
+    "value",
+    "is_nan",
+    "model_id",
+    "dataset_name",
+    "dataset_digest",
+)
+
+
 @functools.cache
 def _newer_point_wins(dialect: str) -> sa.Insert | None:
     """One upsert that moves each key's latest value forward, where the dialect has one.
@@ -76,11 +89,7 @@ def _newer_point_wins(dialect: str) -> sa.Insert | None:
     new, old = insert.excluded, latest_metrics.c
     return insert.on_conflict_do_update(
         index_elements=[old.run_uuid, old.key],
-        set_={
-            name: new[name]
-            for name in ("step", "timestamp", "value", "is_nan", "model_id", "dataset_name",
-                         "dataset_digest")
-        },
+        set_={name: new[name] for name in _LATEST_VALUE_COLUMNS},
         where=sa.tuple_(new.step, new.timestamp, new.is_nan, new.value)
         >= sa.tuple_(old.step, old.timestamp, old.is_nan, old.value),
     )
@@ -166,29 +175,11 @@ class MetricStore:
                 "a positive integer"
             )
         offset = search.decode_page_token(page_token)
-        query = (
-            sa.select(
-                metrics.c.key,
-                metrics.c.value,
-                metrics.c.is_nan,
-                metrics.c.timestamp,
-                metrics.c.step,
-                metrics.c.model_id,
-                metrics.c.dataset_name,
-                metrics.c.dataset_digest,
-            )
-            .where(metrics.c.run_uuid == run_id, metrics.c.key == key)
-            .order_by(metrics.c.step, metrics.c.timestamp, metrics.c.value)
-            .offset(offset)
-        )
+        query = _history_query(run_id, key).offset(offset)
         if max_results is not None:
             query = query.limit(max_results + 1)
         with self.db.read() as conn:
-            if (
-                conn.execute(sa.select(runs.c.run_uuid).where(runs.c.run_uuid == run_id)).first()
-                is None
-            ):
-                raise ResourceDoesNotExist(f"Run with id={run_id} not found")
+            _require_run(conn, run_id)
             # The driver's own tuples: SQLAlchemy's Row objects triple the cost of a long
             # history, and these columns need no type processing.
             rows: list[HistoryRow] = conn.execute(query).cursor.fetchall()
@@ -197,3 +188,44 @@ class MetricStore:
             rows = rows[:max_results]
         token = search.encode_page_token(offset + len(rows)) if more else None
         return Page(rows, token)
+
+    def history_chunks(
+        self, run_id: str, key: str, chunk_size: int = HISTORY_CHUNK
+    ) -> Iterator[Sequence[HistoryRow]]:
+        """The whole history of ``key`` as consecutive chunks, from one read transaction.
+
+        For answers without a page size, which may hold millions of points: the caller
+        streams each chunk out before the next is read, so memory stays flat. The run is
+        checked on the first ``next()``; closing the iterator early returns the connection.
+        """
+        query = _history_query(run_id, key)
+        with self.db.read() as conn:
+            _require_run(conn, run_id)
+            if self.db.is_sqlite:  # sqlite3 reads lazily: its own cursor is the fast path
+                fetch = conn.execute(query).cursor.fetchmany
+            else:  # a server-side cursor; SQLAlchemy buffers ahead of it, so read through it
+                fetch = conn.execute(query.execution_options(stream_results=True)).fetchmany
+            while rows := fetch(chunk_size):
+                yield rows
+
+
+def _history_query(run_id: str, key: str) -> sa.Select:
+    return (
+        sa.select(
+            metrics.c.key,
+            metrics.c.value,
+            metrics.c.is_nan,
+            metrics.c.timestamp,
+            metrics.c.step,
+            metrics.c.model_id,
+            metrics.c.dataset_name,
+            metrics.c.dataset_digest,
+        )
+        .where(metrics.c.run_uuid == run_id, metrics.c.key == key)
+        .order_by(metrics.c.step, metrics.c.timestamp, metrics.c.value)
+    )
+
+
+def _require_run(conn: Connection, run_id: str) -> None:
+    if conn.execute(sa.select(runs.c.run_uuid).where(runs.c.run_uuid == run_id)).first() is None:
+        raise ResourceDoesNotExist(f"Run with id={run_id} not found")
