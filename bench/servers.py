@@ -80,7 +80,7 @@ class DatabaseSpec:
     def mlflow_url(self) -> str:
         if self.kind == "sqlite":
             return f"sqlite:///{self.sqlite_path}"
-        return f"postgresql://postgres@127.0.0.1:5432/{self.name}"
+        return f"postgresql+psycopg2://postgres@127.0.0.1:5432/{self.name}"
 
     def connect(self) -> Any:
         """A raw DB-API connection, for seeding."""
