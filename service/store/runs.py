@@ -153,23 +153,35 @@ class RunStore:
         run_id = uuid.uuid4().hex
         with self.db.write() as conn:
             experiment = self.experiments.require_active(conn, experiment_id)
+            info = RunInfo(
+                run_id=run_id,
+                experiment_id=experiment_id,
+                run_name=name,
+                user_id=user_id,
+                status=RunStatus.RUNNING.value,
+                start_time=start_time or now_ms(),
+                end_time=None,
+                artifact_uri=f"{experiment.artifact_location.rstrip('/')}/{run_id}/artifacts",
+                lifecycle_stage="active",
+            )
             conn.execute(
                 sa.insert(runs).values(
                     run_uuid=run_id,
                     experiment_id=experiment_id,
                     name=name,
                     user_id=user_id,
-                    status=RunStatus.RUNNING.value,
-                    start_time=start_time or now_ms(),
-                    lifecycle_stage="active",
-                    artifact_uri=f"{experiment.artifact_location.rstrip('/')}/{run_id}/artifacts",
+                    status=info.status,
+                    start_time=info.start_time,
+                    lifecycle_stage=info.lifecycle_stage,
+                    artifact_uri=info.artifact_uri,
                 )
             )
             conn.execute(
                 sa.insert(run_tags),
                 [{"run_uuid": run_id, "key": k, "value": v} for k, v in tag_map.items()],
             )
-            return self._load(conn, [run_id])[0]
+        # A new run holds exactly what was just written: no need to read it back.
+        return Run(info=info, tags=[KeyValue(k, tag_map[k]) for k in sorted(tag_map)])
 
     def get(self, run_id: str) -> Run:
         with self.db.read() as conn:
