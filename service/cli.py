@@ -192,6 +192,54 @@ def _auth_parsers(commands: Any) -> None:
         _store_flags(parser)
 
 
+def gc(args: argparse.Namespace) -> int:
+    """``stratus gc``: permanently remove deleted runs, experiments and logged models."""
+    from service import gc as collector
+    from service.app import open_database
+    from service.artifacts import open_artifact_store
+    from service.logs import configure_logging
+    from service.store.gc import GarbageStore
+
+    settings = _settings(args)
+    configure_logging(args.log_level or "warning", settings.log_format)
+    database = open_database(settings)
+    try:
+        return collector.run(
+            GarbageStore(database),
+            open_artifact_store(settings.resolved_artifact_root),
+            older_than=args.older_than,
+            run_ids=args.run_ids,
+            experiment_ids=args.experiment_ids,
+            logged_model_ids=args.logged_model_ids,
+            dry_run=args.dry_run,
+        )
+    finally:
+        database.dispose()
+
+
+def _gc_flags(parser: argparse.ArgumentParser) -> None:
+    """``mlflow gc``'s flags, plus ``--dry-run``."""
+    parser.add_argument(
+        "--older-than",
+        metavar="DURATION",
+        help="only what was deleted longer ago than this: 30d, 12h, 1d2h3m4s (default: all)",
+    )
+    for kind in ("run", "experiment", "logged-model"):
+        parser.add_argument(
+            f"--{kind}-ids",
+            metavar="IDS",
+            help=f"comma-separated {kind.replace('-', ' ')} ids to remove (each must be deleted)",
+        )
+    parser.add_argument("--dry-run", action="store_true", help="report, change nothing")
+    parser.add_argument(
+        "--artifacts-destination",
+        "--default-artifact-root",
+        dest="artifacts_destination",
+        metavar="URI",
+        help="the server's artifact root (STRATUS_ARTIFACT_ROOT)",
+    )
+
+
 def _store_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--backend-store-uri",
@@ -247,6 +295,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="artifact root of the local target (STRATUS_ARTIFACT_ROOT)",
     )
     import_parser.set_defaults(handler=import_history)
+
+    gc_parser = commands.add_parser(
+        "gc", help="permanently remove deleted runs, experiments and logged models"
+    )
+    _gc_flags(gc_parser)
+    _store_flags(gc_parser)
+    gc_parser.set_defaults(handler=gc)
     _auth_parsers(commands)
     return parser
 

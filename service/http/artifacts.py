@@ -28,8 +28,11 @@ WRITE_BUFFER_BYTES = 1024 * 1024
 
 #: Extensions (or whole names) served as text/plain, as MLflow's server does.
 TEXT_TYPES = frozenset(
-    "txt log err cfg conf cnf cf ini properties prop hocon toml yaml yml xml json js py py3 "
-    "csv tsv md rst ipynb MLmodel MLproject".split()
+    {
+        *("txt", "log", "err", "cfg", "conf", "cnf", "cf", "ini", "properties", "prop"),
+        *("hocon", "toml", "yaml", "yml", "xml", "json", "js", "py", "py3", "csv", "tsv"),
+        *("md", "rst", "ipynb", "MLmodel", "MLproject"),
+    }
 )
 
 

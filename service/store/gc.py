@@ -1,0 +1,255 @@
+"""The database side of ``stratus gc``: find what was deleted, then remove it for good.
+
+Everything is read in keyset-paged batches and removed in short transactions, so memory
+and lock times stay flat however large the backlog. A run's metric history, the one
+table that can reach millions of rows per run, goes in fixed-size chunks before the run
+row itself; every other dependent row goes with its parent through ``ON DELETE CASCADE``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import sqlalchemy as sa
+
+from service.errors import InvalidParameterValue, ResourceDoesNotExist
+from service.store.db import Database
+from service.store.tables import Experiment, LoggedModel, Metric, ModelVersion, Run
+
+experiments = Experiment.__table__
+runs = Run.__table__
+logged_models = LoggedModel.__table__
+metrics = Metric.__table__
+model_versions = ModelVersion.__table__
+
+Kind = Literal["experiment", "run", "logged model"]
+
+#: Rows fetched per keyset page.
+PAGE = 500
+#: Metric rows removed per transaction.
+METRIC_CHUNK = 10_000
+
+
+@dataclass(frozen=True)
+class Deleted:
+    """Something in the ``deleted`` lifecycle stage (or inside a deleted experiment)."""
+
+    kind: Kind
+    id: str
+    experiment_id: int
+    artifact_uri: str
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What to collect. ``None`` lists mean every deleted item of that kind."""
+
+    deleted_before: int | None = None
+    run_ids: Sequence[str] | None = None
+    experiment_ids: Sequence[int] | None = None
+    logged_model_ids: Sequence[str] | None = None
+
+    @property
+    def explicit(self) -> bool:
+        return any(
+            ids is not None for ids in (self.run_ids, self.experiment_ids, self.logged_model_ids)
+        )
+
+
+class GarbageStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # --- finding ---------------------------------------------------------------------
+
+    def check(self, selection: Selection) -> None:
+        """Refuse explicitly named items that are missing, not deleted, or too recent."""
+        named: list[tuple[sa.Table, sa.Column, Sequence[str | int], str]] = [
+            (runs, runs.c.run_uuid, selection.run_ids or (), "Run"),
+            (
+                experiments,
+                experiments.c.experiment_id,
+                selection.experiment_ids or (),
+                "Experiment",
+            ),
+            (
+                logged_models,
+                logged_models.c.model_id,
+                selection.logged_model_ids or (),
+                "Logged model",
+            ),
+        ]
+        with self.db.read() as conn:
+            for table, key, ids, label in named:
+                for item_id in ids:
+                    row = conn.execute(
+                        sa.select(table.c.lifecycle_stage, table.c.deleted_time).where(
+                            key == item_id
+                        )
+                    ).first()
+                    if row is None:
+                        raise ResourceDoesNotExist(f"{label} {item_id} does not exist.")
+                    if row.lifecycle_stage != "deleted":
+                        raise InvalidParameterValue(
+                            f"{label} {item_id} is not in the deleted lifecycle stage; only "
+                            "deleted items can be removed permanently."
+                        )
+                    if not _old_enough(row.deleted_time, selection.deleted_before):
+                        raise InvalidParameterValue(
+                            f"{label} {item_id} was deleted too recently for --older-than."
+                        )
+
+    def experiments(self, selection: Selection) -> Iterator[Deleted]:
+        """Deleted experiments to remove, with everything in them."""
+        if selection.explicit and selection.experiment_ids is None:
+            return
+        query = sa.select(experiments.c.experiment_id, experiments.c.artifact_location).where(
+            _deleted(experiments, selection.deleted_before)
+        )
+        if selection.experiment_ids is not None:
+            query = query.where(experiments.c.experiment_id.in_(selection.experiment_ids))
+        for row in self._pages(query, experiments.c.experiment_id):
+            yield Deleted("experiment", str(row[0]), row[0], row[1])
+
+    def runs(self, selection: Selection) -> Iterator[Deleted]:
+        """Deleted runs outside the experiments being removed (those go with them)."""
+        if selection.explicit and selection.run_ids is None:
+            return
+        query = sa.select(runs.c.run_uuid, runs.c.experiment_id, runs.c.artifact_uri).where(
+            _deleted(runs, selection.deleted_before),
+            ~runs.c.experiment_id.in_(self._doomed(selection)),
+        )
+        if selection.run_ids is not None:
+            query = query.where(runs.c.run_uuid.in_(selection.run_ids))
+        for row in self._pages(query, runs.c.run_uuid):
+            yield Deleted("run", row[0], row[1], row[2])
+
+    def logged_models(self, selection: Selection) -> Iterator[Deleted]:
+        """Deleted logged models outside the experiments being removed."""
+        if selection.explicit and selection.logged_model_ids is None:
+            return
+        table = logged_models
+        query = sa.select(table.c.model_id, table.c.experiment_id, table.c.artifact_location).where(
+            _deleted(table, selection.deleted_before),
+            ~table.c.experiment_id.in_(self._doomed(selection)),
+        )
+        if selection.logged_model_ids is not None:
+            query = query.where(table.c.model_id.in_(selection.logged_model_ids))
+        for row in self._pages(query, table.c.model_id):
+            yield Deleted("logged model", row[0], row[1], row[2])
+
+    def contents(self, experiment_id: int) -> Iterator[Deleted]:
+        """Every run and logged model of an experiment, whatever its own stage."""
+        query = sa.select(runs.c.run_uuid, runs.c.experiment_id, runs.c.artifact_uri).where(
+            runs.c.experiment_id == experiment_id
+        )
+        for row in self._pages(query, runs.c.run_uuid):
+            yield Deleted("run", row[0], row[1], row[2])
+        table = logged_models
+        query = sa.select(table.c.model_id, table.c.experiment_id, table.c.artifact_location).where(
+            table.c.experiment_id == experiment_id
+        )
+        for row in self._pages(query, table.c.model_id):
+            yield Deleted("logged model", row[0], row[1], row[2])
+
+    def metric_rows(self, run_id: str) -> int:
+        with self.db.read() as conn:
+            query = sa.select(sa.func.count()).select_from(metrics)
+            return conn.execute(query.where(metrics.c.run_uuid == run_id)).scalar_one()
+
+    def in_registry(self, item: Deleted) -> bool:
+        """Whether a registered model version still loads its files from ``item``."""
+        versions = model_versions.c
+        if item.kind == "logged model":
+            uses = sa.or_(versions.model_id == item.id, versions.source == f"models:/{item.id}")
+        elif item.kind == "run":
+            prefix = f"{item.artifact_uri.rstrip('/')}/%"
+            uses = sa.or_(
+                versions.source.like(f"runs:/{item.id}/%"),
+                versions.source.like(prefix),
+                versions.storage_location.like(prefix),
+            )
+        else:
+            return False
+        with self.db.read() as conn:
+            return conn.execute(sa.select(sa.literal(1)).where(uses).limit(1)).first() is not None
+
+    # --- removing --------------------------------------------------------------------
+
+    def purge_run(self, run_id: str, progress: Callable[[int], None] | None = None) -> int:
+        """Remove a run and all its rows; returns how many metric rows went with it."""
+        removed = 0
+        while True:
+            with self.db.write() as conn:
+                count = conn.execute(self._metric_chunk(run_id)).rowcount
+            removed += count
+            if progress and count:
+                progress(removed)
+            if count < METRIC_CHUNK:
+                break
+        with self.db.write() as conn:
+            conn.execute(sa.delete(runs).where(runs.c.run_uuid == run_id))
+        return removed
+
+    def purge_logged_model(self, model_id: str) -> None:
+        with self.db.write() as conn:
+            conn.execute(sa.delete(logged_models).where(logged_models.c.model_id == model_id))
+
+    def purge_experiment(self, experiment_id: int) -> None:
+        """Remove the experiment row; call once its runs and models are gone."""
+        with self.db.write() as conn:
+            conn.execute(sa.delete(experiments).where(experiments.c.experiment_id == experiment_id))
+
+    # --- helpers ---------------------------------------------------------------------
+
+    def _metric_chunk(self, run_id: str) -> sa.Delete:
+        """DELETE at most METRIC_CHUNK metric rows of a run, in each dialect's own way."""
+        of_run = metrics.c.run_uuid == run_id
+        if self.db.dialect in ("mysql", "mariadb"):
+            # MySQL has DELETE ... LIMIT, but no LIMIT in an IN subquery.
+            return sa.delete(metrics).where(of_run).with_dialect_options(mysql_limit=METRIC_CHUNK)
+        if self.db.dialect == "postgresql":
+            row: sa.ColumnElement = sa.literal_column("ctid")
+            chunk = sa.select(row)
+        else:
+            # SQLite: the table is WITHOUT ROWID, so rows are named by their primary key.
+            key = [column for column in metrics.c if column.primary_key]
+            row = sa.tuple_(*key)
+            chunk = sa.select(*key)
+        return sa.delete(metrics).where(row.in_(chunk.where(of_run).limit(METRIC_CHUNK)))
+
+    def _doomed(self, selection: Selection) -> sa.Select:
+        """Ids of the experiments this selection removes (their contents go with them)."""
+        query = sa.select(experiments.c.experiment_id).where(
+            _deleted(experiments, selection.deleted_before)
+        )
+        if selection.explicit:
+            query = query.where(experiments.c.experiment_id.in_(selection.experiment_ids or ()))
+        return query
+
+    def _pages(self, query: sa.Select, key: sa.Column) -> Iterator[sa.Row]:
+        """Rows of ``query`` in key order, one short read per page (safe while deleting)."""
+        last = None
+        while True:
+            page_query = query.order_by(key).limit(PAGE)
+            if last is not None:
+                page_query = page_query.where(key > last)
+            with self.db.read() as conn:
+                page = conn.execute(page_query).all()
+            yield from page
+            if len(page) < PAGE:
+                return
+            last = page[-1][0]
+
+
+def _deleted(table: sa.Table, deleted_before: int | None) -> sa.ColumnElement[bool]:
+    condition = table.c.lifecycle_stage == "deleted"
+    if deleted_before is not None:
+        condition = sa.and_(condition, table.c.deleted_time < deleted_before)
+    return condition
+
+
+def _old_enough(deleted_time: int | None, deleted_before: int | None) -> bool:
+    return deleted_before is None or (deleted_time is not None and deleted_time < deleted_before)
