@@ -9,6 +9,7 @@ Callers hold the run's row lock, so the read-compare-write on ``latest_metrics``
 from __future__ import annotations
 
 import functools
+import operator
 from collections.abc import Iterator, Sequence
 from typing import TypeAlias
 
@@ -48,6 +49,44 @@ def _insert_ignoring_duplicates(dialect: str, table: sa.Table) -> sa.Insert:
     if dialect == "mysql":
         return mysql.insert(table).prefix_with("IGNORE")
     return sa.insert(table)
+
+
+_POINT_COLUMNS = (
+    "run_uuid",
+    "key",
+    "step",
+    "timestamp",
+    "value",
+    "is_nan",
+    "model_id",
+    "dataset_name",
+    "dataset_digest",
+)
+_point_values = operator.itemgetter(*_POINT_COLUMNS)
+_COLUMN_LIST = ", ".join(f'"{name}"' for name in _POINT_COLUMNS)
+#: PostgreSQL: one INSERT over column arrays. psycopg would otherwise pipeline one INSERT
+#: per row, about 30 µs each (a 1000-point batch spent 30 ms there).
+_PG_APPEND = (
+    f"INSERT INTO metrics ({_COLUMN_LIST}) SELECT * FROM unnest("
+    "%s::varchar[], %s::varchar[], %s::bigint[], %s::bigint[], %s::float8[], %s::bool[], "
+    "%s::varchar[], %s::varchar[], %s::varchar[]) ON CONFLICT DO NOTHING"
+)
+#: SQLite: the driver's executemany over tuples, without SQLAlchemy's per-row processing.
+_SQLITE_APPEND = (
+    f"INSERT INTO metrics ({_COLUMN_LIST}) VALUES ({', '.join('?' for _ in _POINT_COLUMNS)}) "
+    "ON CONFLICT DO NOTHING"
+)
+
+
+def _append_points(conn: Connection, dialect: str, rows: list[dict[str, object]]) -> None:
+    """Add rows to history; an exact duplicate (a retried request) is skipped."""
+    if dialect == "postgresql":
+        columns = zip(*map(_point_values, rows), strict=True)
+        conn.exec_driver_sql(_PG_APPEND, tuple(list(column) for column in columns))
+    elif dialect == "sqlite":
+        conn.exec_driver_sql(_SQLITE_APPEND, list(map(_point_values, rows)))
+    else:
+        conn.execute(_insert_ignoring_duplicates(dialect, metrics), rows)
 
 
 def _row(run_id: str, point: MetricPoint) -> dict[str, object]:
@@ -105,7 +144,7 @@ def insert_metrics(
 ) -> None:
     """Append ``points`` to history and move each key's latest value forward if needed."""
     rows = [_row(run_id, point) for point in points]
-    conn.execute(_insert_ignoring_duplicates(dialect, metrics), rows)
+    _append_points(conn, dialect, rows)
 
     newest: dict[str, dict[str, object]] = {}
     for row in rows:
