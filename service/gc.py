@@ -116,14 +116,14 @@ class Collector:
             return False
         if item.kind == "logged model":
             return self._remove(
-                item, _own_folder(item), lambda: self.garbage.purge_logged_model(item.id), indent
+                item, own_folder(item), lambda: self.garbage.purge_logged_model(item.id), indent
             )
         rows = self.garbage.metric_rows(item.id)
 
         def purge() -> None:
             self.garbage.purge_run(item.id, self._progress(item, indent))
 
-        removed = self._remove(item, _own_folder(item), purge, indent, f" ({rows:,} metric rows)")
+        removed = self._remove(item, own_folder(item), purge, indent, f" ({rows:,} metric rows)")
         if removed:
             self.tally.metric_rows += rows
         return removed
@@ -171,7 +171,7 @@ class Collector:
         return report
 
 
-def _own_folder(item: Deleted) -> ArtifactPath | None:
+def own_folder(item: Deleted) -> ArtifactPath | None:
     """The folder holding only this item's files: ``.../<id>`` above ``.../<id>/artifacts``."""
     path = proxied_path(item.artifact_uri)
     if not path:
