@@ -228,3 +228,9 @@ def test_probes_identity_and_scaling_of_the_service(default_graph):
 def test_http2_off_uses_http1_port(program):
     graph = program(config_for(http2=False))
     assert graph.container()["ports"]["name"] == "http1"
+    assert graph.env()["STRATUS_HTTP2"] == "false"
+
+
+def test_h2c_port_runs_the_h2c_server(default_graph):
+    assert default_graph.container()["ports"]["name"] == "h2c"
+    assert default_graph.env()["STRATUS_HTTP2"] == "true"
