@@ -8,6 +8,7 @@ unique names (``unique`` fixture) rather than assume an empty database.
 from __future__ import annotations
 
 import os
+import sys
 import uuid
 from collections.abc import Iterator
 
@@ -56,6 +57,17 @@ def server(
     ).start()
     yield proc
     proc.stop()
+
+
+@pytest.fixture(autouse=True)
+def _reset_mlflow_registry_uri() -> Iterator[None]:
+    """``mlflow.set_registry_uri`` is process-global (and exported to the environment); a
+    test that calls it must not point later tests at its server."""
+    yield
+    utils = sys.modules.get("mlflow.tracking._model_registry.utils")
+    if utils is not None:
+        utils._registry_uri = None
+    os.environ.pop("MLFLOW_REGISTRY_URI", None)
 
 
 @pytest.fixture
