@@ -122,3 +122,15 @@ export const metrics = {
   /** One metric of several runs, downsampled by the server to about ``maxPoints`` each. */
   sampled: (query, signal) => request("GET", `${UI}/metrics/history-sampled`, { query, signal }),
 };
+
+/** The signed-in user; answers 400 BAD_REQUEST when the server runs without authentication. */
+export const users = {
+  current: (signal) => get("users/current", null, signal),
+};
+
+/** Personal access tokens (Stratus's own API). A new token's secret is in the create answer only. */
+export const tokens = {
+  list: (username, signal) => request("GET", `${UI}/tokens/list`, { query: { username }, signal }),
+  create: (name, expiresInDays) => request("POST", `${UI}/tokens/create`, { body: { name, expires_in_days: expiresInDays } }),
+  revoke: (tokenId) => request("POST", `${UI}/tokens/revoke`, { body: { token_id: tokenId } }),
+};

@@ -12,6 +12,7 @@ import * as runPage from "./pages/run.js";
 import * as comparePage from "./pages/compare.js";
 import * as modelsPage from "./pages/models.js";
 import * as modelPage from "./pages/model.js";
+import * as tokensPage from "./pages/tokens.js";
 
 const ROUTES = [
   [/^\/?$/, experimentsPage.render, "experiments"],
@@ -24,6 +25,7 @@ const ROUTES = [
   [/^\/models$/, modelsPage.render, "models"],
   [/^\/models\/([^/]+)$/, modelPage.renderModel, "models"],
   [/^\/models\/([^/]+)\/versions\/([^/]+)$/, modelPage.renderVersion, "models"],
+  [/^\/tokens$/, tokensPage.render, "tokens"],
 ];
 
 const root = document.getElementById("app");
