@@ -8,6 +8,7 @@ one is idempotent, so a resumed import repeats requests safely.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Literal
 
 from starlette.requests import Request
@@ -15,9 +16,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from service.http.context import blocking, store
-from service.http.parsing import Double, Int64, KeyValueMessage, Message, Text, parse_json
+from service.http.parsing import Int64, KeyValueMessage, Message, Text, parse_json
 from service.http.responses import ok
-from service.http.runs import DatasetInputMessage, ModelRef, RunStatusName
+from service.http.runs import DatasetInputMessage, MetricMessage, ModelRef, RunStatusName
 from service.store.entities import Dataset, DatasetInput, KeyValue, MetricPoint, ModelOutput
 from service.store.imports import (
     ExperimentImport,
@@ -69,27 +70,13 @@ class ImportRun(Message):
     run: RunMessage
 
 
-class PointMessage(Message):
-    key: Text
-    value: Double
-    timestamp: Int64
-    step: Int64 = 0
-    model_id: Text | None = None
-    dataset_name: Text | None = None
-    dataset_digest: Text | None = None
+class PointMessage(MetricMessage):
+    """A metric point as logged, plus the run it belongs to (for logged models' metrics)."""
+
     run_id: Text | None = None
 
     def point(self) -> MetricPoint:
-        return MetricPoint(
-            key=self.key,
-            value=self.value,
-            timestamp=self.timestamp,
-            step=self.step,
-            model_id=self.model_id or None,
-            dataset_name=self.dataset_name or None,
-            dataset_digest=self.dataset_digest or None,
-            run_id=self.run_id or None,
-        )
+        return replace(super().point(), run_id=self.run_id or None)
 
 
 class ImportMetrics(Message):
