@@ -34,7 +34,7 @@ def sweep(client, unique: str) -> tuple[str, dict[str, str]]:
     return experiment_id, runs
 
 
-def names(runs) -> list[str]:  # noqa: ANN001
+def names(runs) -> list[str]:
     return [run.info.run_name for run in runs]
 
 

@@ -12,7 +12,7 @@ from service.store.tables import metadata
 from tests.support.backends import scratch_database
 
 
-def _schema_diff(database) -> list:  # noqa: ANN001
+def _schema_diff(database) -> list:
     with database.engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"compare_type": True})
         return compare_metadata(context, metadata)
