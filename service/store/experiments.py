@@ -9,7 +9,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from service.errors import InvalidParameterValue, ResourceAlreadyExists, ResourceDoesNotExist
-from service.store import search
+from service.store import key_values, search
 from service.store.auth import Visible
 from service.store.clock import now_ms
 from service.store.db import Database
@@ -129,7 +129,7 @@ class ExperimentStore:
                         .where(experiments.c.experiment_id == experiment_id)
                         .values(artifact_location=f"{PROXIED_ARTIFACTS_SCHEME}/{experiment_id}")
                     )
-                _put_tags(conn, experiment_id, _last_wins(tags))
+                key_values.put(conn, experiment_tags, "experiment_id", experiment_id, tags)
         except IntegrityError as exc:
             raise ResourceAlreadyExists(f"Experiment(name={name}) already exists.") from exc
         return int(experiment_id)
@@ -163,7 +163,9 @@ class ExperimentStore:
         validate_tags([KeyValue(key, value)], MAX_EXPERIMENT_TAG_VALUE_LENGTH)
         with self.db.write() as conn:
             self.require_active(conn, experiment_id)
-            _put_tags(conn, experiment_id, [KeyValue(key, value)])
+            key_values.put(
+                conn, experiment_tags, "experiment_id", experiment_id, [KeyValue(key, value)]
+            )
             conn.execute(
                 sa.update(experiments)
                 .where(experiments.c.experiment_id == experiment_id)
@@ -262,23 +264,3 @@ class ExperimentStore:
             )
             for row in rows
         ]
-
-
-def _last_wins(tags: Sequence[KeyValue]) -> list[KeyValue]:
-    return list({tag.key: tag for tag in tags}.values())
-
-
-def _put_tags(conn: Connection, experiment_id: int, tags: Sequence[KeyValue]) -> None:
-    """Insert or overwrite experiment tags."""
-    if not tags:
-        return
-    keys = [tag.key for tag in tags]
-    conn.execute(
-        sa.delete(experiment_tags).where(
-            experiment_tags.c.experiment_id == experiment_id, experiment_tags.c.key.in_(keys)
-        )
-    )
-    conn.execute(
-        sa.insert(experiment_tags),
-        [{"experiment_id": experiment_id, "key": t.key, "value": t.value} for t in tags],
-    )

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from service.errors import InvalidParameterValue, ResourceDoesNotExist
-from service.store import search
+from service.store import key_values, search
 from service.store.clock import now_ms
 from service.store.db import Database
 from service.store.entities import KeyValue, LoggedModel, LoggedModelStatus, MetricPoint, Page
@@ -68,8 +68,8 @@ class LoggedModelStore:
                     lifecycle_stage="active",
                 )
             )
-            _put(conn, model_params, model_id, params)
-            _put(conn, model_tags, model_id, tags)
+            key_values.put(conn, model_params, "model_id", model_id, params)
+            key_values.put(conn, model_tags, "model_id", model_id, tags)
             return self._load(conn, [model_id])[0]
 
     def get(self, model_id: str) -> LoggedModel:
@@ -105,7 +105,7 @@ class LoggedModelStore:
         validate_tags(tags)
         with self.db.write() as conn:
             self._require(conn, model_id)
-            _put(conn, model_tags, model_id, tags)
+            key_values.put(conn, model_tags, "model_id", model_id, tags)
 
     def delete_tag(self, model_id: str, key: str) -> None:
         with self.db.write() as conn:
@@ -122,7 +122,7 @@ class LoggedModelStore:
         validate_params(params)
         with self.db.write() as conn:
             self._require(conn, model_id)
-            _put(conn, model_params, model_id, params)
+            key_values.put(conn, model_params, "model_id", model_id, params)
 
     def search(
         self,
@@ -166,8 +166,8 @@ class LoggedModelStore:
                 sa.select(logged_models).where(logged_models.c.model_id.in_(model_ids))
             ).mappings()
         }
-        tags = _key_values(conn, model_tags, model_ids)
-        params = _key_values(conn, model_params, model_ids)
+        tags = key_values.load(conn, model_tags, "model_id", model_ids)
+        params = key_values.load(conn, model_params, "model_id", model_ids)
         model_metrics: dict[str, list[MetricPoint]] = {}
         for row in conn.execute(
             sa.select(metrics)
@@ -206,26 +206,3 @@ class LoggedModelStore:
             for m in model_ids
             if m in rows
         ]
-
-
-def _key_values(
-    conn: Connection, table: sa.Table, model_ids: Sequence[str]
-) -> dict[str, list[KeyValue]]:
-    result: dict[str, list[KeyValue]] = {}
-    query = sa.select(table).where(table.c.model_id.in_(model_ids)).order_by(table.c.key)
-    for row in conn.execute(query):
-        result.setdefault(row.model_id, []).append(KeyValue(row.key, row.value))
-    return result
-
-
-def _put(conn: Connection, table: sa.Table, model_id: str, items: Sequence[KeyValue]) -> None:
-    """Insert or overwrite key/value rows of a model (tags, params)."""
-    latest = {item.key: item.value for item in items}
-    if not latest:
-        return
-    conn.execute(
-        sa.delete(table).where(table.c.model_id == model_id, table.c.key.in_(list(latest)))
-    )
-    conn.execute(
-        sa.insert(table), [{"model_id": model_id, "key": k, "value": v} for k, v in latest.items()]
-    )

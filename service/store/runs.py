@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from service.errors import InvalidParameterValue, ResourceDoesNotExist
-from service.store import search
+from service.store import key_values, search
 from service.store.clock import now_ms
 from service.store.db import Database
 from service.store.entities import (
@@ -353,8 +353,8 @@ class RunStore:
         found = [run_id for run_id in run_ids if run_id in infos]
         if not found:
             return []
-        run_params = _key_values(conn, params, found)
-        tags = _key_values(conn, run_tags, found)
+        run_params = key_values.load(conn, params, "run_uuid", found)
+        tags = key_values.load(conn, run_tags, "run_uuid", found)
         metrics = load_latest_metrics(conn, found)
         inputs, model_inputs = load_inputs(conn, found)
         outputs = load_outputs(conn, found)
@@ -384,18 +384,6 @@ def _info(row: sa.RowMapping) -> RunInfo:
         artifact_uri=row["artifact_uri"],
         lifecycle_stage=row["lifecycle_stage"],
     )
-
-
-def _key_values(
-    conn: Connection, table: sa.Table, run_ids: Sequence[str]
-) -> dict[str, list[KeyValue]]:
-    result: dict[str, list[KeyValue]] = {}
-    query = sa.select(table.c.run_uuid, table.c.key, table.c.value).where(
-        table.c.run_uuid.in_(run_ids)
-    )
-    for run_id, key, value in conn.execute(query.order_by(table.c.run_uuid, table.c.key)):
-        result.setdefault(run_id, []).append(KeyValue(key, value))
-    return result
 
 
 def _insert_params(conn: Connection, run_id: str, new_params: Sequence[KeyValue]) -> None:
@@ -431,14 +419,8 @@ def _insert_params(conn: Connection, run_id: str, new_params: Sequence[KeyValue]
 
 
 def _put_tags(conn: Connection, run_id: str, tags: Sequence[KeyValue]) -> None:
-    """Insert or overwrite run tags; the last value for a key in one request wins."""
-    latest = {tag.key: tag.value for tag in tags}
-    conn.execute(
-        sa.delete(run_tags).where(run_tags.c.run_uuid == run_id, run_tags.c.key.in_(list(latest)))
-    )
-    conn.execute(
-        sa.insert(run_tags), [{"run_uuid": run_id, "key": k, "value": v} for k, v in latest.items()]
-    )
+    """Insert or overwrite run tags, keeping the run's name in step with its tag."""
+    latest = key_values.put(conn, run_tags, "run_uuid", run_id, tags)
     if RUN_NAME_TAG in latest:
         conn.execute(
             sa.update(runs).where(runs.c.run_uuid == run_id).values(name=latest[RUN_NAME_TAG])
