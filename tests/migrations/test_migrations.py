@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
 from service.store import migrate
 from service.store.db import create_database
@@ -16,6 +20,18 @@ def _schema_diff(database) -> list:
     with database.engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"compare_type": True})
         return compare_metadata(context, metadata)
+
+
+def test_head_revision_is_alembics_head_of_one_linear_chain() -> None:
+    """``migrate.head_revision`` reads file names; Alembic must agree, file by file."""
+    config = Config()
+    config.set_main_option("script_location", str(migrate.MIGRATIONS_DIR))
+    scripts = ScriptDirectory.from_config(config)
+    assert scripts.get_heads() == [migrate.head_revision()]
+    for script in scripts.walk_revisions():
+        number = int(script.revision)
+        assert Path(script.path).name.startswith(f"{script.revision}_")
+        assert script.down_revision == (f"{number - 1:04d}" if number > 1 else None)
 
 
 def test_upgrade_matches_tables_and_downgrade_is_clean(backend: str, tmp_path) -> None:
