@@ -57,7 +57,7 @@ Double = Annotated[float, BeforeValidator(_proto_double)]
 class Message(BaseModel):
     """Base of request messages: unknown fields are ignored, as proto3 JSON parsers do."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
 
 
 class KeyValueMessage(Message):
