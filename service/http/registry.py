@@ -6,7 +6,8 @@ included), as in MLflow's protos. Versions travel as strings (``"1"``).
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 
 from pydantic import BeforeValidator
 from starlette.requests import Request
@@ -19,7 +20,7 @@ from service.http.context import blocking, store
 from service.http.parsing import Int64, KeyValueMessage, Message, Text, parse_json, parse_query
 from service.http.parsing import repeated as repeated_field
 from service.http.responses import ok
-from service.store.entities import KeyValue
+from service.store.entities import KeyValue, Page
 from service.store.registry import ModelVersion, RegisteredModel, parse_version
 
 
@@ -29,6 +30,7 @@ def _text(value: Any) -> Any:
 
 
 VersionText = Annotated[Text, BeforeValidator(_text)]
+T = TypeVar("T")
 
 
 class ModelName(Message):
@@ -165,6 +167,26 @@ def _version(version: ModelVersion) -> dict[str, Any]:
     return {"model_version": model_version_json(version)}
 
 
+async def _search(
+    request: Request,
+    search: Callable[..., Page[T]],
+    field: str,
+    shape: Callable[[T], dict[str, Any]],
+) -> Response:
+    """A registry search: the query string, the readable page, ``field`` and the next token."""
+    msg = parse_query(request, Search)
+    page = await blocking(
+        search,
+        filter_string=msg.filter,
+        order_by=msg.order_by,
+        max_results=msg.max_results,
+        page_token=msg.page_token,
+        visible=visible_models(request),
+    )
+    items = [shape(item) for item in page.items]
+    return ok({field: items, "next_page_token": page.next_page_token})
+
+
 # --- registered models -------------------------------------------------------------------
 
 
@@ -199,21 +221,8 @@ async def delete_registered_model(request: Request) -> Response:
 
 
 async def search_registered_models(request: Request) -> Response:
-    msg = parse_query(request, Search)
-    page = await blocking(
-        store(request).registered_models.search,
-        filter_string=msg.filter,
-        order_by=msg.order_by,
-        max_results=msg.max_results,
-        page_token=msg.page_token,
-        visible=visible_models(request),
-    )
-    return ok(
-        {
-            "registered_models": [registered_model_json(m) for m in page.items],
-            "next_page_token": page.next_page_token,
-        }
-    )
+    models = store(request).registered_models
+    return await _search(request, models.search, "registered_models", registered_model_json)
 
 
 async def get_latest_versions(request: Request) -> Response:
@@ -315,21 +324,8 @@ async def delete_model_version(request: Request) -> Response:
 
 
 async def search_model_versions(request: Request) -> Response:
-    msg = parse_query(request, Search)
-    page = await blocking(
-        store(request).model_versions.search,
-        filter_string=msg.filter,
-        order_by=msg.order_by,
-        max_results=msg.max_results,
-        page_token=msg.page_token,
-        visible=visible_models(request),
-    )
-    return ok(
-        {
-            "model_versions": [model_version_json(v) for v in page.items],
-            "next_page_token": page.next_page_token,
-        }
-    )
+    versions = store(request).model_versions
+    return await _search(request, versions.search, "model_versions", model_version_json)
 
 
 async def get_download_uri(request: Request) -> Response:

@@ -42,6 +42,7 @@ from service.store.registry import (
     models,
     require_model,
     require_version,
+    search_page,
     touch_model,
     validate_alias,
     validate_model_name,
@@ -217,18 +218,18 @@ class ModelVersionStore:
         visible: Visible | None = None,
     ) -> Page[ModelVersion]:
         """``visible`` limits the results to models the caller may read (service/auth)."""
-        comparisons = search.parse_filter(filter_string, search.Target.MODEL_VERSIONS)
-        order_keys = search.parse_order_by(order_by, search.Target.MODEL_VERSIONS)
-        limit = search.check_max_results(max_results, search.Target.MODEL_VERSIONS)
-        offset = search.decode_page_token(page_token)
-        query = search.model_version_search_query(comparisons, order_keys)
-        if visible is not None:
-            query = query.where(visible.clause(versions.c.name))
-        with self.db.read() as conn:
-            keys = [(n, v) for n, v in conn.execute(query.offset(offset).limit(limit + 1))]
-            found = load_versions(conn, keys[:limit])
-        token = search.encode_page_token(offset + limit) if len(keys) > limit else None
-        return Page(found, token)
+        return search_page(
+            self.db,
+            search.Target.MODEL_VERSIONS,
+            search.model_version_search_query,
+            lambda conn, rows: load_versions(conn, [(name, number) for name, number in rows]),
+            versions.c.name,
+            filter_string=filter_string,
+            order_by=order_by,
+            max_results=max_results,
+            page_token=page_token,
+            visible=visible,
+        )
 
     # --- tags --------------------------------------------------------------------------
 

@@ -32,6 +32,7 @@ from service.store.registry import (
     models,
     require_model,
     require_version,
+    search_page,
     validate_alias,
     validate_assignable_alias,
     validate_model_name,
@@ -127,18 +128,18 @@ class RegisteredModelStore:
         visible: Visible | None = None,
     ) -> Page[RegisteredModel]:
         """``visible`` limits the results to what the caller may read (service/auth)."""
-        comparisons = search.parse_filter(filter_string, search.Target.REGISTERED_MODELS)
-        order_keys = search.parse_order_by(order_by, search.Target.REGISTERED_MODELS)
-        limit = search.check_max_results(max_results, search.Target.REGISTERED_MODELS)
-        offset = search.decode_page_token(page_token)
-        query = search.registered_model_search_query(comparisons, order_keys)
-        if visible is not None:
-            query = query.where(visible.clause(models.c.name))
-        with self.db.read() as conn:
-            names = list(conn.execute(query.offset(offset).limit(limit + 1)).scalars())
-            found = load_models(conn, names[:limit])
-        token = search.encode_page_token(offset + limit) if len(names) > limit else None
-        return Page(found, token)
+        return search_page(
+            self.db,
+            search.Target.REGISTERED_MODELS,
+            search.registered_model_search_query,
+            lambda conn, rows: load_models(conn, [name for (name,) in rows]),
+            models.c.name,
+            filter_string=filter_string,
+            order_by=order_by,
+            max_results=max_results,
+            page_token=page_token,
+            visible=visible,
+        )
 
     def latest_versions(self, name: str, stages: Sequence[str] = ()) -> list[ModelVersion]:
         """The newest version in each of ``stages`` (every stage when empty)."""

@@ -10,17 +10,21 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import cast
+from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Row
 
 from service.errors import InvalidParameterValue, ResourceDoesNotExist
-from service.store import tables
-from service.store.entities import KeyValue
+from service.store import search, tables
+from service.store.auth import Visible
+from service.store.db import Database
+from service.store.entities import KeyValue, Page
 from service.store.validation import validate_key, validate_length
+
+T = TypeVar("T")
 
 models = cast(sa.Table, tables.RegisteredModel.__table__)
 model_tags = cast(sa.Table, tables.RegisteredModelTag.__table__)
@@ -286,6 +290,38 @@ def load_model(conn: Connection, name: str) -> RegisteredModel:
     if not found:
         raise model_not_found(name)
     return found[0]
+
+
+def search_page(
+    db: Database,
+    target: search.Target,
+    compile_query: Callable[[list[search.Comparison], list[search.OrderKey]], sa.Select[Any]],
+    load: Callable[[Connection, list[Row[Any]]], list[T]],
+    name_column: sa.Column[str],
+    *,
+    filter_string: str | None,
+    order_by: Sequence[str],
+    max_results: int | None,
+    page_token: str | None,
+    visible: Visible | None,
+) -> Page[T]:
+    """One page of a registry search, limited to the models ``visible`` lets the caller read.
+
+    ``compile_query`` selects the keys of the matches in order and ``load`` turns a page
+    of those key rows into records; ``name_column`` is the model name ``visible`` checks.
+    """
+    comparisons = search.parse_filter(filter_string, target)
+    order_keys = search.parse_order_by(order_by, target)
+    limit = search.check_max_results(max_results, target)
+    offset = search.decode_page_token(page_token)
+    query = compile_query(comparisons, order_keys)
+    if visible is not None:
+        query = query.where(visible.clause(name_column))
+    with db.read() as conn:
+        keys = list(conn.execute(query.offset(offset).limit(limit + 1)))
+        found = load(conn, keys[:limit])
+    token = search.encode_page_token(offset + limit) if len(keys) > limit else None
+    return Page(found, token)
 
 
 def touch_model(conn: Connection, name: str, now: int) -> None:
