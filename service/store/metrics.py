@@ -231,7 +231,7 @@ class MetricStore:
     def history_chunks(
         self, run_id: str, key: str, chunk_size: int = HISTORY_CHUNK
     ) -> Iterator[Sequence[HistoryRow]]:
-        """The whole history of ``key`` as consecutive chunks, from one read transaction.
+        """The whole history of ``key`` as consecutive chunks, from one snapshot.
 
         For answers without a page size, which may hold millions of points: the caller
         streams each chunk out before the next is read, so memory stays flat. The run is
@@ -239,13 +239,15 @@ class MetricStore:
         """
         query = _history_query(run_id, key)
         with self.db.read() as conn:
+            if self.db.dialect == "postgresql":
+                # Keyset pages are separate statements: one snapshot holds them together.
+                conn = conn.execution_options(isolation_level="REPEATABLE READ")
             _require_run(conn, run_id)
-            if self.db.is_sqlite:  # sqlite3 reads lazily: its own cursor is the fast path
-                fetch = conn.execute(query).cursor.fetchmany
-            else:  # a server-side cursor; SQLAlchemy buffers ahead of it, so read through it
-                fetch = conn.execute(query.execution_options(stream_results=True)).fetchmany
-            while rows := fetch(chunk_size):
-                yield rows
+            yield from _chunks(conn, query, chunk_size)
+
+
+#: The history's order: the tail of the primary key, so every page is an index range scan.
+HISTORY_ORDER = (metrics.c.step, metrics.c.timestamp, metrics.c.value, metrics.c.is_nan)
 
 
 def _history_query(run_id: str, key: str) -> sa.Select:
@@ -261,8 +263,41 @@ def _history_query(run_id: str, key: str) -> sa.Select:
             metrics.c.dataset_digest,
         )
         .where(metrics.c.run_uuid == run_id, metrics.c.key == key)
-        .order_by(metrics.c.step, metrics.c.timestamp, metrics.c.value)
+        .order_by(*HISTORY_ORDER)
     )
+
+
+def _chunks(conn: Connection, query: sa.Select, chunk_size: int) -> Iterator[Sequence[HistoryRow]]:
+    """The rows of a history query in chunks, as the driver's own tuples."""
+    dialect = conn.dialect.name
+    if dialect == "postgresql":
+        yield from _keyset_pages(conn, query, chunk_size)
+        return
+    if dialect == "sqlite":  # sqlite3 reads lazily: its own cursor is the fast path
+        fetch = conn.execute(query).cursor.fetchmany
+    else:  # a server-side cursor; SQLAlchemy buffers ahead of it, so read through it
+        fetch = conn.execute(query.execution_options(stream_results=True)).fetchmany
+    while rows := fetch(chunk_size):
+        yield rows
+
+
+def _keyset_pages(
+    conn: Connection, query: sa.Select, chunk_size: int
+) -> Iterator[Sequence[HistoryRow]]:
+    """PostgreSQL: ``LIMIT``ed pages, each starting after the last row of the one before.
+
+    Twice as fast as a server-side cursor, whose rows come through SQLAlchemy's buffer in
+    small ``FETCH`` round trips, and the same with every driver (pg8000 behind the Cloud
+    SQL connector, psycopg).
+    """
+    page = query.limit(chunk_size)
+    after = page
+    while rows := conn.execute(after).cursor.fetchall():
+        yield rows
+        if len(rows) < chunk_size:
+            return
+        _, value, is_nan, timestamp, step, *_ = rows[-1]
+        after = page.where(sa.tuple_(*HISTORY_ORDER) > sa.tuple_(step, timestamp, value, is_nan))
 
 
 def _require_run(conn: Connection, run_id: str) -> None:
