@@ -24,11 +24,11 @@ from service.store.imports import (
     ExperimentImport,
     ImportStore,
     LoggedModelImport,
-    ModelVersionImport,
     RegisteredModelImport,
     Result,
     RunImport,
 )
+from service.store.registry import ModelVersion
 from service.store.validation import validate_batch_sizes, validate_metrics
 
 Stage = Literal["active", "deleted"]
@@ -282,7 +282,7 @@ async def import_model_version(request: Request) -> Response:
     fields = msg.model_dump(exclude={"tags"})
     result = await blocking(
         _imports(request).import_model_version,
-        ModelVersionImport(**fields, tags=_kv(msg.tags)),
+        ModelVersion(**fields, tags=_kv(msg.tags)),
     )
     return _result(result)
 

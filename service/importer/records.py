@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from service.store.imports import (
     ExperimentImport,
     LoggedModelImport,
-    ModelVersionImport,
     RegisteredModelImport,
     RunImport,
 )
+from service.store.registry import ModelVersion
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +43,7 @@ class SourceLoggedModel:
 @dataclass(frozen=True, slots=True)
 class SourceRegisteredModel:
     data: RegisteredModelImport
-    versions: list[ModelVersionImport] = field(default_factory=list)
+    versions: list[ModelVersion] = field(default_factory=list)
     #: alias -> version number
     aliases: dict[str, int] = field(default_factory=dict)
 

@@ -28,7 +28,8 @@ from service.importer.records import (
 from service.importer.sources.base import ArtifactsUnavailable, ArtifactTree, Source
 from service.importer.targets.base import Target
 from service.store.entities import MetricPoint
-from service.store.imports import ModelVersionImport, Outcome
+from service.store.imports import Outcome
+from service.store.registry import ModelVersion
 from service.store.validation import MAX_METRICS_PER_BATCH
 
 
@@ -243,7 +244,7 @@ class Importer:
                 else:
                     self.progress.add("aliases")
 
-    def _version_wanted(self, version: ModelVersionImport) -> bool:
+    def _version_wanted(self, version: ModelVersion) -> bool:
         """A version comes along when what it was made from did."""
         model_id = version.model_id or _model_id(version.source)
         if self.options.dry_run:
@@ -254,7 +255,7 @@ class Importer:
             return self.journal.is_done("run", version.run_id)
         return not model_id
 
-    def _version(self, version: ModelVersionImport) -> bool:
+    def _version(self, version: ModelVersion) -> bool:
         """Import one version; True when the target now has it."""
         label = f"'{version.name}' version {version.version}"
         if self.journal.is_done("model version", version.name, str(version.version)):

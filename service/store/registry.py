@@ -60,6 +60,8 @@ class ModelVersion:
     run_id: str | None = None
     run_link: str | None = None
     status_message: str | None = None
+    #: Where the files are (what ``get-download-uri`` answers); None means ``source``.
+    storage_location: str | None = None
     model_id: str | None = None
     tags: list[KeyValue] = field(default_factory=list)
     aliases: list[str] = field(default_factory=list)
@@ -225,6 +227,7 @@ def load_versions(conn: Connection, keys: Sequence[tuple[str, int]]) -> list[Mod
             run_id=row["run_id"],
             run_link=row["run_link"],
             status_message=row["status_message"],
+            storage_location=row["storage_location"],
             model_id=row["model_id"],
             tags=tags.get(key, []),
             aliases=version_aliases.get(key, []),

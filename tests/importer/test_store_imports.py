@@ -16,11 +16,11 @@ from service.store.imports import (
     ExperimentImport,
     ImportStore,
     LoggedModelImport,
-    ModelVersionImport,
     Outcome,
     RegisteredModelImport,
     RunImport,
 )
+from service.store.registry import ModelVersion
 from tests.support.backends import scratch_database
 
 
@@ -210,7 +210,7 @@ def test_registry_keeps_numbers_and_reports_conflicts(stores) -> None:
     )
     assert imports.import_registered_model(model).outcome is Outcome.CREATED
     assert imports.import_registered_model(model).outcome is Outcome.MERGED
-    version = ModelVersionImport(
+    version = ModelVersion(
         name=name,
         version=3,
         creation_time=30,
@@ -223,7 +223,7 @@ def test_registry_keeps_numbers_and_reports_conflicts(stores) -> None:
     )
     assert imports.import_model_version(version).outcome is Outcome.CREATED
     assert imports.import_model_version(version).outcome is Outcome.MERGED
-    other = ModelVersionImport(
+    other = ModelVersion(
         name=name,
         version=3,
         creation_time=31,

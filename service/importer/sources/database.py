@@ -29,10 +29,10 @@ from service.store.entities import Dataset, DatasetInput, KeyValue, MetricPoint,
 from service.store.imports import (
     ExperimentImport,
     LoggedModelImport,
-    ModelVersionImport,
     RegisteredModelImport,
     RunImport,
 )
+from service.store.registry import ModelVersion
 
 RUN_PAGE = 500
 STREAM_ROWS = 10_000
@@ -379,8 +379,8 @@ def _grouped(
     return grouped
 
 
-def _version(row: sa.RowMapping, tags: list[KeyValue]) -> ModelVersionImport:
-    return ModelVersionImport(
+def _version(row: sa.RowMapping, tags: list[KeyValue]) -> ModelVersion:
+    return ModelVersion(
         name=row["name"],
         version=row["version"],
         creation_time=row["creation_time"] or 0,

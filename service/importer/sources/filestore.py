@@ -38,10 +38,10 @@ from service.store.entities import Dataset, DatasetInput, KeyValue, MetricPoint,
 from service.store.imports import (
     ExperimentImport,
     LoggedModelImport,
-    ModelVersionImport,
     RegisteredModelImport,
     RunImport,
 )
+from service.store.registry import ModelVersion
 
 RUN_STATUSES = {1: "RUNNING", 2: "SCHEDULED", 3: "FINISHED", 4: "FAILED", 5: "KILLED"}
 MODEL_STATUSES = {
@@ -180,7 +180,7 @@ class FileStoreSource:
             if not (folder / "meta.yaml").is_file():
                 continue
             meta = _yaml(folder / "meta.yaml")
-            versions: list[ModelVersionImport] = []
+            versions: list[ModelVersion] = []
             last_version = 0
             for version_dir in _subfolders(folder):
                 if not version_dir.name.startswith("version-"):
@@ -329,8 +329,8 @@ def _outputs(folder: Path) -> list[ModelOutput]:
     return outputs
 
 
-def _version(meta: dict[str, Any], tags: list[KeyValue]) -> ModelVersionImport:
-    return ModelVersionImport(
+def _version(meta: dict[str, Any], tags: list[KeyValue]) -> ModelVersion:
+    return ModelVersion(
         name=meta["name"],
         version=int(meta["version"]),
         creation_time=_int(meta.get("creation_timestamp")),

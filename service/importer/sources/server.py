@@ -29,10 +29,10 @@ from service.store.entities import Dataset, DatasetInput, KeyValue, MetricPoint,
 from service.store.imports import (
     ExperimentImport,
     LoggedModelImport,
-    ModelVersionImport,
     RegisteredModelImport,
     RunImport,
 )
+from service.store.registry import ModelVersion
 
 API = "/api/2.0/mlflow"
 ARTIFACTS = "/api/2.0/mlflow-artifacts/artifacts"
@@ -303,8 +303,8 @@ def _dataset_input(item: dict[str, Any]) -> DatasetInput:
     )
 
 
-def _version(item: dict[str, Any]) -> ModelVersionImport:
-    return ModelVersionImport(
+def _version(item: dict[str, Any]) -> ModelVersion:
+    return ModelVersion(
         name=item["name"],
         version=int(item["version"]),
         creation_time=int(item.get("creation_timestamp", 0)),

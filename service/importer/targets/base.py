@@ -15,13 +15,13 @@ from service.store.imports import (
     ExperimentImport,
     LoggedModelImport,
     LoggedModelPlaced,
-    ModelVersionImport,
     Placement,
     RegisteredModelImport,
     Result,
     RunImport,
     RunPlaced,
 )
+from service.store.registry import ModelVersion
 
 
 class Target(Protocol):
@@ -43,7 +43,7 @@ class Target(Protocol):
 
     def import_registered_model(self, model: RegisteredModelImport) -> Result: ...
 
-    def import_model_version(self, version: ModelVersionImport) -> Result: ...
+    def import_model_version(self, version: ModelVersion) -> Result: ...
 
     def import_alias(self, name: str, alias: str, version: int) -> Result: ...
 

@@ -15,13 +15,13 @@ from service.store.imports import (
     ImportStore,
     LoggedModelImport,
     LoggedModelPlaced,
-    ModelVersionImport,
     Placement,
     RegisteredModelImport,
     Result,
     RunImport,
     RunPlaced,
 )
+from service.store.registry import ModelVersion
 
 
 class LocalTarget:
@@ -62,7 +62,7 @@ class LocalTarget:
     def import_registered_model(self, model: RegisteredModelImport) -> Result:
         return self.store.import_registered_model(model)
 
-    def import_model_version(self, version: ModelVersionImport) -> Result:
+    def import_model_version(self, version: ModelVersion) -> Result:
         return self.store.import_model_version(version)
 
     def import_alias(self, name: str, alias: str, version: int) -> Result:

@@ -18,7 +18,6 @@ from service.store.imports import (
     ExperimentImport,
     LoggedModelImport,
     LoggedModelPlaced,
-    ModelVersionImport,
     Outcome,
     Placement,
     RegisteredModelImport,
@@ -26,6 +25,7 @@ from service.store.imports import (
     RunImport,
     RunPlaced,
 )
+from service.store.registry import ModelVersion
 
 IMPORT_API = "/api/2.0/stratus/import"
 ARTIFACTS = "/api/2.0/mlflow-artifacts/artifacts"
@@ -91,8 +91,10 @@ class RemoteTarget:
     def import_registered_model(self, model: RegisteredModelImport) -> Result:
         return _result(self._post("registered-models", _record(model)))
 
-    def import_model_version(self, version: ModelVersionImport) -> Result:
-        return _result(self._post("model-versions", _record(version)))
+    def import_model_version(self, version: ModelVersion) -> Result:
+        body = _record(version)
+        del body["aliases"]  # they travel on their own (import_alias)
+        return _result(self._post("model-versions", body))
 
     def import_alias(self, name: str, alias: str, version: int) -> Result:
         return _result(self._post("aliases", {"name": name, "alias": alias, "version": version}))

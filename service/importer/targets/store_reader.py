@@ -20,7 +20,6 @@ from service.store.entities import MetricPoint, Page, ViewType
 from service.store.imports import (
     ExperimentImport,
     LoggedModelImport,
-    ModelVersionImport,
     RegisteredModelImport,
     RunImport,
 )
@@ -207,28 +206,7 @@ class StoreReader:
                     description=model.description,
                     tags=model.tags,
                 ),
-                versions=sorted(
-                    (
-                        ModelVersionImport(
-                            name=v.name,
-                            version=v.version,
-                            creation_time=v.creation_time,
-                            last_updated_time=v.last_updated_time,
-                            current_stage=v.current_stage,
-                            source=v.source,
-                            status=v.status,
-                            description=v.description,
-                            user_id=v.user_id,
-                            run_id=v.run_id,
-                            run_link=v.run_link,
-                            status_message=v.status_message,
-                            model_id=v.model_id,
-                            tags=v.tags,
-                        )
-                        for v in versions
-                    ),
-                    key=lambda v: v.version,
-                ),
+                versions=sorted(versions, key=lambda v: v.version),
                 aliases={a.alias: a.version for a in model.aliases},
             )
 

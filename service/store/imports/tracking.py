@@ -1,29 +1,29 @@
-"""Writing history brought from another MLflow store, with its ids and timestamps kept.
-
-The REST API mints new run ids and stamps "now" on everything; an import must not. These
-functions write experiments, runs, metrics, logged models and the registry exactly as
-given, and every one of them is idempotent: running an import twice, or resuming an
-interrupted one, adds nothing the first pass already wrote. Where the target already
-holds something else under the same id, the record is skipped and the reason returned,
-never overwritten.
-"""
+"""Importing tracking data: experiments, runs with their histories, and logged models."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from enum import Enum
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from service.errors import InvalidParameterValue, ResourceDoesNotExist
-from service.store import tables
+from service.store import key_values, tables
 from service.store.db import Database
-from service.store.entities import DatasetInput, KeyValue, MetricPoint, ModelOutput
+from service.store.entities import MetricPoint
 from service.store.experiments import MAX_EXPERIMENT_ID, PROXIED_ARTIFACTS_SCHEME
+from service.store.imports.records import (
+    ExperimentImport,
+    LoggedModelImport,
+    LoggedModelPlaced,
+    Outcome,
+    Placement,
+    Result,
+    RunImport,
+    RunPlaced,
+)
+from service.store.imports.rows import insert_missing_tags, insert_params
 from service.store.metrics import insert_metrics
-from service.store.registry import MAX_VERSION
 from service.store.run_inputs import log_dataset_inputs
 
 experiments = tables.Experiment.__table__
@@ -37,126 +37,9 @@ run_model_outputs = tables.RunModelOutput.__table__
 logged_models = tables.LoggedModel.__table__
 logged_model_tags = tables.LoggedModelTag.__table__
 logged_model_params = tables.LoggedModelParam.__table__
-registered_models = tables.RegisteredModel.__table__
-registered_model_tags = tables.RegisteredModelTag.__table__
-model_versions = tables.ModelVersion.__table__
-model_version_tags = tables.ModelVersionTag.__table__
-aliases = tables.RegisteredModelAlias.__table__
 
 
-class Outcome(Enum):
-    CREATED = "created"
-    #: It was there already (an earlier or interrupted import); missing parts were added.
-    MERGED = "merged"
-    #: Something else holds its id on the target; nothing was written.
-    SKIPPED = "skipped"
-
-
-@dataclass(frozen=True, slots=True)
-class Result:
-    outcome: Outcome
-    #: Why it was skipped, or what could not be merged (a param with another value).
-    notes: list[str] = field(default_factory=list)
-
-
-# --- records -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class ExperimentImport:
-    name: str
-    lifecycle_stage: str
-    creation_time: int
-    last_update_time: int
-    tags: list[KeyValue] = field(default_factory=list)
-
-
-@dataclass(frozen=True, slots=True)
-class Placement:
-    """Where an imported experiment lands; ``experiment_id`` is None in a dry run's "new id"."""
-
-    experiment_id: int | None
-    outcome: Outcome
-    note: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class RunImport:
-    run_id: str
-    name: str
-    user_id: str
-    status: str
-    start_time: int
-    end_time: int | None
-    lifecycle_stage: str
-    deleted_time: int | None = None
-    params: list[KeyValue] = field(default_factory=list)
-    tags: list[KeyValue] = field(default_factory=list)
-    dataset_inputs: list[DatasetInput] = field(default_factory=list)
-    model_inputs: list[str] = field(default_factory=list)
-    model_outputs: list[ModelOutput] = field(default_factory=list)
-
-
-@dataclass(frozen=True, slots=True)
-class RunPlaced:
-    result: Result
-    #: The run's artifact URI on the target (unset when skipped).
-    artifact_uri: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class LoggedModelImport:
-    model_id: str
-    name: str
-    creation_timestamp_ms: int
-    last_updated_timestamp_ms: int
-    status: str
-    lifecycle_stage: str
-    status_message: str | None = None
-    model_type: str = ""
-    source_run_id: str | None = None
-    tags: list[KeyValue] = field(default_factory=list)
-    params: list[KeyValue] = field(default_factory=list)
-
-
-@dataclass(frozen=True, slots=True)
-class LoggedModelPlaced:
-    result: Result
-    artifact_location: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class RegisteredModelImport:
-    name: str
-    creation_time: int
-    last_updated_time: int
-    description: str | None = None
-    #: The highest version number the source ever assigned (deleted ones included).
-    last_version: int = 0
-    tags: list[KeyValue] = field(default_factory=list)
-
-
-@dataclass(frozen=True, slots=True)
-class ModelVersionImport:
-    name: str
-    version: int
-    creation_time: int
-    last_updated_time: int
-    current_stage: str
-    source: str
-    status: str
-    description: str | None = None
-    user_id: str | None = None
-    run_id: str | None = None
-    run_link: str | None = None
-    status_message: str | None = None
-    #: Where the files are on the target; derived from the logged model when unset.
-    storage_location: str | None = None
-    model_id: str | None = None
-    tags: list[KeyValue] = field(default_factory=list)
-
-
-class ImportStore:
+class TrackingImports:
     def __init__(self, db: Database) -> None:
         self.db = db
 
@@ -184,7 +67,7 @@ class ImportStore:
                 return placement
             if placement.outcome is Outcome.MERGED:
                 assert placement.experiment_id is not None
-                _insert_missing_tags(
+                insert_missing_tags(
                     conn, experiment_tags, "experiment_id", placement.experiment_id, experiment.tags
                 )
                 return placement
@@ -228,8 +111,8 @@ class ImportStore:
                 artifact_uri = existing["artifact_uri"]
                 conn.execute(sa.update(runs).where(runs.c.run_uuid == run.run_id).values(values))
                 outcome = Outcome.MERGED
-            _replace_tags(conn, run_tags, "run_uuid", run.run_id, run.tags)
-            notes = _insert_params(conn, params, "run_uuid", run.run_id, run.params)
+            key_values.put(conn, run_tags, "run_uuid", run.run_id, run.tags)
+            notes = insert_params(conn, params, "run_uuid", run.run_id, run.params)
             log_dataset_inputs(conn, run.run_id, experiment_id, run.dataset_inputs)
             _insert_links(
                 conn,
@@ -305,8 +188,8 @@ class ImportStore:
                     .values(values)
                 )
                 outcome = Outcome.MERGED
-            _replace_tags(conn, logged_model_tags, "model_id", model.model_id, model.tags)
-            notes = _insert_params(
+            key_values.put(conn, logged_model_tags, "model_id", model.model_id, model.tags)
+            notes = insert_params(
                 conn, logged_model_params, "model_id", model.model_id, model.params
             )
             return LoggedModelPlaced(Result(outcome, notes), artifact_location)
@@ -350,134 +233,6 @@ class ImportStore:
                 if not updated:
                     insert_metrics(conn, self.db.dialect, run_id, [point])
         return missing
-
-    # --- registry --------------------------------------------------------------------
-
-    def import_registered_model(self, model: RegisteredModelImport) -> Result:
-        with self.db.write() as conn:
-            last_version = conn.execute(
-                sa.select(registered_models.c.last_version).where(
-                    registered_models.c.name == model.name
-                )
-            ).scalar()
-            if last_version is None:
-                conn.execute(
-                    sa.insert(registered_models).values(
-                        name=model.name,
-                        creation_time=model.creation_time,
-                        last_updated_time=model.last_updated_time,
-                        description=model.description,
-                        last_version=model.last_version,
-                    )
-                )
-                outcome = Outcome.CREATED
-            else:
-                if model.last_version > last_version:
-                    conn.execute(
-                        sa.update(registered_models)
-                        .where(registered_models.c.name == model.name)
-                        .values(last_version=model.last_version)
-                    )
-                outcome = Outcome.MERGED
-            _insert_missing_tags(conn, registered_model_tags, "name", model.name, model.tags)
-        return Result(outcome)
-
-    def import_model_version(self, version: ModelVersionImport) -> Result:
-        """Write a version under its own number; a different version there is kept."""
-        if not 0 < version.version <= MAX_VERSION:
-            raise InvalidParameterValue(f"Invalid model version number {version.version}")
-        key = sa.and_(
-            model_versions.c.name == version.name, model_versions.c.version == version.version
-        )
-        with self.db.write() as conn:
-            if (
-                conn.execute(
-                    sa.select(registered_models.c.name)
-                    .where(registered_models.c.name == version.name)
-                    .with_for_update()
-                ).first()
-                is None
-            ):
-                raise ResourceDoesNotExist(f"Registered Model with name={version.name} not found")
-            existing = conn.execute(sa.select(model_versions).where(key)).mappings().first()
-            if existing is not None:
-                if (existing["source"], existing["creation_time"]) != (
-                    version.source,
-                    version.creation_time,
-                ):
-                    note = (
-                        f"version {version.version} of '{version.name}' already exists on the "
-                        "target with another source"
-                    )
-                    return Result(Outcome.SKIPPED, [note])
-                outcome = Outcome.MERGED
-            else:
-                conn.execute(
-                    sa.insert(model_versions).values(
-                        name=version.name,
-                        version=version.version,
-                        creation_time=version.creation_time,
-                        last_updated_time=version.last_updated_time,
-                        description=version.description,
-                        user_id=version.user_id,
-                        current_stage=version.current_stage,
-                        source=version.source,
-                        run_id=version.run_id,
-                        run_link=version.run_link,
-                        status=version.status,
-                        status_message=version.status_message,
-                        storage_location=_storage_location(conn, version),
-                        model_id=version.model_id,
-                    )
-                )
-                conn.execute(
-                    sa.update(registered_models)
-                    .where(
-                        registered_models.c.name == version.name,
-                        registered_models.c.last_version < version.version,
-                    )
-                    .values(last_version=version.version)
-                )
-                outcome = Outcome.CREATED
-            for tag in _last_wins(version.tags):
-                conn.execute(
-                    sa.delete(model_version_tags).where(
-                        model_version_tags.c.name == version.name,
-                        model_version_tags.c.version == version.version,
-                        model_version_tags.c.key == tag.key,
-                    )
-                )
-                conn.execute(
-                    sa.insert(model_version_tags).values(
-                        name=version.name, version=version.version, key=tag.key, value=tag.value
-                    )
-                )
-        return Result(outcome)
-
-    def import_alias(self, name: str, alias: str, version: int) -> Result:
-        """Point ``alias`` at ``version`` unless the target already points it elsewhere."""
-        with self.db.write() as conn:
-            exists = conn.execute(
-                sa.select(model_versions.c.version).where(
-                    model_versions.c.name == name, model_versions.c.version == version
-                )
-            ).first()
-            if exists is None:
-                note = f"alias '{alias}' of '{name}': version {version} is not on the target"
-                return Result(Outcome.SKIPPED, [note])
-            current = conn.execute(
-                sa.select(aliases.c.version).where(aliases.c.name == name, aliases.c.alias == alias)
-            ).scalar()
-            if current is None:
-                conn.execute(sa.insert(aliases).values(name=name, alias=alias, version=version))
-                return Result(Outcome.CREATED)
-            if current != version:
-                note = (
-                    f"alias '{alias}' of '{name}' already names version {current} on the "
-                    f"target (the source says {version})"
-                )
-                return Result(Outcome.SKIPPED, [note])
-            return Result(Outcome.MERGED)
 
 
 # --- helpers -----------------------------------------------------------------------------
@@ -550,7 +305,7 @@ def _create_experiment(
                 "(SELECT GREATEST(MAX(experiment_id), 1) FROM experiments))"
             )
         )
-    _insert_missing_tags(conn, experiment_tags, "experiment_id", new_id, experiment.tags)
+    insert_missing_tags(conn, experiment_tags, "experiment_id", new_id, experiment.tags)
     return new_id
 
 
@@ -573,67 +328,6 @@ def _lock_run(conn: Connection, is_sqlite: bool, run_id: str) -> sa.RowMapping |
     return conn.execute(query).mappings().first()
 
 
-def _last_wins(items: Sequence[KeyValue]) -> list[KeyValue]:
-    return list({item.key: item for item in items}.values())
-
-
-def _insert_missing_tags(
-    conn: Connection, table: sa.Table, owner_column: str, owner: int | str, tags: list[KeyValue]
-) -> None:
-    """Tags the target does not have yet; its own values win on a merge."""
-    column = table.c[owner_column]
-    present = set(conn.execute(sa.select(table.c.key).where(column == owner)).scalars())
-    fresh = [
-        {owner_column: owner, "key": t.key, "value": t.value}
-        for t in _last_wins(tags)
-        if t.key not in present
-    ]
-    if fresh:
-        conn.execute(sa.insert(table), fresh)
-
-
-def _replace_tags(
-    conn: Connection, table: sa.Table, owner_column: str, owner: str, tags: Sequence[KeyValue]
-) -> None:
-    """Set the source's tags; tags only the target has are left alone."""
-    latest = _last_wins(tags)
-    if not latest:
-        return
-    conn.execute(
-        sa.delete(table).where(
-            table.c[owner_column] == owner, table.c.key.in_([t.key for t in latest])
-        )
-    )
-    conn.execute(
-        sa.insert(table), [{owner_column: owner, "key": t.key, "value": t.value} for t in latest]
-    )
-
-
-def _insert_params(
-    conn: Connection, table: sa.Table, owner_column: str, owner: str, items: Sequence[KeyValue]
-) -> list[str]:
-    """Insert missing params; a param the target holds with another value is reported."""
-    existing = dict(
-        conn.execute(sa.select(table.c.key, table.c.value).where(table.c[owner_column] == owner))
-        .tuples()
-        .all()
-    )
-    notes = [
-        f"param '{p.key}' of {owner} kept its target value {existing[p.key]!r} "
-        f"(the source has {p.value!r})"
-        for p in _last_wins(items)
-        if p.key in existing and existing[p.key] != p.value
-    ]
-    fresh = [
-        {owner_column: owner, "key": p.key, "value": p.value}
-        for p in _last_wins(items)
-        if p.key not in existing
-    ]
-    if fresh:
-        conn.execute(sa.insert(table), fresh)
-    return notes
-
-
 def _insert_links(
     conn: Connection, table: sa.Table, run_id: str, rows: list[dict[str, object]]
 ) -> None:
@@ -643,17 +337,3 @@ def _insert_links(
     fresh = [{"run_uuid": run_id, **row} for row in rows if row["model_id"] not in present]
     if fresh:
         conn.execute(sa.insert(table), fresh)
-
-
-def _storage_location(conn: Connection, version: ModelVersionImport) -> str | None:
-    """The given location, or the logged model's files for a ``models:/<id>`` version."""
-    if version.storage_location:
-        return version.storage_location
-    model_id = version.model_id
-    if not model_id and version.source.startswith("models:/m-"):
-        model_id = version.source.removeprefix("models:/")
-    if not model_id:
-        return None
-    return conn.execute(
-        sa.select(logged_models.c.artifact_location).where(logged_models.c.model_id == model_id)
-    ).scalar()
