@@ -9,7 +9,7 @@ one is idempotent, so a resumed import repeats requests safely.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Literal
+from typing import Any, Literal, TypeVar
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -32,6 +32,7 @@ from service.store.registry import ModelVersion
 from service.store.validation import validate_batch_sizes, validate_metrics
 
 Stage = Literal["active", "deleted"]
+R = TypeVar("R")
 
 
 class ExperimentMessage(Message):
@@ -149,6 +150,12 @@ def _kv(items: list[KeyValueMessage]) -> list[KeyValue]:
     return [KeyValue(item.key, item.value) for item in items]
 
 
+def _record(kind: type[R], msg: Message, **converted: Any) -> R:
+    """A store record from a message with the same field names; ``converted`` holds the
+    fields that need more than a copy (key/value lists, nested entities)."""
+    return kind(**msg.model_dump(exclude=set(converted)), **converted)
+
+
 def _points(items: list[PointMessage]) -> list[MetricPoint]:
     points = [item.point() for item in items]
     validate_batch_sizes(len(points), 0, 0)
@@ -165,13 +172,7 @@ async def place_experiment(request: Request) -> Response:
     exp = msg.experiment
     placement = await blocking(
         _imports(request).place_experiment,
-        ExperimentImport(
-            name=exp.name,
-            lifecycle_stage=exp.lifecycle_stage,
-            creation_time=exp.creation_time,
-            last_update_time=exp.last_update_time,
-            tags=_kv(exp.tags),
-        ),
+        _record(ExperimentImport, exp, tags=_kv(exp.tags)),
         msg.wanted_id,
         exact=msg.exact,
         dry_run=msg.dry_run,
@@ -189,38 +190,28 @@ async def place_experiment(request: Request) -> Response:
 async def import_run(request: Request) -> Response:
     msg = await parse_json(request, ImportRun)
     run = msg.run
-    placed = await blocking(
-        _imports(request).import_run,
-        msg.experiment_id,
-        RunImport(
-            run_id=run.run_id,
-            name=run.name,
-            user_id=run.user_id,
-            status=run.status,
-            start_time=run.start_time,
-            end_time=run.end_time,
-            lifecycle_stage=run.lifecycle_stage,
-            deleted_time=run.deleted_time,
-            params=_kv(run.params),
-            tags=_kv(run.tags),
-            dataset_inputs=[
-                DatasetInput(
-                    Dataset(
-                        name=d.dataset.name,
-                        digest=d.dataset.digest,
-                        source_type=d.dataset.source_type,
-                        source=d.dataset.source,
-                        schema=d.dataset.schema_,
-                        profile=d.dataset.profile,
-                    ),
-                    _kv(d.tags),
-                )
-                for d in run.dataset_inputs
-            ],
-            model_inputs=run.model_inputs,
-            model_outputs=[ModelOutput(m.model_id, m.step) for m in run.model_outputs],
-        ),
+    record = _record(
+        RunImport,
+        run,
+        params=_kv(run.params),
+        tags=_kv(run.tags),
+        dataset_inputs=[
+            DatasetInput(
+                Dataset(
+                    name=d.dataset.name,
+                    digest=d.dataset.digest,
+                    source_type=d.dataset.source_type,
+                    source=d.dataset.source,
+                    schema=d.dataset.schema_,
+                    profile=d.dataset.profile,
+                ),
+                _kv(d.tags),
+            )
+            for d in run.dataset_inputs
+        ],
+        model_outputs=[ModelOutput(m.model_id, m.step) for m in run.model_outputs],
     )
+    placed = await blocking(_imports(request).import_run, msg.experiment_id, record)
     return _result(placed.result, artifact_uri=placed.artifact_uri)
 
 
@@ -233,23 +224,8 @@ async def import_metrics(request: Request) -> Response:
 async def import_logged_model(request: Request) -> Response:
     msg = await parse_json(request, ImportLoggedModel)
     model = msg.model
-    placed = await blocking(
-        _imports(request).import_logged_model,
-        msg.experiment_id,
-        LoggedModelImport(
-            model_id=model.model_id,
-            name=model.name,
-            creation_timestamp_ms=model.creation_timestamp_ms,
-            last_updated_timestamp_ms=model.last_updated_timestamp_ms,
-            status=model.status,
-            lifecycle_stage=model.lifecycle_stage,
-            status_message=model.status_message,
-            model_type=model.model_type,
-            source_run_id=model.source_run_id,
-            tags=_kv(model.tags),
-            params=_kv(model.params),
-        ),
-    )
+    record = _record(LoggedModelImport, model, tags=_kv(model.tags), params=_kv(model.params))
+    placed = await blocking(_imports(request).import_logged_model, msg.experiment_id, record)
     return _result(placed.result, artifact_location=placed.artifact_location)
 
 
@@ -263,28 +239,14 @@ async def import_model_metrics(request: Request) -> Response:
 
 async def import_registered_model(request: Request) -> Response:
     msg = await parse_json(request, RegisteredModelMessage)
-    result = await blocking(
-        _imports(request).import_registered_model,
-        RegisteredModelImport(
-            name=msg.name,
-            creation_time=msg.creation_time,
-            last_updated_time=msg.last_updated_time,
-            description=msg.description,
-            last_version=msg.last_version,
-            tags=_kv(msg.tags),
-        ),
-    )
-    return _result(result)
+    record = _record(RegisteredModelImport, msg, tags=_kv(msg.tags))
+    return _result(await blocking(_imports(request).import_registered_model, record))
 
 
 async def import_model_version(request: Request) -> Response:
     msg = await parse_json(request, ModelVersionMessage)
-    fields = msg.model_dump(exclude={"tags"})
-    result = await blocking(
-        _imports(request).import_model_version,
-        ModelVersion(**fields, tags=_kv(msg.tags)),
-    )
-    return _result(result)
+    record = _record(ModelVersion, msg, tags=_kv(msg.tags))
+    return _result(await blocking(_imports(request).import_model_version, record))
 
 
 async def import_alias(request: Request) -> Response:

@@ -4,7 +4,7 @@ with the same code whatever the target is."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from service.artifacts import ArtifactStore, artifact_path, proxied_path
 from service.importer.records import (
@@ -22,15 +22,19 @@ from service.store.imports import (
     LoggedModelImport,
     RegisteredModelImport,
     RunImport,
+    derive,
 )
 
 T = TypeVar("T")
+#: No filter, the default order and page size.
+_EVERYTHING: dict[str, Any] = {"filter_string": None, "order_by": (), "max_results": None}
 
 
-def _all(fetch: Callable[[str | None], Page[T]]) -> Iterator[T]:
+def _all(search: Callable[..., Page[T]], *args: Any, **query: Any) -> Iterator[T]:
+    """Every item a paged store call returns, a page at a time."""
     token = None
     while True:
-        page = fetch(token)
+        page = search(*args, **query, page_token=token)
         yield from page.items
         token = page.next_page_token
         if not token:
@@ -67,67 +71,30 @@ class StoreReader:
         self.description = "the local store"
 
     def experiments(self) -> Iterator[SourceExperiment]:
-        def fetch(token: str | None) -> Page:
-            return self.store.experiments.search(
-                view_type=ViewType.ALL,
-                filter_string=None,
-                order_by=[],
-                max_results=None,
-                page_token=token,
-            )
-
-        for exp in _all(fetch):
+        for exp in _all(self.store.experiments.search, view_type=ViewType.ALL, **_EVERYTHING):
             yield SourceExperiment(
                 experiment_id=str(exp.experiment_id),
                 artifact_location=exp.artifact_location,
-                data=ExperimentImport(
-                    name=exp.name,
-                    lifecycle_stage=exp.lifecycle_stage,
-                    creation_time=exp.creation_time,
-                    last_update_time=exp.last_update_time,
-                    tags=exp.tags,
-                ),
+                data=derive(ExperimentImport, exp),
             )
 
     def runs(self, experiment: SourceExperiment) -> Iterator[SourceRun]:
-        def fetch(token: str | None) -> Page:
-            return self.store.runs.search(
-                experiment_ids=[int(experiment.experiment_id)],
-                filter_string=None,
-                view_type=ViewType.ALL,
-                max_results=None,
-                order_by=[],
-                page_token=token,
-            )
-
-        for run in _all(fetch):
-            info = run.info
+        found = _all(
+            self.store.runs.search,
+            experiment_ids=[int(experiment.experiment_id)],
+            view_type=ViewType.ALL,
+            **_EVERYTHING,
+        )
+        for run in found:
             yield SourceRun(
                 experiment_id=experiment.experiment_id,
-                artifact_uri=info.artifact_uri,
-                data=RunImport(
-                    run_id=info.run_id,
-                    name=info.run_name,
-                    user_id=info.user_id,
-                    status=info.status,
-                    start_time=info.start_time,
-                    end_time=info.end_time,
-                    lifecycle_stage=info.lifecycle_stage,
-                    params=run.params,
-                    tags=run.tags,
-                    dataset_inputs=run.dataset_inputs,
-                    model_inputs=run.model_inputs,
-                    model_outputs=run.model_outputs,
-                ),
+                artifact_uri=run.info.artifact_uri,
+                data=derive(RunImport, run.info, run, name=run.info.run_name),
                 metric_keys=sorted({m.key for m in run.metrics}),
             )
 
     def metric_history(self, run: SourceRun, key: str) -> Iterator[MetricPoint]:
-        rows = _all(
-            lambda token: self.store.metrics.history(
-                run.data.run_id, key, max_results=25_000, page_token=token
-            )
-        )
+        rows = _all(self.store.metrics.history, run.data.run_id, key, max_results=25_000)
         for name, value, is_nan, timestamp, step, model_id, dataset, digest in rows:
             yield MetricPoint(
                 key=name,
@@ -146,32 +113,12 @@ class StoreReader:
         return self._tree(run.artifact_uri)
 
     def logged_models(self, experiment: SourceExperiment) -> Iterator[SourceLoggedModel]:
-        def fetch(token: str | None) -> Page:
-            return self.store.logged_models.search(
-                experiment_ids=[int(experiment.experiment_id)],
-                filter_string=None,
-                order_by=[],
-                max_results=None,
-                page_token=token,
-            )
-
-        for model in _all(fetch):
+        ids = [int(experiment.experiment_id)]
+        for model in _all(self.store.logged_models.search, experiment_ids=ids, **_EVERYTHING):
             yield SourceLoggedModel(
                 experiment_id=experiment.experiment_id,
                 artifact_location=model.artifact_location,
-                data=LoggedModelImport(
-                    model_id=model.model_id,
-                    name=model.name,
-                    creation_timestamp_ms=model.creation_timestamp_ms,
-                    last_updated_timestamp_ms=model.last_updated_timestamp_ms,
-                    status=model.status,
-                    lifecycle_stage=model.lifecycle_stage,
-                    status_message=model.status_message,
-                    model_type=model.model_type,
-                    source_run_id=model.source_run_id,
-                    tags=model.tags,
-                    params=model.params,
-                ),
+                data=derive(LoggedModelImport, model),
             )
 
     def logged_model_metrics(self, model: SourceLoggedModel) -> Iterator[MetricPoint]:
@@ -181,31 +128,14 @@ class StoreReader:
         return self._tree(model.artifact_location)
 
     def registered_models(self) -> Iterator[SourceRegisteredModel]:
-        def fetch(token: str | None) -> Page:
-            return self.store.registered_models.search(
-                filter_string=None, order_by=[], max_results=None, page_token=token
-            )
-
-        for model in list(_all(fetch)):
+        for model in list(_all(self.store.registered_models.search, **_EVERYTHING)):
             escaped = model.name.replace("\\", "\\\\").replace("'", "\\'")
-            versions = list(
-                _all(
-                    lambda token, escaped=escaped: self.store.model_versions.search(
-                        filter_string=f"name = '{escaped}'",
-                        order_by=[],
-                        max_results=None,
-                        page_token=token,
-                    )
-                )
+            versions = _all(
+                self.store.model_versions.search,
+                **{**_EVERYTHING, "filter_string": f"name = '{escaped}'"},
             )
             yield SourceRegisteredModel(
-                data=RegisteredModelImport(
-                    name=model.name,
-                    creation_time=model.creation_time,
-                    last_updated_time=model.last_updated_time,
-                    description=model.description,
-                    tags=model.tags,
-                ),
+                data=derive(RegisteredModelImport, model),
                 versions=sorted(versions, key=lambda v: v.version),
                 aliases={a.alias: a.version for a in model.aliases},
             )

@@ -24,6 +24,7 @@ from service.store.imports.records import (
     Result,
     RunImport,
     RunPlaced,
+    derive,
 )
 from service.store.imports.registry import RegistryImports
 from service.store.imports.tracking import TrackingImports
@@ -44,4 +45,5 @@ __all__ = [
     "Result",
     "RunImport",
     "RunPlaced",
+    "derive",
 ]

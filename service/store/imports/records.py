@@ -3,14 +3,19 @@
 An import record is the store's entity less what the target assigns (experiment ids,
 artifact locations) and less what travels separately (metric histories); a model
 version is imported as the store's own :class:`~service.store.registry.ModelVersion`.
+:func:`derive` builds a record from the entities a store returns.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import Any, TypeVar
 
 from service.store.entities import DatasetInput, KeyValue, ModelOutput
+
+R = TypeVar("R")
 
 
 class Outcome(Enum):
@@ -100,3 +105,14 @@ class RegisteredModelImport:
     #: The highest version number the source ever assigned (deleted ones included).
     last_version: int = 0
     tags: list[KeyValue] = field(default_factory=list)
+
+
+def derive(record: type[R], *entities: Any, **given: Any) -> R:
+    """A ``record`` whose fields come from ``given``, else from the first of ``entities``
+    (dataclasses) with a field of that name; a field none of them has keeps its default."""
+    names = {f.name for f in dataclasses.fields(record)}
+    values: dict[str, Any] = {}
+    for entity in reversed(entities):
+        fields = dataclasses.fields(entity)
+        values.update({f.name: getattr(entity, f.name) for f in fields if f.name in names})
+    return record(**{**values, **given})
