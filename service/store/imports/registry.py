@@ -10,7 +10,7 @@ from service.errors import InvalidParameterValue
 from service.store import tables
 from service.store.db import Database
 from service.store.imports.records import Outcome, RegisteredModelImport, Result
-from service.store.imports.rows import insert_missing_tags, last_wins
+from service.store.imports.rows import insert_missing, last_wins
 from service.store.registry import (
     MAX_VERSION,
     ModelVersion,
@@ -53,7 +53,7 @@ class RegistryImports:
                         .values(last_version=model.last_version)
                     )
                 outcome = Outcome.MERGED
-            insert_missing_tags(conn, model_tags, "name", model.name, model.tags)
+            insert_missing(conn, model_tags, "name", model.name, model.tags)
         return Result(outcome)
 
     def import_model_version(self, version: ModelVersion) -> Result:

@@ -14,41 +14,39 @@ def last_wins(items: Sequence[KeyValue]) -> list[KeyValue]:
     return list({item.key: item for item in items}.values())
 
 
-def insert_missing_tags(
-    conn: Connection, table: sa.Table, owner_column: str, owner: int | str, tags: list[KeyValue]
-) -> None:
-    """Tags the target does not have yet; its own values win on a merge."""
+def insert_missing(
+    conn: Connection,
+    table: sa.Table,
+    owner_column: str,
+    owner: int | str,
+    items: Sequence[KeyValue],
+) -> dict[str, str]:
+    """Insert the items whose key the target lacks; its own values win on a merge.
+
+    Returns what the target held before.
+    """
     column = table.c[owner_column]
-    present = set(conn.execute(sa.select(table.c.key).where(column == owner)).scalars())
+    existing = dict(
+        conn.execute(sa.select(table.c.key, table.c.value).where(column == owner)).tuples().all()
+    )
     fresh = [
-        {owner_column: owner, "key": t.key, "value": t.value}
-        for t in last_wins(tags)
-        if t.key not in present
+        {owner_column: owner, "key": item.key, "value": item.value}
+        for item in last_wins(items)
+        if item.key not in existing
     ]
     if fresh:
         conn.execute(sa.insert(table), fresh)
+    return existing
 
 
 def insert_params(
     conn: Connection, table: sa.Table, owner_column: str, owner: str, items: Sequence[KeyValue]
 ) -> list[str]:
     """Insert missing params; a param the target holds with another value is reported."""
-    existing = dict(
-        conn.execute(sa.select(table.c.key, table.c.value).where(table.c[owner_column] == owner))
-        .tuples()
-        .all()
-    )
-    notes = [
+    existing = insert_missing(conn, table, owner_column, owner, items)
+    return [
         f"param '{p.key}' of {owner} kept its target value {existing[p.key]!r} "
         f"(the source has {p.value!r})"
         for p in last_wins(items)
         if p.key in existing and existing[p.key] != p.value
     ]
-    fresh = [
-        {owner_column: owner, "key": p.key, "value": p.value}
-        for p in last_wins(items)
-        if p.key not in existing
-    ]
-    if fresh:
-        conn.execute(sa.insert(table), fresh)
-    return notes

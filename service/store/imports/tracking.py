@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -22,7 +23,7 @@ from service.store.imports.records import (
     RunImport,
     RunPlaced,
 )
-from service.store.imports.rows import insert_missing_tags, insert_params
+from service.store.imports.rows import insert_missing, insert_params
 from service.store.metrics import insert_metrics
 from service.store.run_inputs import log_dataset_inputs
 
@@ -67,7 +68,7 @@ class TrackingImports:
                 return placement
             if placement.outcome is Outcome.MERGED:
                 assert placement.experiment_id is not None
-                insert_missing_tags(
+                insert_missing(
                     conn, experiment_tags, "experiment_id", placement.experiment_id, experiment.tags
                 )
                 return placement
@@ -78,39 +79,21 @@ class TrackingImports:
 
     def import_run(self, experiment_id: int, run: RunImport) -> RunPlaced:
         """Write a run with its own id, times, status and user, then its data."""
+        values = {
+            "name": run.name,
+            "user_id": run.user_id,
+            "status": run.status,
+            "start_time": run.start_time,
+            "end_time": run.end_time,
+            "lifecycle_stage": run.lifecycle_stage,
+            "deleted_time": run.deleted_time,
+        }
         with self.db.write() as conn:
-            location = _experiment_location(conn, experiment_id)
-            existing = _lock_run(conn, self.db.is_sqlite, run.run_id)
-            values = {
-                "name": run.name,
-                "user_id": run.user_id,
-                "status": run.status,
-                "start_time": run.start_time,
-                "end_time": run.end_time,
-                "lifecycle_stage": run.lifecycle_stage,
-                "deleted_time": run.deleted_time,
-            }
-            if existing is None:
-                artifact_uri = f"{location.rstrip('/')}/{run.run_id}/artifacts"
-                conn.execute(
-                    sa.insert(runs).values(
-                        run_uuid=run.run_id,
-                        experiment_id=experiment_id,
-                        artifact_uri=artifact_uri,
-                        **values,
-                    )
-                )
-                outcome = Outcome.CREATED
-            elif existing["experiment_id"] != experiment_id:
-                note = (
-                    f"run {run.run_id} already exists on the target in experiment "
-                    f"{existing['experiment_id']}"
-                )
-                return RunPlaced(Result(Outcome.SKIPPED, [note]))
-            else:
-                artifact_uri = existing["artifact_uri"]
-                conn.execute(sa.update(runs).where(runs.c.run_uuid == run.run_id).values(values))
-                outcome = Outcome.MERGED
+            placed, artifact_uri = _RUNS.write(
+                conn, experiment_id, run.run_id, values, lock=not self.db.is_sqlite
+            )
+            if placed.outcome is Outcome.SKIPPED:
+                return RunPlaced(placed)
             key_values.put(conn, run_tags, "run_uuid", run.run_id, run.tags)
             notes = insert_params(conn, params, "run_uuid", run.run_id, run.params)
             log_dataset_inputs(conn, run.run_id, experiment_id, run.dataset_inputs)
@@ -126,7 +109,7 @@ class TrackingImports:
                 run.run_id,
                 [{"model_id": o.model_id, "step": o.step} for o in run.model_outputs],
             )
-            return RunPlaced(Result(outcome, notes), artifact_uri)
+            return RunPlaced(Result(placed.outcome, notes), artifact_uri)
 
     def import_metrics(self, run_id: str, points: Sequence[MetricPoint]) -> None:
         """Add points to a run's history; points it already has are left as they are."""
@@ -142,57 +125,25 @@ class TrackingImports:
     def import_logged_model(
         self, experiment_id: int, model: LoggedModelImport
     ) -> LoggedModelPlaced:
+        values = {
+            "name": model.name,
+            "creation_timestamp_ms": model.creation_timestamp_ms,
+            "last_updated_timestamp_ms": model.last_updated_timestamp_ms,
+            "status": model.status,
+            "status_message": model.status_message,
+            "model_type": model.model_type,
+            "source_run_id": model.source_run_id,
+            "lifecycle_stage": model.lifecycle_stage,
+        }
         with self.db.write() as conn:
-            location = _experiment_location(conn, experiment_id)
-            existing = (
-                conn.execute(
-                    sa.select(
-                        logged_models.c.experiment_id, logged_models.c.artifact_location
-                    ).where(logged_models.c.model_id == model.model_id)
-                )
-                .mappings()
-                .first()
-            )
-            values = {
-                "name": model.name,
-                "creation_timestamp_ms": model.creation_timestamp_ms,
-                "last_updated_timestamp_ms": model.last_updated_timestamp_ms,
-                "status": model.status,
-                "status_message": model.status_message,
-                "model_type": model.model_type,
-                "source_run_id": model.source_run_id,
-                "lifecycle_stage": model.lifecycle_stage,
-            }
-            if existing is None:
-                artifact_location = f"{location.rstrip('/')}/models/{model.model_id}/artifacts"
-                conn.execute(
-                    sa.insert(logged_models).values(
-                        model_id=model.model_id,
-                        experiment_id=experiment_id,
-                        artifact_location=artifact_location,
-                        **values,
-                    )
-                )
-                outcome = Outcome.CREATED
-            elif existing["experiment_id"] != experiment_id:
-                note = (
-                    f"logged model {model.model_id} already exists on the target in "
-                    f"experiment {existing['experiment_id']}"
-                )
-                return LoggedModelPlaced(Result(Outcome.SKIPPED, [note]))
-            else:
-                artifact_location = existing["artifact_location"]
-                conn.execute(
-                    sa.update(logged_models)
-                    .where(logged_models.c.model_id == model.model_id)
-                    .values(values)
-                )
-                outcome = Outcome.MERGED
+            placed, location = _LOGGED_MODELS.write(conn, experiment_id, model.model_id, values)
+            if placed.outcome is Outcome.SKIPPED:
+                return LoggedModelPlaced(placed)
             key_values.put(conn, logged_model_tags, "model_id", model.model_id, model.tags)
             notes = insert_params(
                 conn, logged_model_params, "model_id", model.model_id, model.params
             )
-            return LoggedModelPlaced(Result(outcome, notes), artifact_location)
+            return LoggedModelPlaced(Result(placed.outcome, notes), location)
 
     def import_model_metrics(self, model_id: str, points: Sequence[MetricPoint]) -> int:
         """Attach a logged model's metrics (each naming its run) to the runs' histories.
@@ -236,6 +187,70 @@ class TrackingImports:
 
 
 # --- helpers -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Owned:
+    """Runs and logged models: each kept under its own id in one experiment, with its
+    artifacts in a folder under the experiment's."""
+
+    table: sa.Table
+    id_column: str
+    location_column: str
+    #: The artifact folder under the experiment's location; ``{id}`` is the row's id.
+    folder: str
+    label: str
+
+    def row(self, conn: Connection, row_id: str, *, lock: bool) -> sa.Row | None:
+        """``(experiment_id, location)`` of the row, locked for the transaction if asked."""
+        table = self.table
+        query = sa.select(table.c.experiment_id, table.c[self.location_column]).where(
+            table.c[self.id_column] == row_id
+        )
+        return conn.execute(query.with_for_update() if lock else query).first()
+
+    def write(
+        self,
+        conn: Connection,
+        experiment_id: int,
+        row_id: str,
+        values: dict[str, object],
+        *,
+        lock: bool = False,
+    ) -> tuple[Result, str | None]:
+        """Insert the row, or update the one an earlier import wrote; skip it (saying why)
+        when another experiment holds the id. Returns the outcome and the row's artifact
+        location (unset when skipped)."""
+        experiment_location = _experiment_location(conn, experiment_id)
+        existing = self.row(conn, row_id, lock=lock)
+        if existing is None:
+            folder = self.folder.format(id=row_id)
+            location = f"{experiment_location.rstrip('/')}/{folder}"
+            conn.execute(
+                sa.insert(self.table).values(
+                    {
+                        self.id_column: row_id,
+                        "experiment_id": experiment_id,
+                        self.location_column: location,
+                        **values,
+                    }
+                )
+            )
+            return Result(Outcome.CREATED), location
+        holder, location = existing
+        if holder != experiment_id:
+            note = f"{self.label} {row_id} already exists on the target in experiment {holder}"
+            return Result(Outcome.SKIPPED, [note]), None
+        conn.execute(
+            sa.update(self.table).where(self.table.c[self.id_column] == row_id).values(values)
+        )
+        return Result(Outcome.MERGED), location
+
+
+_RUNS = _Owned(runs, "run_uuid", "artifact_uri", "{id}/artifacts", "run")
+_LOGGED_MODELS = _Owned(
+    logged_models, "model_id", "artifact_location", "models/{id}/artifacts", "logged model"
+)
 
 
 def _decide(
@@ -305,7 +320,7 @@ def _create_experiment(
                 "(SELECT GREATEST(MAX(experiment_id), 1) FROM experiments))"
             )
         )
-    insert_missing_tags(conn, experiment_tags, "experiment_id", new_id, experiment.tags)
+    insert_missing(conn, experiment_tags, "experiment_id", new_id, experiment.tags)
     return new_id
 
 
@@ -320,12 +335,9 @@ def _experiment_location(conn: Connection, experiment_id: int) -> str:
     return location
 
 
-def _lock_run(conn: Connection, is_sqlite: bool, run_id: str) -> sa.RowMapping | None:
+def _lock_run(conn: Connection, is_sqlite: bool, run_id: str) -> sa.Row | None:
     """The run's row, locked for the transaction (SQLite serialises writers anyway)."""
-    query = sa.select(runs.c.experiment_id, runs.c.artifact_uri).where(runs.c.run_uuid == run_id)
-    if not is_sqlite:
-        query = query.with_for_update()
-    return conn.execute(query).mappings().first()
+    return _RUNS.row(conn, run_id, lock=not is_sqlite)
 
 
 def _insert_links(
