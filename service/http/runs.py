@@ -29,6 +29,7 @@ from service.store.entities import (
     Dataset,
     DatasetInput,
     KeyValue,
+    LoggedPoint,
     MetricPoint,
     ModelOutput,
     ViewType,
@@ -93,16 +94,19 @@ class MetricMessage(Message):
     dataset_name: Text | None = None
     dataset_digest: Text | None = None
 
-    def point(self) -> MetricPoint:
-        return MetricPoint(
-            key=self.key,
-            value=self.value,
-            timestamp=self.timestamp,
-            step=self.step,
-            model_id=self.model_id or None,
-            dataset_name=self.dataset_name or None,
-            dataset_digest=self.dataset_digest or None,
+    def logged(self) -> LoggedPoint:
+        return (
+            self.key,
+            self.value,
+            self.timestamp,
+            self.step,
+            self.model_id or None,
+            self.dataset_name or None,
+            self.dataset_digest or None,
         )
+
+    def point(self) -> MetricPoint:
+        return MetricPoint(*self.logged())
 
 
 class LogMetric(RunMessage, MetricMessage):
@@ -233,7 +237,7 @@ async def log_param(request: Request) -> Response:
 
 async def log_metric(request: Request) -> Response:
     msg = await parse_json(request, LogMetric)
-    await blocking(store(request).runs.log_batch, msg.run, metrics=[msg.point()])
+    await blocking(store(request).runs.log_batch, msg.run, metrics=[msg.logged()])
     return ok()
 
 
@@ -242,7 +246,7 @@ async def log_batch(request: Request) -> Response:
     await blocking(
         store(request).runs.log_batch,
         msg.run,
-        metrics=[m.point() for m in msg.metrics],
+        metrics=[m.logged() for m in msg.metrics],
         params=_kv(msg.params),
         tags=_kv(msg.tags),
     )

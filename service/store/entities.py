@@ -1,10 +1,11 @@
-"""What the stores return: plain, immutable records, shaped for the wire by ``service.http``."""
+"""What the stores take and return: plain, immutable records, shaped for the wire by
+``service.http``."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Generic, TypeVar
+from typing import Generic, TypeAlias, TypeVar
 
 T = TypeVar("T")
 
@@ -55,6 +56,24 @@ class MetricPoint:
     dataset_name: str | None = None
     dataset_digest: str | None = None
     run_id: str | None = None
+
+    def logged(self) -> LoggedPoint:
+        return (
+            self.key,
+            self.value,
+            self.timestamp,
+            self.step,
+            self.model_id,
+            self.dataset_name,
+            self.dataset_digest,
+        )
+
+
+#: One metric point on its way in (log-metric, log-batch):
+#: ``(key, value, timestamp, step, model_id, dataset_name, dataset_digest)``.
+#: A plain tuple, not a :class:`MetricPoint`: a batch carries up to 1000 points, and a
+#: frozen dataclass costs about 1 µs apiece to build, a tenth of the whole request.
+LoggedPoint: TypeAlias = tuple[str, float, int, int, str | None, str | None, str | None]
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,22 +8,21 @@ Callers hold the run's row lock, so the read-compare-write on ``latest_metrics``
 
 from __future__ import annotations
 
-import functools
 import operator
 from collections.abc import Iterator, Sequence
 from typing import TypeAlias
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import mysql, postgresql, sqlite
+from sqlalchemy.dialects import mysql
 from sqlalchemy.engine import Connection
 
 from service.errors import InvalidParameterValue, ResourceDoesNotExist
 from service.store import search
 from service.store.db import Database
-from service.store.entities import MetricPoint, Page
+from service.store.entities import LoggedPoint, MetricPoint, Page
 from service.store.tables import LatestMetric, Metric
 from service.store.tables import Run as RunRow
-from service.store.validation import storable_metric_value
+from service.store.validation import MAX_DOUBLE, storable_metric_value
 
 metrics = Metric.__table__
 latest_metrics = LatestMetric.__table__
@@ -40,17 +39,6 @@ HistoryRow: TypeAlias = tuple[str, float, bool, int, int, str | None, str | None
 HISTORY_CHUNK = 20_000
 
 
-@functools.cache
-def _insert_ignoring_duplicates(dialect: str, table: sa.Table) -> sa.Insert:
-    if dialect == "postgresql":
-        return postgresql.insert(table).on_conflict_do_nothing()
-    if dialect == "sqlite":
-        return sqlite.insert(table).on_conflict_do_nothing()
-    if dialect == "mysql":
-        return mysql.insert(table).prefix_with("IGNORE")
-    return sa.insert(table)
-
-
 _POINT_COLUMNS = (
     "run_uuid",
     "key",
@@ -62,116 +50,117 @@ _POINT_COLUMNS = (
     "dataset_name",
     "dataset_digest",
 )
-_point_values = operator.itemgetter(*_POINT_COLUMNS)
+#: One row of ``metrics`` (and of ``latest_metrics``), in ``_POINT_COLUMNS`` order.
+PointRow: TypeAlias = tuple[str, str, int, int, float, bool, str | None, str | None, str | None]
 _COLUMN_LIST = ", ".join(f'"{name}"' for name in _POINT_COLUMNS)
-#: PostgreSQL: one INSERT over column arrays. psycopg would otherwise pipeline one INSERT
-#: per row, about 30 µs each (a 1000-point batch spent 30 ms there).
-_PG_APPEND = (
-    f"INSERT INTO metrics ({_COLUMN_LIST}) SELECT * FROM unnest("
-    "%s::varchar[], %s::varchar[], %s::bigint[], %s::bigint[], %s::float8[], %s::bool[], "
-    "%s::varchar[], %s::varchar[], %s::varchar[]) ON CONFLICT DO NOTHING"
+_PLACEHOLDERS = ", ".join("?" for _ in _POINT_COLUMNS)
+#: PostgreSQL: one statement over column arrays. psycopg would otherwise pipeline one
+#: INSERT per row, about 30 µs each (a 1000-point batch spent 30 ms there).
+_PG_ARRAYS = (
+    "SELECT * FROM unnest(%s::varchar[], %s::varchar[], %s::bigint[], %s::bigint[], "
+    "%s::float8[], %s::bool[], %s::varchar[], %s::varchar[], %s::varchar[])"
 )
 #: SQLite: the driver's executemany over tuples, without SQLAlchemy's per-row processing.
 _SQLITE_APPEND = (
-    f"INSERT INTO metrics ({_COLUMN_LIST}) VALUES ({', '.join('?' for _ in _POINT_COLUMNS)}) "
-    "ON CONFLICT DO NOTHING"
+    f"INSERT INTO metrics ({_COLUMN_LIST}) VALUES ({_PLACEHOLDERS}) ON CONFLICT DO NOTHING"
 )
-
-
-def _append_points(conn: Connection, dialect: str, rows: list[dict[str, object]]) -> None:
-    """Add rows to history; an exact duplicate (a retried request) is skipped."""
-    if dialect == "postgresql":
-        columns = zip(*map(_point_values, rows), strict=True)
-        conn.exec_driver_sql(_PG_APPEND, tuple(list(column) for column in columns))
-    elif dialect == "sqlite":
-        conn.exec_driver_sql(_SQLITE_APPEND, list(map(_point_values, rows)))
-    else:
-        conn.execute(_insert_ignoring_duplicates(dialect, metrics), rows)
-
-
-def _row(run_id: str, point: MetricPoint) -> dict[str, object]:
-    value, is_nan = storable_metric_value(point.value)
-    return {
-        "run_uuid": run_id,
-        "key": point.key,
-        "step": point.step,
-        "timestamp": point.timestamp,
-        "value": value,
-        "is_nan": is_nan,
-        "model_id": point.model_id,
-        "dataset_name": point.dataset_name,
-        "dataset_digest": point.dataset_digest,
-    }
-
-
-_LATEST_VALUE_COLUMNS = (
-    "step",
-    "timestamp",
-    "value",
-    "is_nan",
-    "model_id",
-    "dataset_name",
-    "dataset_digest",
+_PG_APPEND = f"INSERT INTO metrics ({_COLUMN_LIST}) {_PG_ARRAYS} ON CONFLICT DO NOTHING"
+#: The latest value moves forward only: ``ON CONFLICT DO UPDATE ... WHERE`` new >= old in
+#: the order of :data:`_order`, one statement instead of a read plus an UPDATE per key.
+_NEWER_WINS = (
+    'ON CONFLICT ("run_uuid", "key") DO UPDATE SET '
+    + ", ".join(f'"{name}" = excluded."{name}"' for name in _POINT_COLUMNS[2:])
+    + " WHERE (excluded.step, excluded.timestamp, excluded.is_nan, excluded.value)"
+    " >= (latest_metrics.step, latest_metrics.timestamp, latest_metrics.is_nan,"
+    " latest_metrics.value)"
 )
+_SQLITE_LATEST = (
+    f"INSERT INTO latest_metrics ({_COLUMN_LIST}) VALUES ({_PLACEHOLDERS}) {_NEWER_WINS}"
+)
+_PG_LATEST = f"INSERT INTO latest_metrics ({_COLUMN_LIST}) {_PG_ARRAYS} {_NEWER_WINS}"
+
+#: The ordering that decides which point is "latest": (step, timestamp, is_nan, value).
+_order = operator.itemgetter(2, 3, 5, 4)
 
 
-@functools.cache
-def _newer_point_wins(dialect: str) -> sa.Insert | None:
-    """One upsert that moves each key's latest value forward, where the dialect has one.
+def _rows(run_id: str, points: Sequence[LoggedPoint]) -> list[PointRow]:
+    """Points as table rows: NaN stored as 0 with its flag, ±inf clamped (see validation)."""
+    rows: list[PointRow] = []
+    append = rows.append
+    for key, value, timestamp, step, model_id, dataset_name, digest in points:
+        if -MAX_DOUBLE <= value <= MAX_DOUBLE:  # false for NaN and ±inf
+            stored, is_nan = value, False
+        else:
+            stored, is_nan = storable_metric_value(value)
+        append((run_id, key, step, timestamp, stored, is_nan, model_id, dataset_name, digest))
+    return rows
 
-    ``INSERT ... ON CONFLICT DO UPDATE ... WHERE (new order) >= (old order)``: the same
-    rule as :func:`_order`, in one statement instead of a read plus an UPDATE per key.
+
+def _newest(rows: list[PointRow]) -> list[PointRow]:
+    """The latest row per key, keys in sorted order (a fixed lock order for upserts)."""
+    newest: dict[str, PointRow] = {}
+    for row in rows:
+        current = newest.get(row[1])
+        if current is None or _order(row) >= _order(current):
+            newest[row[1]] = row
+    return [newest[key] for key in sorted(newest)]
+
+
+def _columns(rows: list[PointRow]) -> tuple[list[object], ...]:
+    return tuple(list(column) for column in zip(*rows, strict=True))
+
+
+def insert_points(
+    conn: Connection, dialect: str, run_id: str, points: Sequence[LoggedPoint]
+) -> None:
+    """Append ``points`` to history and move each key's latest value forward if needed.
+
+    An exact duplicate of a stored point (a retried request) is skipped.
     """
-    if dialect not in ("postgresql", "sqlite"):
-        return None
-    insert = (postgresql if dialect == "postgresql" else sqlite).insert(latest_metrics)
-    new, old = insert.excluded, latest_metrics.c
-    return insert.on_conflict_do_update(
-        index_elements=[old.run_uuid, old.key],
-        set_={name: new[name] for name in _LATEST_VALUE_COLUMNS},
-        where=sa.tuple_(new.step, new.timestamp, new.is_nan, new.value)
-        >= sa.tuple_(old.step, old.timestamp, old.is_nan, old.value),
-    )
-
-
-def _order(row: dict[str, object]) -> tuple:
-    """The ordering that decides which point is "latest"."""
-    return (row["step"], row["timestamp"], row["is_nan"], row["value"])
+    rows = _rows(run_id, points)
+    newest = _newest(rows)
+    if dialect == "postgresql":
+        conn.exec_driver_sql(_PG_APPEND, _columns(rows))
+        conn.exec_driver_sql(_PG_LATEST, _columns(newest))
+    elif dialect == "sqlite":
+        conn.exec_driver_sql(_SQLITE_APPEND, rows)
+        conn.exec_driver_sql(_SQLITE_LATEST, newest)
+    else:
+        conn.execute(mysql.insert(metrics).prefix_with("IGNORE"), _dicts(rows))
+        _move_latest_by_reading(conn, run_id, newest)
 
 
 def insert_metrics(
     conn: Connection, dialect: str, run_id: str, points: Sequence[MetricPoint]
 ) -> None:
-    """Append ``points`` to history and move each key's latest value forward if needed."""
-    rows = [_row(run_id, point) for point in points]
-    _append_points(conn, dialect, rows)
+    """:func:`insert_points` for entity points (imports, logged models)."""
+    insert_points(conn, dialect, run_id, [point.logged() for point in points])
 
-    newest: dict[str, dict[str, object]] = {}
-    for row in rows:
-        current = newest.get(row["key"])  # type: ignore[arg-type]
-        if current is None or _order(row) >= _order(current):
-            newest[row["key"]] = row  # type: ignore[index]
-    upsert = _newer_point_wins(dialect)
-    if upsert is not None:
-        conn.execute(upsert, list(newest.values()))
-        return
-    existing = {
-        r["key"]: dict(r)
-        for r in conn.execute(
-            sa.select(latest_metrics).where(
-                latest_metrics.c.run_uuid == run_id, latest_metrics.c.key.in_(list(newest))
-            )
-        ).mappings()
-    }
-    inserts = [row for key, row in newest.items() if key not in existing]
-    if inserts:
-        conn.execute(sa.insert(latest_metrics), inserts)
-    for key, row in newest.items():
-        if key in existing and _order(row) >= _order(existing[key]):
+
+def _dicts(rows: list[PointRow]) -> list[dict[str, object]]:
+    return [dict(zip(_POINT_COLUMNS, row, strict=True)) for row in rows]
+
+
+def _move_latest_by_reading(conn: Connection, run_id: str, newest: list[PointRow]) -> None:
+    """Without an upsert that can compare (MySQL): read the current values, then write.
+
+    The caller holds the run's row lock, so nothing moves in between.
+    """
+    c = latest_metrics.c
+    keys = [row[1] for row in newest]
+    query = sa.select(c.key, c.step, c.timestamp, c.is_nan, c.value).where(
+        c.run_uuid == run_id, c.key.in_(keys)
+    )
+    current = {key: tuple(order) for key, *order in conn.execute(query)}
+    fresh = [row for row in newest if row[1] not in current]
+    if fresh:
+        conn.execute(sa.insert(latest_metrics), _dicts(fresh))
+    for row in newest:
+        if row[1] in current and _order(row) >= current[row[1]]:
             conn.execute(
                 sa.update(latest_metrics)
-                .where(latest_metrics.c.run_uuid == run_id, latest_metrics.c.key == key)
-                .values({k: v for k, v in row.items() if k not in ("run_uuid", "key")})
+                .where(c.run_uuid == run_id, c.key == row[1])
+                .values(dict(zip(_POINT_COLUMNS[2:], row[2:], strict=True)))
             )
 
 

@@ -22,7 +22,7 @@ from service.store.db import Database
 from service.store.entities import (
     DatasetInput,
     KeyValue,
-    MetricPoint,
+    LoggedPoint,
     ModelOutput,
     Page,
     Run,
@@ -31,7 +31,7 @@ from service.store.entities import (
     ViewType,
 )
 from service.store.experiments import ExperimentStore
-from service.store.metrics import insert_metrics, load_latest_metrics
+from service.store.metrics import insert_points, load_latest_metrics
 from service.store.run_inputs import load_inputs, load_outputs, log_dataset_inputs
 from service.store.tables import Param, RunModelInput, RunModelOutput, RunTag
 from service.store.tables import Run as RunRow
@@ -39,8 +39,8 @@ from service.store.validation import (
     MAX_RUN_NAME_LENGTH,
     validate_batch_sizes,
     validate_length,
-    validate_metrics,
     validate_params,
+    validate_points,
     validate_tags,
 )
 
@@ -234,13 +234,13 @@ class RunStore:
         self,
         run_id: str,
         *,
-        metrics: Sequence[MetricPoint] = (),
+        metrics: Sequence[LoggedPoint] = (),
         params: Sequence[KeyValue] = (),
         tags: Sequence[KeyValue] = (),
     ) -> None:
         """Log metrics, params and tags atomically: all of them, or none on any error."""
         validate_batch_sizes(len(metrics), len(params), len(tags))
-        validate_metrics(metrics)
+        validate_points(metrics)
         validate_params(params)
         validate_tags(tags)
         with self.db.write() as conn:
@@ -250,7 +250,7 @@ class RunStore:
             if tags:
                 _put_tags(conn, run_id, tags)
             if metrics:
-                insert_metrics(conn, self.db.dialect, run_id, metrics)
+                insert_points(conn, self.db.dialect, run_id, metrics)
 
     def set_tag(self, run_id: str, key: str, value: str) -> None:
         validate_tags([KeyValue(key, value)])

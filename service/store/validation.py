@@ -11,7 +11,7 @@ import re
 from collections.abc import Sequence
 
 from service.errors import InvalidParameterValue
-from service.store.entities import KeyValue, MetricPoint
+from service.store.entities import KeyValue, LoggedPoint, MetricPoint
 
 MAX_KEY_LENGTH = 250
 MAX_PARAM_VALUE_LENGTH = 8000
@@ -69,15 +69,23 @@ def validate_tags(tags: Sequence[KeyValue], value_limit: int = MAX_TAG_VALUE_LEN
         validate_length(tag.value, value_limit, f"value of tag '{tag.key}'")
 
 
-def validate_metrics(metrics: Sequence[MetricPoint]) -> None:
-    for key in dict.fromkeys(metric.key for metric in metrics):  # a batch repeats its keys
+def validate_points(points: Sequence[LoggedPoint]) -> None:
+    """Metric keys (each distinct key once: a batch repeats its keys), then int64 ranges."""
+    for key in dict.fromkeys([point[0] for point in points]):
         validate_key(key, "metric")
-    for metric in metrics:
-        for name, number in (("timestamp", metric.timestamp), ("step", metric.step)):
-            if not INT64_MIN <= number <= INT64_MAX:
-                raise InvalidParameterValue(
-                    f"Invalid value {number} for parameter '{name}' supplied: out of int64 range"
-                )
+    for point in points:
+        timestamp, step = point[2], point[3]
+        if not (INT64_MIN <= timestamp <= INT64_MAX and INT64_MIN <= step <= INT64_MAX):
+            for name, number in (("timestamp", timestamp), ("step", step)):
+                if not INT64_MIN <= number <= INT64_MAX:
+                    raise InvalidParameterValue(
+                        f"Invalid value {number} for parameter '{name}' supplied: "
+                        "out of int64 range"
+                    )
+
+
+def validate_metrics(metrics: Sequence[MetricPoint]) -> None:
+    validate_points([metric.logged() for metric in metrics])
 
 
 def validate_batch_sizes(metrics: int, params: int, tags: int) -> None:

@@ -42,7 +42,7 @@ def _points() -> list[MetricPoint]:
 
 @pytest.mark.parametrize("chunk_size", [1, 3, 4, 100])
 def test_chunks_hold_every_point_once_in_order(store: Store, run_id: str, chunk_size: int) -> None:
-    store.runs.log_batch(run_id, metrics=_points())
+    store.runs.log_batch(run_id, metrics=[point.logged() for point in _points()])
     whole = store.metrics.history(run_id, "loss", max_results=None, page_token=None).items
     chunks = list(store.metrics.history_chunks(run_id, "loss", chunk_size=chunk_size))
 

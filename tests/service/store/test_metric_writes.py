@@ -1,0 +1,127 @@
+"""Metric writes on every backend: history, the latest value per key, retries, run checks."""
+
+from __future__ import annotations
+
+import math
+import uuid
+
+import pytest
+
+from service.errors import InvalidParameterValue, ResourceDoesNotExist
+from service.store import Store
+from service.store.entities import KeyValue, MetricPoint
+from service.store.metrics import insert_metrics
+from service.store.validation import MAX_DOUBLE
+
+
+@pytest.fixture(scope="module")
+def store(migrated_database) -> Store:
+    return Store.over(migrated_database)
+
+
+@pytest.fixture
+def run_id(store: Store) -> str:
+    experiment_id = store.experiments.create(f"writes-{uuid.uuid4().hex[:10]}")
+    run = store.runs.create(
+        experiment_id=experiment_id, user_id="u", start_time=1, run_name=None, tags=[]
+    )
+    return run.info.run_id
+
+
+def latest(store: Store, run_id: str) -> dict[str, tuple]:
+    return {
+        m.key: (m.value, m.timestamp, m.step, m.model_id, m.dataset_name, m.dataset_digest)
+        for m in store.runs.get(run_id).metrics
+    }
+
+
+def history(store: Store, run_id: str, key: str) -> list[tuple]:
+    page = store.metrics.history(run_id, key, max_results=None, page_token=None)
+    return [(value, bool(is_nan), ts, step) for _, value, is_nan, ts, step, *_ in page.items]
+
+
+def test_latest_is_the_greatest_step_then_timestamp_then_value(store: Store, run_id: str) -> None:
+    store.runs.log_batch(
+        run_id,
+        metrics=[
+            ("loss", 0.5, 10, 2, None, None, None),
+            ("loss", 0.9, 5, 3, "model-1", "train", "d1"),
+            ("loss", 0.1, 20, 1, None, None, None),
+            ("acc", 0.2, 7, 0, None, None, None),
+            ("acc", 0.3, 7, 0, None, None, None),
+            ("acc", 0.1, 6, 0, None, None, None),
+        ],
+    )
+    assert latest(store, run_id) == {
+        "loss": (0.9, 5, 3, "model-1", "train", "d1"),
+        "acc": (0.3, 7, 0, None, None, None),
+    }
+    store.runs.log_batch(run_id, metrics=[("loss", 0.0, 99, 2, None, None, None)])  # older step
+    store.runs.log_batch(run_id, metrics=[("acc", 0.05, 8, 0, None, None, None)])  # newer time
+    assert latest(store, run_id)["loss"] == (0.9, 5, 3, "model-1", "train", "d1")
+    assert latest(store, run_id)["acc"] == (0.05, 8, 0, None, None, None)
+    assert len(history(store, run_id, "loss")) == 4
+
+
+def test_a_retried_batch_adds_nothing(store: Store, run_id: str) -> None:
+    batch = [("m", float(step), 100 + step, step, None, None, None) for step in range(50)]
+    store.runs.log_batch(run_id, metrics=batch)
+    store.runs.log_batch(run_id, metrics=batch)
+    store.runs.log_batch(run_id, metrics=batch[10:20])
+    assert history(store, run_id, "m") == [(float(s), False, 100 + s, s) for s in range(50)]
+    assert latest(store, run_id)["m"] == (49.0, 149, 49, None, None, None)
+
+
+def test_nan_and_infinities(store: Store, run_id: str) -> None:
+    store.runs.log_batch(
+        run_id,
+        metrics=[
+            ("nan", math.nan, 1, 0, None, None, None),
+            ("pinf", math.inf, 1, 0, None, None, None),
+            ("ninf", -math.inf, 1, 0, None, None, None),
+            ("tie", 1.0, 1, 0, None, None, None),
+            ("tie", math.nan, 1, 0, None, None, None),
+        ],
+    )
+    values = {key: value[0] for key, value in latest(store, run_id).items()}
+    assert math.isnan(values["nan"]) and math.isnan(values["tie"])  # NaN sorts last
+    assert values["pinf"] == MAX_DOUBLE and values["ninf"] == -MAX_DOUBLE
+    assert sorted(history(store, run_id, "tie")) == [(0.0, True, 1, 0), (1.0, False, 1, 0)]
+
+
+def test_entity_points_go_in_the_same_way(store: Store, run_id: str) -> None:
+    with store.db.write() as conn:
+        insert_metrics(
+            conn,
+            store.db.dialect,
+            run_id,
+            [MetricPoint("e", 2.0, 5, 1, model_id="m"), MetricPoint("e", 1.0, 5, 0)],
+        )
+    assert latest(store, run_id)["e"] == (2.0, 5, 1, "m", None, None)
+    assert history(store, run_id, "e") == [(1.0, False, 5, 0), (2.0, False, 5, 1)]
+
+
+def test_unknown_and_deleted_runs_are_refused(store: Store, run_id: str) -> None:
+    point = ("m", 1.0, 1, 0, None, None, None)
+    with pytest.raises(ResourceDoesNotExist, match=r"Run with id=f+ not found"):
+        store.runs.log_batch("f" * 32, metrics=[point])
+    store.runs.delete(run_id)
+    with pytest.raises(InvalidParameterValue, match="must be in the 'active' state"):
+        store.runs.log_batch(run_id, metrics=[point])
+    store.runs.restore(run_id)
+    assert "m" not in latest(store, run_id)
+    assert history(store, run_id, "m") == []
+
+
+def test_a_refused_batch_writes_nothing(store: Store, run_id: str) -> None:
+    store.runs.log_batch(run_id, params=[KeyValue("p", "1")])
+    with pytest.raises(InvalidParameterValue, match="Changing param values is not allowed"):
+        store.runs.log_batch(
+            run_id,
+            metrics=[("m", 1.0, 1, 0, None, None, None)],
+            params=[KeyValue("p", "2")],
+            tags=[KeyValue("t", "v")],
+        )
+    run = store.runs.get(run_id)
+    assert run.metrics == [] and all(tag.key != "t" for tag in run.tags)
+    assert history(store, run_id, "m") == []
