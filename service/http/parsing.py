@@ -86,19 +86,23 @@ async def read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-async def parse_json(request: Request, message: type[M]) -> M:
-    """Parse the JSON body of a POST/PATCH/DELETE request into ``message``."""
+async def read_json(request: Request) -> dict[str, Any]:
+    """The JSON object in the body of a POST/PATCH/DELETE request (empty body: ``{}``)."""
     body = await read_body(request, request.app.state.settings.max_request_body_bytes)
     if not body.strip():
-        data: Any = {}
-    else:
-        try:
-            data = orjson.loads(body)
-        except orjson.JSONDecodeError as exc:
-            raise InvalidParameterValue(f"Malformed JSON request body: {exc}") from None
+        return {}
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidParameterValue(f"Malformed JSON request body: {exc}") from None
     if not isinstance(data, dict):
         raise InvalidParameterValue("The request body must be a JSON object.")
-    return validate(message, data)
+    return data
+
+
+async def parse_json(request: Request, message: type[M]) -> M:
+    """Parse the JSON body of a POST/PATCH/DELETE request into ``message``."""
+    return validate(message, await read_json(request))
 
 
 def parse_query(request: Request, message: type[M]) -> M:

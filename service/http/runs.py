@@ -14,6 +14,7 @@ from starlette.routing import Route
 from service.errors import InvalidParameterValue
 from service.http import wire
 from service.http.context import blocking, store
+from service.http.metric_points import plain_points
 from service.http.parsing import (
     Double,
     Int64,
@@ -22,7 +23,9 @@ from service.http.parsing import (
     Text,
     parse_json,
     parse_query,
+    read_json,
     repeated,
+    validate,
 )
 from service.http.responses import ok
 from service.store.entities import (
@@ -242,11 +245,17 @@ async def log_metric(request: Request) -> Response:
 
 
 async def log_batch(request: Request) -> Response:
-    msg = await parse_json(request, LogBatch)
+    data = await read_json(request)
+    points = plain_points(data.get("metrics", []))
+    if points is None:  # not all plain: the messages read them, and word any error
+        msg = validate(LogBatch, data)
+        points = [m.logged() for m in msg.metrics]
+    else:
+        msg = validate(LogBatch, {**data, "metrics": []})
     await blocking(
         store(request).runs.log_batch,
         msg.run,
-        metrics=[m.logged() for m in msg.metrics],
+        metrics=points,
         params=_kv(msg.params),
         tags=_kv(msg.tags),
     )

@@ -221,6 +221,58 @@ def test_batch_limits_and_atomicity(http: httpx.Client, run_id: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("metric", "message"),
+    [
+        (
+            {"value": "abc"},
+            "Invalid value 'abc' for parameter 'metrics.1.value' supplied: Value error, "
+            "Value was of type 'str'",
+        ),
+        ({"value": None}, "Missing value for required parameter 'metrics.1.value'."),
+        ({"step": None}, "Missing value for required parameter 'metrics.1.step'."),
+        (
+            {"timestamp": 2**63},
+            "Invalid value 9223372036854775808 for parameter 'metrics.1.timestamp' supplied: "
+            "Value error, out of int64 range",
+        ),
+        (
+            {"key": 7},
+            "Invalid value 7 for parameter 'metrics.1.key' supplied: Input should be a valid "
+            "string",
+        ),
+        ({"key": "bad key!*"}, "Invalid metric name: 'bad key!*'."),
+    ],
+)
+def test_batch_metric_errors(http: httpx.Client, run_id: str, metric: dict, message: str) -> None:
+    good = {"key": "m", "value": 1.5, "timestamp": 1, "step": 0}
+    body = {"run_id": run_id, "metrics": [good, {**good, **metric}]}
+    response = http.post(f"{API}/runs/log-batch", json=body)
+    assert_error(response, 400, "INVALID_PARAMETER_VALUE", message)
+    assert (
+        "metrics"
+        not in http.get(f"{API}/runs/get", params={"run_id": run_id}).json()["run"]["data"]
+    )
+
+
+def test_batch_of_proto3_numbers(http: httpx.Client, run_id: str) -> None:
+    """Numbers as strings, as proto3 JSON allows, next to plain ones."""
+    metrics = [
+        {"key": "m", "value": 1, "timestamp": 5, "step": 1},
+        {"key": "m", "value": "NaN", "timestamp": "6", "step": "2"},
+    ]
+    assert (
+        http.post(f"{API}/runs/log-batch", json={"run_id": run_id, "metrics": metrics}).json() == {}
+    )
+    history = http.get(
+        f"{API}/metrics/get-history", params={"run_id": run_id, "metric_key": "m"}
+    ).json()["metrics"]
+    assert history == [
+        {"key": "m", "value": 1.0, "timestamp": 5, "step": 1},
+        {"key": "m", "value": "NaN", "timestamp": 6, "step": 2},
+    ]
+
+
+@pytest.mark.parametrize(
     ("key", "match"),
     [
         ("bad key!*", "Invalid param name"),
