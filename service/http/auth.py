@@ -11,6 +11,8 @@ the rest (yourself or an admin) and tell the auth cache what changed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.requests import Request
@@ -79,12 +81,8 @@ class UpdateAdmin(Message):
 def _user_json(user: UserRecord, grants: list[Grant] | None = None) -> dict[str, Any]:
     body: dict[str, Any] = {"id": user.id, "username": user.username, "is_admin": user.is_admin}
     if grants is not None:
-        body["experiment_permissions"] = [
-            _experiment_grant(g) for g in grants if g.kind is ResourceKind.EXPERIMENT
-        ]
-        body["registered_model_permissions"] = [
-            _model_grant(g) for g in grants if g.kind is ResourceKind.REGISTERED_MODEL
-        ]
+        for api in (EXPERIMENT_PERMISSIONS, MODEL_PERMISSIONS):
+            body[f"{api.answer}s"] = [api.json(g) for g in grants if g.kind is api.kind]
     return body
 
 
@@ -187,142 +185,122 @@ class ModelRef(Message):
     name: Text
 
 
-def _experiment_grant(grant: Grant) -> dict[str, str]:
-    return {
-        "experiment_id": grant.resource,
-        "username": grant.principal,
-        "permission": grant.permission,
-    }
-
-
-def _model_grant(grant: Grant) -> dict[str, str]:
-    return {"name": grant.resource, "username": grant.principal, "permission": grant.permission}
-
-
 def _experiment(raw: str) -> str:
     return str(parse_experiment_id(raw))
 
 
-async def create_experiment_permission(request: Request) -> Response:
-    access, _ = _context(request)
-    msg = await parse_json(request, ExperimentGrant)
-    grant = await blocking(
-        access.store.create_grant,
-        ResourceKind.EXPERIMENT,
-        _experiment(msg.experiment_id),
-        normalize_principal(msg.username),
-        Permission.parse(msg.permission).name,
-    )
-    access.grants_changed()
-    return ok({"experiment_permission": _experiment_grant(grant)})
+@dataclass(frozen=True)
+class _Permissions:
+    """MLflow 2's ``<path>/permissions/*`` endpoints for one kind of resource."""
+
+    kind: ResourceKind
+    path: str
+    #: How requests and answers name the resource (``experiment_id``, ``name``).
+    key: str
+    #: The answer's field for one permission; for a list, the plural.
+    answer: str
+    #: Request messages: the resource; the resource and a username; and a permission.
+    resource_ref: type[Message]
+    grant_ref: type[Message]
+    grant: type[Message]
+    #: The resource's key as stored, from the request's.
+    normalize: Callable[[str], str] = str
+
+    def json(self, grant: Grant) -> dict[str, str]:
+        return {
+            self.key: grant.resource,
+            "username": grant.principal,
+            "permission": grant.permission,
+        }
+
+    def _resource(self, msg: Message) -> str:
+        return self.normalize(getattr(msg, self.key))
+
+    async def create(self, request: Request) -> Response:
+        access, _ = _context(request)
+        msg = await parse_json(request, self.grant)
+        grant = await blocking(
+            access.store.create_grant,
+            self.kind,
+            self._resource(msg),
+            normalize_principal(msg.username),
+            Permission.parse(msg.permission).name,
+        )
+        access.grants_changed()
+        return ok({self.answer: self.json(grant)})
+
+    async def read(self, request: Request) -> Response:
+        access, _ = _context(request)
+        msg = parse_query(request, self.grant_ref)
+        grant = await blocking(
+            access.store.get_grant,
+            self.kind,
+            self._resource(msg),
+            normalize_principal(msg.username),
+        )
+        return ok({self.answer: self.json(grant)})
+
+    async def listing(self, request: Request) -> Response:
+        access, _ = _context(request)
+        msg = parse_query(request, self.resource_ref)
+        found = await blocking(access.store.grants_on, self.kind, self._resource(msg))
+        return ok({f"{self.answer}s": [self.json(g) for g in found]})
+
+    async def update(self, request: Request) -> Response:
+        access, _ = _context(request)
+        msg = await parse_json(request, self.grant)
+        await blocking(
+            access.store.update_grant,
+            self.kind,
+            self._resource(msg),
+            normalize_principal(msg.username),
+            Permission.parse(msg.permission).name,
+        )
+        access.grants_changed()
+        return ok()
+
+    async def delete(self, request: Request) -> Response:
+        access, _ = _context(request)
+        msg = await parse_json(request, self.grant_ref)
+        await blocking(
+            access.store.delete_grant,
+            self.kind,
+            self._resource(msg),
+            normalize_principal(msg.username),
+        )
+        access.grants_changed()
+        return ok()
+
+    def routes(self) -> list[Route]:
+        base = f"{self.path}/permissions"
+        return [
+            Route(f"{base}/create", self.create, methods=["POST"]),
+            Route(f"{base}/get", self.read, methods=["GET"]),
+            Route(f"{base}/list", self.listing, methods=["GET"]),
+            Route(f"{base}/update", self.update, methods=["PATCH"]),
+            Route(f"{base}/delete", self.delete, methods=["DELETE"]),
+        ]
 
 
-async def get_experiment_permission(request: Request) -> Response:
-    access, _ = _context(request)
-    msg = parse_query(request, ExperimentGrantRef)
-    grant = await blocking(
-        access.store.get_grant,
-        ResourceKind.EXPERIMENT,
-        _experiment(msg.experiment_id),
-        normalize_principal(msg.username),
-    )
-    return ok({"experiment_permission": _experiment_grant(grant)})
-
-
-async def list_experiment_permissions(request: Request) -> Response:
-    access, _ = _context(request)
-    msg = parse_query(request, ExperimentRef)
-    found = await blocking(
-        access.store.grants_on, ResourceKind.EXPERIMENT, _experiment(msg.experiment_id)
-    )
-    return ok({"experiment_permissions": [_experiment_grant(g) for g in found]})
-
-
-async def update_experiment_permission(request: Request) -> Response:
-    access, _ = _context(request)
-    msg = await parse_json(request, ExperimentGrant)
-    await blocking(
-        access.store.update_grant,
-        ResourceKind.EXPERIMENT,
-        _experiment(msg.experiment_id),
-        normalize_principal(msg.username),
-        Permission.parse(msg.permission).name,
-    )
-    access.grants_changed()
-    return ok()
-
-
-async def delete_experiment_permission(request: Request) -> Response:
-    access, _ = _context(request)
-    msg = await parse_json(request, ExperimentGrantRef)
-    await blocking(
-        access.store.delete_grant,
-        ResourceKind.EXPERIMENT,
-        _experiment(msg.experiment_id),
-        normalize_principal(msg.username),
-    )
-    access.grants_changed()
-    return ok()
-
-
-async def create_model_permission(request: Request) -> Response:
-    access, _ = _context(request)
-    msg = await parse_json(request, ModelGrant)
-    grant = await blocking(
-        access.store.create_grant,
-        ResourceKind.REGISTERED_MODEL,
-        msg.name,
-        normalize_principal(msg.username),
-        Permission.parse(msg.permission).name,
-    )
-    access.grants_changed()
-    return ok({"registered_model_permission": _model_grant(grant)})
-
-
-async def get_model_permission(request: Request) -> Response:
-    access, _ = _context(request)
-    msg = parse_query(request, ModelGrantRef)
-    grant = await blocking(
-        access.store.get_grant,
-        ResourceKind.REGISTERED_MODEL,
-        msg.name,
-        normalize_principal(msg.username),
-    )
-    return ok({"registered_model_permission": _model_grant(grant)})
-
-
-async def list_model_permissions(request: Request) -> Response:
-    access, _ = _context(request)
-    msg = parse_query(request, ModelRef)
-    found = await blocking(access.store.grants_on, ResourceKind.REGISTERED_MODEL, msg.name)
-    return ok({"registered_model_permissions": [_model_grant(g) for g in found]})
-
-
-async def update_model_permission(request: Request) -> Response:
-    access, _ = _context(request)
-    msg = await parse_json(request, ModelGrant)
-    await blocking(
-        access.store.update_grant,
-        ResourceKind.REGISTERED_MODEL,
-        msg.name,
-        normalize_principal(msg.username),
-        Permission.parse(msg.permission).name,
-    )
-    access.grants_changed()
-    return ok()
-
-
-async def delete_model_permission(request: Request) -> Response:
-    access, _ = _context(request)
-    msg = await parse_json(request, ModelGrantRef)
-    await blocking(
-        access.store.delete_grant,
-        ResourceKind.REGISTERED_MODEL,
-        msg.name,
-        normalize_principal(msg.username),
-    )
-    access.grants_changed()
-    return ok()
+EXPERIMENT_PERMISSIONS = _Permissions(
+    kind=ResourceKind.EXPERIMENT,
+    path="/experiments",
+    key="experiment_id",
+    answer="experiment_permission",
+    resource_ref=ExperimentRef,
+    grant_ref=ExperimentGrantRef,
+    grant=ExperimentGrant,
+    normalize=_experiment,
+)
+MODEL_PERMISSIONS = _Permissions(
+    kind=ResourceKind.REGISTERED_MODEL,
+    path="/registered-models",
+    key="name",
+    answer="registered_model_permission",
+    resource_ref=ModelRef,
+    grant_ref=ModelGrantRef,
+    grant=ModelGrant,
+)
 
 
 # --- permissions (MLflow 3 shape) ------------------------------------------------------
@@ -469,16 +447,8 @@ routes = [
     Route("/users/update-password", update_password, methods=["PATCH"]),
     Route("/users/update-admin", update_admin, methods=["PATCH"]),
     Route("/users/delete", delete_user, methods=["DELETE"]),
-    Route("/experiments/permissions/create", create_experiment_permission, methods=["POST"]),
-    Route("/experiments/permissions/get", get_experiment_permission, methods=["GET"]),
-    Route("/experiments/permissions/list", list_experiment_permissions, methods=["GET"]),
-    Route("/experiments/permissions/update", update_experiment_permission, methods=["PATCH"]),
-    Route("/experiments/permissions/delete", delete_experiment_permission, methods=["DELETE"]),
-    Route("/registered-models/permissions/create", create_model_permission, methods=["POST"]),
-    Route("/registered-models/permissions/get", get_model_permission, methods=["GET"]),
-    Route("/registered-models/permissions/list", list_model_permissions, methods=["GET"]),
-    Route("/registered-models/permissions/update", update_model_permission, methods=["PATCH"]),
-    Route("/registered-models/permissions/delete", delete_model_permission, methods=["DELETE"]),
+    *EXPERIMENT_PERMISSIONS.routes(),
+    *MODEL_PERMISSIONS.routes(),
 ]
 
 #: Under /api/3.0/mlflow and /ajax-api/3.0/mlflow.
