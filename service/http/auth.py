@@ -216,28 +216,23 @@ class _Permissions:
     def _resource(self, msg: Message) -> str:
         return self.normalize(getattr(msg, self.key))
 
+    def _holder(self, msg: Message) -> tuple[ResourceKind, str, str]:
+        """The resource a grant request names, and whose grant it is."""
+        return self.kind, self._resource(msg), normalize_principal(msg.username)
+
     async def create(self, request: Request) -> Response:
         access, _ = _context(request)
         msg = await parse_json(request, self.grant)
-        grant = await blocking(
-            access.store.create_grant,
-            self.kind,
-            self._resource(msg),
-            normalize_principal(msg.username),
-            Permission.parse(msg.permission).name,
-        )
+        holder = self._holder(msg)
+        permission = Permission.parse(msg.permission).name
+        grant = await blocking(access.store.create_grant, *holder, permission)
         access.grants_changed()
         return ok({self.answer: self.json(grant)})
 
     async def read(self, request: Request) -> Response:
         access, _ = _context(request)
         msg = parse_query(request, self.grant_ref)
-        grant = await blocking(
-            access.store.get_grant,
-            self.kind,
-            self._resource(msg),
-            normalize_principal(msg.username),
-        )
+        grant = await blocking(access.store.get_grant, *self._holder(msg))
         return ok({self.answer: self.json(grant)})
 
     async def listing(self, request: Request) -> Response:
@@ -249,25 +244,16 @@ class _Permissions:
     async def update(self, request: Request) -> Response:
         access, _ = _context(request)
         msg = await parse_json(request, self.grant)
-        await blocking(
-            access.store.update_grant,
-            self.kind,
-            self._resource(msg),
-            normalize_principal(msg.username),
-            Permission.parse(msg.permission).name,
-        )
+        holder = self._holder(msg)
+        permission = Permission.parse(msg.permission).name
+        await blocking(access.store.update_grant, *holder, permission)
         access.grants_changed()
         return ok()
 
     async def delete(self, request: Request) -> Response:
         access, _ = _context(request)
         msg = await parse_json(request, self.grant_ref)
-        await blocking(
-            access.store.delete_grant,
-            self.kind,
-            self._resource(msg),
-            normalize_principal(msg.username),
-        )
+        await blocking(access.store.delete_grant, *self._holder(msg))
         access.grants_changed()
         return ok()
 
