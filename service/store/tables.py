@@ -19,6 +19,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 from sqlmodel import Field, SQLModel
 
+from service.store.value_index import IndexedValue
+
 
 def key_string(length: int) -> sa.types.TypeEngine:
     """A VARCHAR that compares byte-wise on MySQL/MariaDB (case-sensitive, exact)."""
@@ -75,6 +77,17 @@ class Run(SQLModel, table=True):
             "ix_runs_experiment_lifecycle_start", "experiment_id", "lifecycle_stage", "start_time"
         ),
         sa.Index("ix_runs_deleted_time", "deleted_time"),
+        # SQLite only. ``runs`` is a rowid table there, so checking a run found by id (a
+        # search that starts from matching params) takes two lookups and a row read; this
+        # answers "which experiment, which stage, when" from one index. PostgreSQL and
+        # MariaDB search no faster with it (measured), so they do without.
+        sa.Index(
+            "ix_runs_run_uuid_experiment_lifecycle_start",
+            "run_uuid",
+            "experiment_id",
+            "lifecycle_stage",
+            "start_time",
+        ).ddl_if(dialect="sqlite"),
     )
 
     run_uuid: str = Field(sa_type=key_string(RUN_ID), primary_key=True)
@@ -101,6 +114,13 @@ class Param(SQLModel, table=True):
     )
     key: str = Field(sa_type=key_string(KEY), primary_key=True)
     value: str = Field(sa_type=long_text())
+
+
+# Search by param value (``params.x = 'y'``, ``IN``) starts from the matching params.
+_params = Param.__table__
+sa.Index(
+    "ix_params_key_value", _params.c.key, IndexedValue(_params.c.value), _params.c.run_uuid
+)
 
 
 class RunTag(SQLModel, table=True):
