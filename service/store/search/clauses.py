@@ -14,6 +14,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from service.store.entities import ViewType
 from service.store.search.nodes import Op, Value
+from service.store.value_index import value_in
 
 #: ``LIKE``/``ILIKE`` escape character on every backend (SQLite has none by default).
 LIKE_ESCAPE = "\\"
@@ -62,6 +63,25 @@ def key_value_exists(
     if op is not Op.IS_NOT_NULL:
         where.append(compare(child.c.value, op, value))
     return sa.exists().where(*where)
+
+
+def key_value_in(
+    parent: ColumnElement[Any],
+    child: sa.Table,
+    child_link: ColumnElement[Any],
+    key: str,
+    values: Sequence[str],
+) -> ColumnElement[bool]:
+    """``parent IN (SELECT child_link ... WHERE key = key AND value IN values)``.
+
+    The same matches as :func:`key_value_exists` with ``=``/``IN`` when ``child`` has one
+    row per (parent, key), but the database can start from the matching child rows through
+    the child's value index (:mod:`service.store.value_index`) instead of probing every
+    parent. Only for tables with that index.
+    """
+    return parent.in_(
+        sa.select(child_link).where(child.c.key == key, value_in(child.c.value, values))
+    )
 
 
 def metric_matches(metric: sa.Table | sa.Alias, op: Op, value: Value) -> ColumnElement[bool]:

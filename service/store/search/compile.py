@@ -10,6 +10,9 @@ Semantics (MLflow's SQL store, unless noted):
 * Metrics, params, tags and datasets become correlated ``EXISTS`` subqueries keyed on the
   child table's primary key, so ``!=`` matches only entities that *have* the key with a
   different value, and an entity never appears twice. ``IS NULL`` is ``NOT EXISTS``.
+  Run params compared with ``=``/``IN`` are ``run_uuid IN (SELECT run_uuid FROM params
+  ...)`` instead: the same runs (one row per run and key), but the database can start
+  from the params index on (key, value) rather than probe every run of the experiment.
 * Run metrics compare the latest value (``latest_metrics``). NaN is stored as
   ``value=0, is_nan=true``: it satisfies ``!=`` and nothing else. Logged-model metrics
   match if any logged point of that model matches, as in MLflow.
@@ -38,6 +41,7 @@ from service.store.entities import ViewType
 from service.store.search.clauses import (
     compare,
     key_value_exists,
+    key_value_in,
     lifecycle_condition,
     metric_matches,
     one_of,
@@ -47,6 +51,7 @@ from service.store.search.nodes import (
     Comparison,
     DatasetFilter,
     KeyType,
+    Op,
     OrderKey,
 )
 
@@ -143,6 +148,9 @@ def _run_condition(c: Comparison) -> ColumnElement[bool]:
         return sa.exists().where(
             lm.c.run_uuid == RUNS.c.run_uuid, lm.c.key == c.key, metric_matches(lm, c.op, c.value)
         )
+    if c.key_type is KeyType.PARAM and c.op in (Op.EQ, Op.IN):
+        values = cast(tuple[str, ...], c.value if c.op is Op.IN else (c.value,))
+        return key_value_in(RUNS.c.run_uuid, PARAMS, PARAMS.c.run_uuid, c.key, values)
     if c.key_type in (KeyType.PARAM, KeyType.TAG):
         child = PARAMS if c.key_type is KeyType.PARAM else RUN_TAGS
         return key_value_exists(child, [(child.c.run_uuid, RUNS.c.run_uuid)], c.key, c.op, c.value)
