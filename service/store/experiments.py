@@ -28,6 +28,10 @@ experiments = ExperimentRow.__table__
 experiment_tags = ExperimentTag.__table__
 runs = Run.__table__
 
+_LOCATION_AND_STAGE = sa.select(
+    experiments.c.artifact_location, experiments.c.lifecycle_stage
+).where(experiments.c.experiment_id == sa.bindparam("experiment_id"))
+
 MAX_EXPERIMENT_ID = 2**31 - 1
 PROXIED_ARTIFACTS_SCHEME = "mlflow-artifacts:"
 
@@ -219,15 +223,24 @@ class ExperimentStore:
                 .values(lifecycle_stage=stage, deleted_time=deleted_time)
             )
 
-    def require_active(self, conn: Connection, experiment_id: int) -> Experiment:
-        """The experiment, read inside the caller's transaction; deleted ones are read-only."""
-        experiment = self._get(conn, experiment_id)
-        if experiment.lifecycle_stage != "active":
+    def require_active(self, conn: Connection, experiment_id: int) -> str:
+        """The experiment's artifact location, read inside the caller's transaction.
+
+        Deleted experiments are read-only. One prebuilt query: this runs for every run
+        created, and building a query per call cost more than running it.
+        """
+        row = None
+        if 0 <= experiment_id <= MAX_EXPERIMENT_ID:
+            row = conn.execute(_LOCATION_AND_STAGE, {"experiment_id": experiment_id}).first()
+        if row is None:
+            raise ResourceDoesNotExist(f"No Experiment with id={experiment_id} exists")
+        artifact_location, stage = row
+        if stage != "active":
             raise InvalidParameterValue(
                 f"The experiment {experiment_id} must be in the 'active' state. "
-                f"Current state is {experiment.lifecycle_stage}."
+                f"Current state is {stage}."
             )
-        return experiment
+        return artifact_location
 
     def _get(self, conn: Connection, experiment_id: int) -> Experiment:
         row = None

@@ -51,15 +51,13 @@ class LoggedModelStore:
         model_id = new_model_id()
         now = now_ms()
         with self.db.write() as conn:
-            experiment = self.experiments.require_active(conn, experiment_id)
+            location = self.experiments.require_active(conn, experiment_id)
             conn.execute(
                 sa.insert(logged_models).values(
                     model_id=model_id,
                     experiment_id=experiment_id,
                     name=name,
-                    artifact_location=(
-                        f"{experiment.artifact_location.rstrip('/')}/models/{model_id}/artifacts"
-                    ),
+                    artifact_location=f"{location.rstrip('/')}/models/{model_id}/artifacts",
                     creation_timestamp_ms=now,
                     last_updated_timestamp_ms=now,
                     status=LoggedModelStatus.LOGGED_MODEL_PENDING.value,

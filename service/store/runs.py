@@ -152,7 +152,7 @@ class RunStore:
         user_id = user_id or tag_map.get("mlflow.user", "")
         run_id = uuid.uuid4().hex
         with self.db.write() as conn:
-            experiment = self.experiments.require_active(conn, experiment_id)
+            location = self.experiments.require_active(conn, experiment_id)
             info = RunInfo(
                 run_id=run_id,
                 experiment_id=experiment_id,
@@ -161,23 +161,24 @@ class RunStore:
                 status=RunStatus.RUNNING.value,
                 start_time=start_time or now_ms(),
                 end_time=None,
-                artifact_uri=f"{experiment.artifact_location.rstrip('/')}/{run_id}/artifacts",
+                artifact_uri=f"{location.rstrip('/')}/{run_id}/artifacts",
                 lifecycle_stage="active",
             )
             conn.execute(
-                sa.insert(runs).values(
-                    run_uuid=run_id,
-                    experiment_id=experiment_id,
-                    name=name,
-                    user_id=user_id,
-                    status=info.status,
-                    start_time=info.start_time,
-                    lifecycle_stage=info.lifecycle_stage,
-                    artifact_uri=info.artifact_uri,
-                )
+                _INSERT_RUN,
+                {
+                    "run_uuid": run_id,
+                    "experiment_id": experiment_id,
+                    "name": name,
+                    "user_id": user_id,
+                    "status": info.status,
+                    "start_time": info.start_time,
+                    "lifecycle_stage": info.lifecycle_stage,
+                    "artifact_uri": info.artifact_uri,
+                },
             )
             conn.execute(
-                sa.insert(run_tags),
+                _INSERT_TAG,
                 [{"run_uuid": run_id, "key": k, "value": v} for k, v in tag_map.items()],
             )
         # A new run holds exactly what was just written: no need to read it back.
@@ -371,11 +372,19 @@ class RunStore:
         ]
 
 
+# The statements of every run write, built once: constructing a query per call cost
+# more than running it (SQLite: 50 of 65 µs for the run's state).
 _RUN_STATE = sa.select(runs.c.lifecycle_stage, runs.c.experiment_id).where(
     runs.c.run_uuid == sa.bindparam("run_id")
 )
-#: Built once: constructing the query per call cost more than running it (50 of 65 µs).
 _RUN_STATE_FOR_UPDATE = _RUN_STATE.with_for_update()
+_INSERT_RUN = sa.insert(runs)
+_INSERT_TAG = sa.insert(run_tags)
+_INSERT_PARAM = sa.insert(params)
+_PARAMS_OF = sa.select(params.c.key, params.c.value).where(
+    params.c.run_uuid == sa.bindparam("run_id"),
+    params.c.key.in_(sa.bindparam("keys", expanding=True)),
+)
 
 
 def _require_active(run_id: str, stage: str) -> None:
@@ -408,15 +417,7 @@ def _insert_params(conn: Connection, run_id: str, new_params: Sequence[KeyValue]
                 f"Duplicate parameter keys have been submitted: key='{param.key}' with "
                 f"different values in the same request."
             )
-    existing = dict(
-        conn.execute(
-            sa.select(params.c.key, params.c.value).where(
-                params.c.run_uuid == run_id, params.c.key.in_(list(wanted))
-            )
-        )
-        .tuples()
-        .all()
-    )
+    existing = dict(conn.execute(_PARAMS_OF, {"run_id": run_id, "keys": list(wanted)}).all())
     for key, value in wanted.items():
         if key in existing and existing[key] != value:
             raise InvalidParameterValue(
@@ -428,7 +429,7 @@ def _insert_params(conn: Connection, run_id: str, new_params: Sequence[KeyValue]
         {"run_uuid": run_id, "key": k, "value": v} for k, v in wanted.items() if k not in existing
     ]
     if fresh:
-        conn.execute(sa.insert(params), fresh)
+        conn.execute(_INSERT_PARAM, fresh)
 
 
 def _put_tags(conn: Connection, run_id: str, tags: Sequence[KeyValue]) -> None:
