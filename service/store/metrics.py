@@ -73,25 +73,40 @@ _SQLITE_LATEST = (
 #: PostgreSQL: points as column arrays (psycopg would otherwise pipeline one INSERT per
 #: row, about 30 µs each), history and latest values in one statement: one round trip.
 #: ``run`` is a CTE giving the run's id and lifecycle stage; points go in only if active.
-_PG_POINTS = (
+_PG_ARRAYS = (
     "unnest(%s::varchar[], %s::bigint[], %s::bigint[], %s::float8[], %s::bool[], "
     "%s::varchar[], %s::varchar[], %s::varchar[]) AS p"
 )
-_PG_WRITE = (
-    "WITH {run}, active AS (SELECT run_uuid FROM run WHERE lifecycle_stage = 'active'), "
-    f"appended AS (INSERT INTO metrics ({_COLUMN_LIST}) SELECT active.run_uuid, p.* "
-    f"FROM active, {_PG_POINTS} ON CONFLICT DO NOTHING), "
-    f"moved AS (INSERT INTO latest_metrics ({_COLUMN_LIST}) SELECT active.run_uuid, p.* "
-    f"FROM active, {_PG_POINTS} {_NEWER_WINS}) "
-    "SELECT lifecycle_stage FROM run"
+#: A single point (log-metric) as a row of values: adapting sixteen one-element arrays
+#: cost psycopg more than the whole statement (0.39 -> 0.27 ms of CPU per call).
+_PG_ONE_ROW = (
+    "(VALUES (%s::varchar, %s::bigint, %s::bigint, %s::float8, %s::bool, "
+    "%s::varchar, %s::varchar, %s::varchar)) AS p"
 )
-_PG_INSERT = _PG_WRITE.format(
-    run="run AS (SELECT %s::varchar AS run_uuid, 'active' AS lifecycle_stage)"
-)
+_PG_GIVEN_RUN = "run AS (SELECT %s::varchar AS run_uuid, 'active' AS lifecycle_stage)"
 #: The run's row is locked first (a fixed lock order for concurrent writers of one run).
-_PG_INSERT_IF_ACTIVE = _PG_WRITE.format(
-    run="run AS (SELECT run_uuid, lifecycle_stage FROM runs WHERE run_uuid = %s FOR UPDATE)"
+_PG_LOCKED_RUN = (
+    "run AS (SELECT run_uuid, lifecycle_stage FROM runs WHERE run_uuid = %s FOR UPDATE)"
 )
+
+
+def _pg_write(run: str, points: str) -> str:
+    return (
+        f"WITH {run}, active AS (SELECT run_uuid FROM run WHERE lifecycle_stage = 'active'), "
+        f"appended AS (INSERT INTO metrics ({_COLUMN_LIST}) SELECT active.run_uuid, p.* "
+        f"FROM active, {points} ON CONFLICT DO NOTHING), "
+        f"moved AS (INSERT INTO latest_metrics ({_COLUMN_LIST}) SELECT active.run_uuid, p.* "
+        f"FROM active, {points} {_NEWER_WINS}) "
+        "SELECT lifecycle_stage FROM run"
+    )
+
+
+#: ``(run CTE, one point?) -> statement``
+_PG_WRITES = {
+    (run, one): _pg_write(run, _PG_ONE_ROW if one else _PG_ARRAYS)
+    for run in (_PG_GIVEN_RUN, _PG_LOCKED_RUN)
+    for one in (False, True)
+}
 
 #: The ordering that decides which point is "latest": (step, timestamp, is_nan, value).
 _order = operator.itemgetter(2, 3, 5, 4)
@@ -120,9 +135,14 @@ def _newest(rows: list[PointRow]) -> list[PointRow]:
     return [newest[key] for key in sorted(newest)]
 
 
-def _pg_parameters(run_id: str, rows: list[PointRow]) -> tuple[object, ...]:
-    """``_PG_WRITE``'s parameters: the run, then history and latest values as arrays."""
-    return (run_id, *_arrays(rows), *_arrays(_newest(rows)))
+def _pg_write_points(conn: Connection, run: str, run_id: str, rows: list[PointRow]) -> str | None:
+    """Run a ``_PG_WRITES`` statement; returns the run's lifecycle stage (``None``: no run)."""
+    if len(rows) == 1:
+        values = rows[0][1:]
+        parameters = (run_id, *values, *values)
+    else:
+        parameters = (run_id, *_arrays(rows), *_arrays(_newest(rows)))
+    return conn.exec_driver_sql(_PG_WRITES[run, len(rows) == 1], parameters).scalar()
 
 
 def _arrays(rows: list[PointRow]) -> list[list[object]]:
@@ -141,7 +161,7 @@ def insert_points(
     """
     rows = _rows(run_id, points)
     if dialect == "postgresql":
-        conn.exec_driver_sql(_PG_INSERT, _pg_parameters(run_id, rows))
+        _pg_write_points(conn, _PG_GIVEN_RUN, run_id, rows)
     elif dialect == "sqlite":
         conn.exec_driver_sql(_SQLITE_APPEND, rows)
         conn.exec_driver_sql(_SQLITE_LATEST, _newest(rows))
@@ -157,7 +177,7 @@ def insert_points_if_active(
     statement (one round trip instead of three). Returns the run's lifecycle stage, or
     ``None`` if there is no such run; nothing is written unless it is ``"active"``."""
     rows = _rows(run_id, points)
-    return conn.exec_driver_sql(_PG_INSERT_IF_ACTIVE, _pg_parameters(run_id, rows)).scalar()
+    return _pg_write_points(conn, _PG_LOCKED_RUN, run_id, rows)
 
 
 def insert_metrics(

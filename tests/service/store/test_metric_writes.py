@@ -125,3 +125,16 @@ def test_a_refused_batch_writes_nothing(store: Store, run_id: str) -> None:
     run = store.runs.get(run_id)
     assert run.metrics == [] and all(tag.key != "t" for tag in run.tags)
     assert history(store, run_id, "m") == []
+
+
+def test_single_points_with_and_without_params(store: Store, run_id: str) -> None:
+    """One point takes its own statement shape on PostgreSQL, in both write paths."""
+    store.runs.log_batch(run_id, metrics=[("one", math.nan, 3, 1, "m", "d", "x")])
+    store.runs.log_batch(
+        run_id, metrics=[("one", 2.0, 2, 1, None, None, None)], params=[KeyValue("p", "v")]
+    )
+    store.runs.log_batch(run_id, metrics=[("one", 2.0, 2, 1, None, None, None)])  # a retry
+    value, *rest = latest(store, run_id)["one"]
+    assert math.isnan(value) and rest == [3, 1, "m", "d", "x"]
+    assert sorted(history(store, run_id, "one")) == [(0.0, True, 3, 1), (2.0, False, 2, 1)]
+    assert store.runs.get(run_id).params == [KeyValue("p", "v")]
