@@ -108,7 +108,12 @@ def test_unknown_and_deleted_runs_are_refused(store: Store, run_id: str) -> None
     store.runs.delete(run_id)
     with pytest.raises(InvalidParameterValue, match="must be in the 'active' state"):
         store.runs.log_batch(run_id, metrics=[point])
+    with pytest.raises(InvalidParameterValue, match="must be in the 'active' state"):
+        store.runs.log_batch(run_id)
     store.runs.restore(run_id)
+    store.runs.log_batch(run_id)  # an empty batch is fine on an active run
+    with pytest.raises(ResourceDoesNotExist):
+        store.runs.log_batch("f" * 32)
     assert "m" not in latest(store, run_id)
     assert history(store, run_id, "m") == []
 
