@@ -57,6 +57,7 @@ def _substr(element: IndexedValue, compiler: SQLCompiler, **kw: Any) -> str:
 
 
 @compiles(IndexedValue, "mysql")
+@compiles(IndexedValue, "mariadb")
 def _prefix_key_part(element: IndexedValue, compiler: SQLCompiler, **kw: Any) -> str:
     return f"{compiler.process(element.column, **kw)}({PREFIX_LENGTH})"
 

@@ -36,12 +36,14 @@ def upgrade() -> None:
         value = sa.text(f"substr(value, 1, {PREFIX_LENGTH})")
         op.create_index(PARAMS_INDEX, "params", ["key", value, "run_uuid"])
         op.execute("ANALYZE params")
-    elif dialect == "mysql":
+    elif dialect in ("mysql", "mariadb"):
+        length = {"value": PREFIX_LENGTH}
         op.create_index(
             PARAMS_INDEX,
             "params",
             ["key", "value", "run_uuid"],
-            mysql_length={"value": PREFIX_LENGTH},
+            mysql_length=length,
+            mariadb_length=length,
         )
     else:
         op.create_index(PARAMS_INDEX, "params", ["key", "value", "run_uuid"])
