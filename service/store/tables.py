@@ -141,7 +141,16 @@ class Metric(SQLModel, table=True):
     """Every metric point ever logged. The primary key makes a retried write a no-op."""
 
     __tablename__ = "metrics"
-    __table_args__ = (sa.Index("ix_metrics_model_id", "model_id"), {"sqlite_with_rowid": False})
+    __table_args__ = (
+        # Partial where the database allows it: nearly every point has no model.
+        sa.Index(
+            "ix_metrics_model_id",
+            "model_id",
+            postgresql_where=sa.text("model_id IS NOT NULL"),
+            sqlite_where=sa.text("model_id IS NOT NULL"),
+        ),
+        {"sqlite_with_rowid": False},
+    )
 
     run_uuid: str = Field(
         sa_type=key_string(RUN_ID),
