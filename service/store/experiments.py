@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from service.errors import InvalidParameterValue, ResourceAlreadyExists, ResourceDoesNotExist
 from service.store import key_values, search
+from service.store.any_of import any_of
 from service.store.auth import Visible
 from service.store.clock import now_ms
 from service.store.db import Database
@@ -90,7 +91,7 @@ class ExperimentStore:
             more = len(ids) > max_results
             ids = ids[:max_results]
             rows = (
-                conn.execute(sa.select(experiments).where(experiments.c.experiment_id.in_(ids)))
+                conn.execute(sa.select(experiments).where(any_of(experiments.c.experiment_id, ids)))
                 .mappings()
                 .all()
                 if ids
@@ -262,7 +263,7 @@ class ExperimentStore:
         tags: dict[int, list[KeyValue]] = {i: [] for i in ids}
         if ids:
             for tag in conn.execute(
-                sa.select(experiment_tags).where(experiment_tags.c.experiment_id.in_(ids))
+                sa.select(experiment_tags).where(any_of(experiment_tags.c.experiment_id, ids))
             ):
                 tags[tag.experiment_id].append(KeyValue(tag.key, tag.value))
         return [

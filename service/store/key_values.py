@@ -11,6 +11,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from service.store.any_of import any_of
 from service.store.entities import KeyValue
 
 
@@ -21,7 +22,7 @@ def load(
     result: dict[object, list[KeyValue]] = {}
     query = (
         sa.select(table.c[owner], table.c.key, table.c.value)
-        .where(table.c[owner].in_(owner_ids))
+        .where(any_of(table.c[owner], owner_ids))
         .order_by(table.c[owner], table.c.key)
     )
     for owner_id, key, value in conn.execute(query):

@@ -10,6 +10,7 @@ from sqlalchemy.engine import Connection
 
 from service.errors import InvalidParameterValue, ResourceDoesNotExist
 from service.store import key_values, search
+from service.store.any_of import any_of
 from service.store.clock import now_ms
 from service.store.db import Database
 from service.store.entities import KeyValue, LoggedModel, LoggedModelStatus, MetricPoint, Page
@@ -161,7 +162,7 @@ class LoggedModelStore:
         rows = {
             row["model_id"]: row
             for row in conn.execute(
-                sa.select(logged_models).where(logged_models.c.model_id.in_(model_ids))
+                sa.select(logged_models).where(any_of(logged_models.c.model_id, model_ids))
             ).mappings()
         }
         tags = key_values.load(conn, model_tags, "model_id", model_ids)
@@ -169,7 +170,7 @@ class LoggedModelStore:
         model_metrics: dict[str, list[MetricPoint]] = {}
         for row in conn.execute(
             sa.select(metrics)
-            .where(metrics.c.model_id.in_(model_ids))
+            .where(any_of(metrics.c.model_id, model_ids))
             .order_by(metrics.c.key, metrics.c.step, metrics.c.timestamp)
         ):
             model_metrics.setdefault(row.model_id, []).append(

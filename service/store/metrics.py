@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection
 
 from service.errors import InvalidParameterValue, ResourceDoesNotExist
 from service.store import search
+from service.store.any_of import any_of
 from service.store.db import Database
 from service.store.entities import LoggedPoint, MetricPoint, Page
 from service.store.tables import LatestMetric, Metric
@@ -231,7 +232,7 @@ def load_latest_metrics(conn: Connection, run_ids: Sequence[str]) -> dict[str, l
     result: dict[str, list[MetricPoint]] = {}
     query = (
         sa.select(latest_metrics)
-        .where(latest_metrics.c.run_uuid.in_(run_ids))
+        .where(any_of(latest_metrics.c.run_uuid, run_ids))
         .order_by(latest_metrics.c.run_uuid, latest_metrics.c.key)
     )
     for row in conn.execute(query):

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from service.store.any_of import any_of
 from service.store.entities import Dataset, DatasetInput, KeyValue, ModelOutput
 from service.store.tables import Dataset as DatasetRow
 from service.store.tables import RunInput, RunInputTag, RunModelInput, RunModelOutput
@@ -75,14 +76,14 @@ def load_inputs(
 ) -> tuple[dict[str, list[DatasetInput]], dict[str, list[str]]]:
     tags: dict[tuple[str, str], list[KeyValue]] = {}
     for row in conn.execute(
-        sa.select(run_input_tags).where(run_input_tags.c.run_uuid.in_(run_ids))
+        sa.select(run_input_tags).where(any_of(run_input_tags.c.run_uuid, run_ids))
     ):
         tags.setdefault((row.run_uuid, row.dataset_uuid), []).append(KeyValue(row.key, row.value))
     dataset_inputs: dict[str, list[DatasetInput]] = {}
     query = (
         sa.select(run_inputs.c.run_uuid, datasets)
         .join(datasets, datasets.c.dataset_uuid == run_inputs.c.dataset_uuid)
-        .where(run_inputs.c.run_uuid.in_(run_ids))
+        .where(any_of(run_inputs.c.run_uuid, run_ids))
         .order_by(run_inputs.c.run_uuid, datasets.c.name)
     )
     for row in conn.execute(query).mappings():
@@ -99,7 +100,7 @@ def load_inputs(
         )
     model_inputs: dict[str, list[str]] = {}
     for row in conn.execute(
-        sa.select(run_model_inputs).where(run_model_inputs.c.run_uuid.in_(run_ids))
+        sa.select(run_model_inputs).where(any_of(run_model_inputs.c.run_uuid, run_ids))
     ):
         model_inputs.setdefault(row.run_uuid, []).append(row.model_id)
     return dataset_inputs, model_inputs
@@ -108,7 +109,7 @@ def load_inputs(
 def load_outputs(conn: Connection, run_ids: Sequence[str]) -> dict[str, list[ModelOutput]]:
     outputs: dict[str, list[ModelOutput]] = {}
     for row in conn.execute(
-        sa.select(run_model_outputs).where(run_model_outputs.c.run_uuid.in_(run_ids))
+        sa.select(run_model_outputs).where(any_of(run_model_outputs.c.run_uuid, run_ids))
     ):
         outputs.setdefault(row.run_uuid, []).append(ModelOutput(row.model_id, row.step))
     return outputs

@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection
 
 from service.errors import InvalidParameterValue, ResourceDoesNotExist
 from service.store import key_values, search
+from service.store.any_of import any_of
 from service.store.clock import now_ms
 from service.store.db import Database
 from service.store.entities import (
@@ -348,7 +349,9 @@ class RunStore:
         """Full runs for ``run_ids``, in that order, with a fixed number of queries."""
         if not run_ids:
             return []
-        rows = conn.execute(sa.select(runs).where(runs.c.run_uuid.in_(run_ids))).mappings().all()
+        rows = (
+            conn.execute(sa.select(runs).where(any_of(runs.c.run_uuid, run_ids))).mappings().all()
+        )
         infos = {row["run_uuid"]: _info(row) for row in rows}
         found = [run_id for run_id in run_ids if run_id in infos]
         if not found:
