@@ -21,7 +21,7 @@ from service.http.parsing import (
     repeated,
 )
 from service.http.responses import ok
-from service.store.entities import KeyValue, ViewType
+from service.store.entities import ViewType
 from service.store.experiments import parse_experiment_id
 
 
@@ -65,7 +65,7 @@ class DeleteExperimentTag(Message):
 
 async def create_experiment(request: Request) -> Response:
     msg = await parse_json(request, CreateExperiment)
-    tags = [KeyValue(t.key, t.value) for t in msg.tags]
+    tags = [kv.entity() for kv in msg.tags]
     experiment_id = await blocking(
         store(request).experiments.create, msg.name, msg.artifact_location, tags
     )

@@ -19,7 +19,7 @@ from service.http.context import blocking, store
 from service.http.parsing import Int64, KeyValueMessage, Message, Text, parse_json
 from service.http.responses import ok
 from service.http.runs import DatasetInputMessage, MetricMessage, ModelRef, RunStatusName
-from service.store.entities import Dataset, DatasetInput, KeyValue, MetricPoint, ModelOutput
+from service.store.entities import MetricPoint, ModelOutput
 from service.store.imports import (
     ExperimentImport,
     ImportStore,
@@ -146,10 +146,6 @@ def _imports(request: Request) -> ImportStore:
     return ImportStore(store(request).db)
 
 
-def _kv(items: list[KeyValueMessage]) -> list[KeyValue]:
-    return [KeyValue(item.key, item.value) for item in items]
-
-
 def _record(kind: type[R], msg: Message, **converted: Any) -> R:
     """A store record from a message with the same field names; ``converted`` holds the
     fields that need more than a copy (key/value lists, nested entities)."""
@@ -172,7 +168,7 @@ async def place_experiment(request: Request) -> Response:
     exp = msg.experiment
     placement = await blocking(
         _imports(request).place_experiment,
-        _record(ExperimentImport, exp, tags=_kv(exp.tags)),
+        _record(ExperimentImport, exp, tags=[kv.entity() for kv in exp.tags]),
         msg.wanted_id,
         exact=msg.exact,
         dry_run=msg.dry_run,
@@ -193,22 +189,9 @@ async def import_run(request: Request) -> Response:
     record = _record(
         RunImport,
         run,
-        params=_kv(run.params),
-        tags=_kv(run.tags),
-        dataset_inputs=[
-            DatasetInput(
-                Dataset(
-                    name=d.dataset.name,
-                    digest=d.dataset.digest,
-                    source_type=d.dataset.source_type,
-                    source=d.dataset.source,
-                    schema=d.dataset.schema_,
-                    profile=d.dataset.profile,
-                ),
-                _kv(d.tags),
-            )
-            for d in run.dataset_inputs
-        ],
+        params=[kv.entity() for kv in run.params],
+        tags=[kv.entity() for kv in run.tags],
+        dataset_inputs=[d.entity() for d in run.dataset_inputs],
         model_outputs=[ModelOutput(m.model_id, m.step) for m in run.model_outputs],
     )
     placed = await blocking(_imports(request).import_run, msg.experiment_id, record)
@@ -224,7 +207,12 @@ async def import_metrics(request: Request) -> Response:
 async def import_logged_model(request: Request) -> Response:
     msg = await parse_json(request, ImportLoggedModel)
     model = msg.model
-    record = _record(LoggedModelImport, model, tags=_kv(model.tags), params=_kv(model.params))
+    record = _record(
+        LoggedModelImport,
+        model,
+        tags=[kv.entity() for kv in model.tags],
+        params=[kv.entity() for kv in model.params],
+    )
     placed = await blocking(_imports(request).import_logged_model, msg.experiment_id, record)
     return _result(placed.result, artifact_location=placed.artifact_location)
 
@@ -239,13 +227,13 @@ async def import_model_metrics(request: Request) -> Response:
 
 async def import_registered_model(request: Request) -> Response:
     msg = await parse_json(request, RegisteredModelMessage)
-    record = _record(RegisteredModelImport, msg, tags=_kv(msg.tags))
+    record = _record(RegisteredModelImport, msg, tags=[kv.entity() for kv in msg.tags])
     return _result(await blocking(_imports(request).import_registered_model, record))
 
 
 async def import_model_version(request: Request) -> Response:
     msg = await parse_json(request, ModelVersionMessage)
-    record = _record(ModelVersion, msg, tags=_kv(msg.tags))
+    record = _record(ModelVersion, msg, tags=[kv.entity() for kv in msg.tags])
     return _result(await blocking(_imports(request).import_model_version, record))
 
 

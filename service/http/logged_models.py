@@ -12,7 +12,6 @@ from service.http import wire
 from service.http.context import blocking, store
 from service.http.parsing import Int64, KeyValueMessage, Message, Text, parse_json, repeated
 from service.http.responses import ok
-from service.store.entities import KeyValue
 from service.store.experiments import parse_experiment_id
 from service.store.search import DatasetFilter
 
@@ -52,10 +51,6 @@ class SearchLoggedModels(Message):
     page_token: Text | None = None
 
 
-def _kv(items: list[KeyValueMessage]) -> list[KeyValue]:
-    return [KeyValue(item.key, item.value) for item in items]
-
-
 async def create_logged_model(request: Request) -> Response:
     msg = await parse_json(request, CreateLoggedModel)
     model = await blocking(
@@ -64,8 +59,8 @@ async def create_logged_model(request: Request) -> Response:
         name=msg.name,
         model_type=msg.model_type,
         source_run_id=msg.source_run_id,
-        params=_kv(msg.params),
-        tags=_kv(msg.tags),
+        params=[kv.entity() for kv in msg.params],
+        tags=[kv.entity() for kv in msg.tags],
     )
     return ok({"model": wire.logged_model(model)})
 
@@ -91,7 +86,9 @@ async def delete_logged_model(request: Request) -> Response:
 async def set_logged_model_tags(request: Request) -> Response:
     msg = await parse_json(request, LoggedModelTags)
     await blocking(
-        store(request).logged_models.set_tags, request.path_params["model_id"], _kv(msg.tags)
+        store(request).logged_models.set_tags,
+        request.path_params["model_id"],
+        [kv.entity() for kv in msg.tags],
     )
     return ok()
 
@@ -108,7 +105,9 @@ async def delete_logged_model_tag(request: Request) -> Response:
 async def log_logged_model_params(request: Request) -> Response:
     msg = await parse_json(request, LoggedModelParams)
     await blocking(
-        store(request).logged_models.log_params, request.path_params["model_id"], _kv(msg.params)
+        store(request).logged_models.log_params,
+        request.path_params["model_id"],
+        [kv.entity() for kv in msg.params],
     )
     return ok()
 

@@ -15,6 +15,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Val
 from starlette.requests import Request
 
 from service.errors import InvalidParameterValue, RequestTooLarge
+from service.store.entities import KeyValue
 
 M = TypeVar("M", bound="Message")
 
@@ -63,6 +64,9 @@ class Message(BaseModel):
 class KeyValueMessage(Message):
     key: Text
     value: Text = ""
+
+    def entity(self) -> KeyValue:
+        return KeyValue(self.key, self.value)
 
 
 def repeated(item: Any) -> Any:

@@ -20,7 +20,7 @@ from service.http.context import blocking, store
 from service.http.parsing import Int64, KeyValueMessage, Message, Text, parse_json, parse_query
 from service.http.parsing import repeated as repeated_field
 from service.http.responses import ok
-from service.store.entities import KeyValue, Page
+from service.store.entities import Page
 from service.store.registry import ModelVersion, RegisteredModel, parse_version
 
 
@@ -192,7 +192,7 @@ async def _search(
 
 async def create_registered_model(request: Request) -> Response:
     msg = await parse_json(request, CreateRegisteredModel)
-    tags = [KeyValue(t.key, t.value) for t in msg.tags]
+    tags = [kv.entity() for kv in msg.tags]
     model = await blocking(store(request).registered_models.create, msg.name, tags, msg.description)
     return ok(_model(model))
 
@@ -278,7 +278,7 @@ async def create_model_version(request: Request) -> Response:
         name=msg.name,
         source=msg.source,
         run_id=msg.run_id,
-        tags=[KeyValue(t.key, t.value) for t in msg.tags],
+        tags=[kv.entity() for kv in msg.tags],
         run_link=msg.run_link,
         description=msg.description,
         model_id=msg.model_id,

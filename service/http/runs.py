@@ -144,6 +144,18 @@ class DatasetInputMessage(Message):
     tags: list[KeyValueMessage] = []
     dataset: DatasetMessage
 
+    def entity(self) -> DatasetInput:
+        d = self.dataset
+        dataset = Dataset(
+            name=d.name,
+            digest=d.digest,
+            source_type=d.source_type,
+            source=d.source,
+            schema=d.schema_,
+            profile=d.profile,
+        )
+        return DatasetInput(dataset, [kv.entity() for kv in self.tags])
+
 
 class ModelRef(Message):
     model_id: Text
@@ -174,10 +186,6 @@ class GetMetricHistory(RunMessage):
     page_token: Text | None = None
 
 
-def _kv(items: list[KeyValueMessage]) -> list[KeyValue]:
-    return [KeyValue(item.key, item.value) for item in items]
-
-
 async def create_run(request: Request) -> Response:
     msg = await parse_json(request, CreateRun)
     run = await blocking(
@@ -186,7 +194,7 @@ async def create_run(request: Request) -> Response:
         user_id=msg.user_id,
         start_time=msg.start_time,
         run_name=msg.run_name,
-        tags=_kv(msg.tags),
+        tags=[kv.entity() for kv in msg.tags],
     )
     return ok({"run": wire.run(run)})
 
@@ -256,28 +264,15 @@ async def log_batch(request: Request) -> Response:
         store(request).runs.log_batch,
         msg.run,
         metrics=points,
-        params=_kv(msg.params),
-        tags=_kv(msg.tags),
+        params=[kv.entity() for kv in msg.params],
+        tags=[kv.entity() for kv in msg.tags],
     )
     return ok()
 
 
 async def log_inputs(request: Request) -> Response:
     msg = await parse_json(request, LogInputs)
-    datasets = [
-        DatasetInput(
-            Dataset(
-                name=d.dataset.name,
-                digest=d.dataset.digest,
-                source_type=d.dataset.source_type,
-                source=d.dataset.source,
-                schema=d.dataset.schema_,
-                profile=d.dataset.profile,
-            ),
-            _kv(d.tags),
-        )
-        for d in msg.datasets
-    ]
+    datasets = [d.entity() for d in msg.datasets]
     await blocking(
         store(request).runs.log_inputs, msg.run, datasets, [m.model_id for m in msg.models]
     )
