@@ -58,6 +58,25 @@ class Selection:
         )
 
 
+@dataclass(frozen=True)
+class _Listing:
+    """How one kind of item is listed: its table, id column and artifact location."""
+
+    kind: Kind
+    table: sa.Table
+    id: sa.Column
+    location: sa.Column
+
+    def select(self) -> sa.Select:
+        return sa.select(self.id, self.table.c.experiment_id, self.location)
+
+
+RUN_LISTING = _Listing("run", runs, runs.c.run_uuid, runs.c.artifact_uri)
+MODEL_LISTING = _Listing(
+    "logged model", logged_models, logged_models.c.model_id, logged_models.c.artifact_location
+)
+
+
 class GarbageStore:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -115,44 +134,17 @@ class GarbageStore:
 
     def runs(self, selection: Selection) -> Iterator[Deleted]:
         """Deleted runs outside the experiments being removed (those go with them)."""
-        if selection.explicit and selection.run_ids is None:
-            return
-        query = sa.select(runs.c.run_uuid, runs.c.experiment_id, runs.c.artifact_uri).where(
-            _deleted(runs, selection.deleted_before),
-            ~runs.c.experiment_id.in_(self._doomed(selection)),
-        )
-        if selection.run_ids is not None:
-            query = query.where(runs.c.run_uuid.in_(selection.run_ids))
-        for row in self._pages(query, runs.c.run_uuid):
-            yield Deleted("run", row[0], row[1], row[2])
+        return self._deleted_items(RUN_LISTING, selection.run_ids, selection)
 
     def logged_models(self, selection: Selection) -> Iterator[Deleted]:
         """Deleted logged models outside the experiments being removed."""
-        if selection.explicit and selection.logged_model_ids is None:
-            return
-        table = logged_models
-        query = sa.select(table.c.model_id, table.c.experiment_id, table.c.artifact_location).where(
-            _deleted(table, selection.deleted_before),
-            ~table.c.experiment_id.in_(self._doomed(selection)),
-        )
-        if selection.logged_model_ids is not None:
-            query = query.where(table.c.model_id.in_(selection.logged_model_ids))
-        for row in self._pages(query, table.c.model_id):
-            yield Deleted("logged model", row[0], row[1], row[2])
+        return self._deleted_items(MODEL_LISTING, selection.logged_model_ids, selection)
 
     def contents(self, experiment_id: int) -> Iterator[Deleted]:
         """Every run and logged model of an experiment, whatever its own stage."""
-        query = sa.select(runs.c.run_uuid, runs.c.experiment_id, runs.c.artifact_uri).where(
-            runs.c.experiment_id == experiment_id
-        )
-        for row in self._pages(query, runs.c.run_uuid):
-            yield Deleted("run", row[0], row[1], row[2])
-        table = logged_models
-        query = sa.select(table.c.model_id, table.c.experiment_id, table.c.artifact_location).where(
-            table.c.experiment_id == experiment_id
-        )
-        for row in self._pages(query, table.c.model_id):
-            yield Deleted("logged model", row[0], row[1], row[2])
+        for listing in (RUN_LISTING, MODEL_LISTING):
+            query = listing.select().where(listing.table.c.experiment_id == experiment_id)
+            yield from self._listed(listing, query)
 
     def metric_rows(self, run_id: str) -> int:
         with self.db.read() as conn:
@@ -219,6 +211,23 @@ class GarbageStore:
             row = sa.tuple_(*key)
             chunk = sa.select(*key)
         return sa.delete(metrics).where(row.in_(chunk.where(of_run).limit(METRIC_CHUNK)))
+
+    def _deleted_items(
+        self, listing: _Listing, ids: Sequence[str] | None, selection: Selection
+    ) -> Iterator[Deleted]:
+        if selection.explicit and ids is None:
+            return
+        query = listing.select().where(
+            _deleted(listing.table, selection.deleted_before),
+            ~listing.table.c.experiment_id.in_(self._doomed(selection)),
+        )
+        if ids is not None:
+            query = query.where(listing.id.in_(ids))
+        yield from self._listed(listing, query)
+
+    def _listed(self, listing: _Listing, query: sa.Select) -> Iterator[Deleted]:
+        for item_id, experiment_id, location in self._pages(query, listing.id):
+            yield Deleted(listing.kind, item_id, experiment_id, location)
 
     def _doomed(self, selection: Selection) -> sa.Select:
         """Ids of the experiments this selection removes (their contents go with them)."""
