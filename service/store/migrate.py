@@ -39,7 +39,8 @@ def head_revision() -> str:
     one before, so the head is the highest prefix (``tests/migrations`` holds Alembic's own
     answer to the same).
     """
-    return max(path.name.split("_", 1)[0] for path in (MIGRATIONS_DIR / "versions").glob("*_*.py"))
+    revisions = (MIGRATIONS_DIR / "versions").glob("[0-9]*_*.py")
+    return max(path.name.split("_", 1)[0] for path in revisions)
 
 
 def current_revision(database: Database) -> str | None:
