@@ -5,34 +5,17 @@ back to the sign-in page with the way home."""
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
-from tests.support.server import REPO_ROOT, ServerProcess
+from tests.support.cli import create_token, stratus
+from tests.support.server import ServerProcess
 
 pytest.importorskip("playwright.sync_api", reason="pip install playwright")
 from playwright.sync_api import expect
-
-
-def _cli(database_url: str, *args: str) -> str:
-    result = subprocess.run(
-        [sys.executable, "-m", "service", *args, "--backend-store-uri", database_url],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=REPO_ROOT,
-    )
-    return result.stdout
-
-
-def _token(database_url: str, user: str) -> str:
-    output = _cli(database_url, "token", "create", "--user", user, "--name", "ui-test")
-    return re.search(r"stratus_pat_\S+", output).group(0)
 
 
 @pytest.fixture(scope="module")
@@ -45,9 +28,9 @@ def guarded(tmp_path_factory) -> Iterator[dict]:
         workdir=workdir,
         env={"STRATUS_AUTH_ENABLED": "true", "STRATUS_DEFAULT_PERMISSION": "NO_PERMISSIONS"},
     ).start()
-    _cli(database_url, "user", "create", "admin", "--admin")
-    _cli(database_url, "user", "create", "alice")
-    admin = {"Authorization": f"Bearer {_token(database_url, 'admin')}"}
+    stratus(database_url, "user", "create", "admin", "--admin")
+    stratus(database_url, "user", "create", "alice")
+    admin = {"Authorization": f"Bearer {create_token(database_url, 'admin')}"}
     suffix = uuid.uuid4().hex[:6]
     ids = {}
     with httpx.Client(base_url=f"{server.url}/api/2.0/mlflow", headers=admin) as api:
@@ -60,7 +43,7 @@ def guarded(tmp_path_factory) -> Iterator[dict]:
         ).raise_for_status()
     yield {
         "url": server.url,
-        "alice": _token(database_url, "alice"),
+        "alice": create_token(database_url, "alice"),
         "ids": ids,
         "names": {k: f"{k}-{suffix}" for k in ids},
     }

@@ -5,31 +5,19 @@ Without authentication the page says tokens are not needed."""
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 
 import pytest
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
-from tests.support.server import REPO_ROOT, ServerProcess
+from tests.support.cli import create_token, stratus
+from tests.support.server import ServerProcess
 
 pytest.importorskip("playwright.sync_api", reason="pip install playwright")
 from playwright.sync_api import expect
 
 CLIPBOARD = ["clipboard-read", "clipboard-write"]
-
-
-def _cli(database_url: str, *args: str) -> str:
-    result = subprocess.run(
-        [sys.executable, "-m", "service", *args, "--backend-store-uri", database_url],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=REPO_ROOT,
-    )
-    return result.stdout
 
 
 @pytest.fixture(scope="module")
@@ -43,9 +31,8 @@ def guarded(tmp_path_factory) -> Iterator[dict]:
         workdir=workdir,
         env={"STRATUS_AUTH_ENABLED": "true"},
     ).start()
-    _cli(database_url, "user", "create", "bob")
-    output = _cli(database_url, "token", "create", "--user", "bob", "--name", "sign-in")
-    yield {"url": server.url, "sign_in": re.search(r"stratus_pat_\S+", output).group(0)}
+    stratus(database_url, "user", "create", "bob")
+    yield {"url": server.url, "sign_in": create_token(database_url, "bob", "sign-in")}
     server.stop()
 
 

@@ -3,27 +3,12 @@
 from __future__ import annotations
 
 import math
-import uuid
 
 import pytest
 
 from service.errors import ResourceDoesNotExist
 from service.store import Store
 from service.store.entities import MetricPoint
-
-
-@pytest.fixture(scope="module")
-def store(migrated_database) -> Store:
-    return Store.over(migrated_database)
-
-
-@pytest.fixture
-def run_id(store: Store) -> str:
-    experiment_id = store.experiments.create(f"history-{uuid.uuid4().hex[:10]}")
-    run = store.runs.create(
-        experiment_id=experiment_id, user_id="u", start_time=1, run_name=None, tags=[]
-    )
-    return run.info.run_id
 
 
 def _points() -> list[MetricPoint]:

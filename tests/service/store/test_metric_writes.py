@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import uuid
 
 import pytest
 
@@ -12,20 +11,6 @@ from service.store import Store
 from service.store.entities import KeyValue, MetricPoint
 from service.store.metrics import insert_metrics
 from service.store.validation import MAX_DOUBLE
-
-
-@pytest.fixture(scope="module")
-def store(migrated_database) -> Store:
-    return Store.over(migrated_database)
-
-
-@pytest.fixture
-def run_id(store: Store) -> str:
-    experiment_id = store.experiments.create(f"writes-{uuid.uuid4().hex[:10]}")
-    run = store.runs.create(
-        experiment_id=experiment_id, user_id="u", start_time=1, run_name=None, tags=[]
-    )
-    return run.info.run_id
 
 
 def latest(store: Store, run_id: str) -> dict[str, tuple]:

@@ -13,11 +13,6 @@ from service.store import Store
 from service.store.entities import KeyValue
 
 
-@pytest.fixture(scope="module")
-def store(migrated_database) -> Store:
-    return Store.over(migrated_database)
-
-
 @pytest.fixture
 def name() -> str:
     return f"model-{uuid.uuid4().hex[:10]}"
