@@ -118,9 +118,7 @@ class Param(SQLModel, table=True):
 
 # Search by param value (``params.x = 'y'``, ``IN``) starts from the matching params.
 _params = Param.__table__
-sa.Index(
-    "ix_params_key_value", _params.c.key, IndexedValue(_params.c.value), _params.c.run_uuid
-)
+sa.Index("ix_params_key_value", _params.c.key, IndexedValue(_params.c.value), _params.c.run_uuid)
 
 
 class RunTag(SQLModel, table=True):

@@ -156,8 +156,11 @@ def _run_condition(c: Comparison) -> ColumnElement[bool]:
         return key_value_exists(child, [(child.c.run_uuid, RUNS.c.run_uuid)], c.key, c.op, c.value)
     if c.key == "context":
         return key_value_exists(
-            RUN_INPUT_TAGS, [(RUN_INPUT_TAGS.c.run_uuid, RUNS.c.run_uuid)],
-            DATASET_CONTEXT_TAG, c.op, c.value,
+            RUN_INPUT_TAGS,
+            [(RUN_INPUT_TAGS.c.run_uuid, RUNS.c.run_uuid)],
+            DATASET_CONTEXT_TAG,
+            c.op,
+            c.value,
         )
     return sa.exists().where(
         RUN_INPUTS.c.run_uuid == RUNS.c.run_uuid,
@@ -181,10 +184,15 @@ def experiment_search_query(
         if c.key_type is KeyType.ATTRIBUTE:
             conditions.append(compare(EXPERIMENT_ATTRIBUTES[c.key], c.op, c.value))
         else:
-            conditions.append(key_value_exists(
-                EXPERIMENT_TAGS, [(EXPERIMENT_TAGS.c.experiment_id, exp.c.experiment_id)],
-                c.key, c.op, c.value,
-            ))
+            conditions.append(
+                key_value_exists(
+                    EXPERIMENT_TAGS,
+                    [(EXPERIMENT_TAGS.c.experiment_id, exp.c.experiment_id)],
+                    c.key,
+                    c.op,
+                    c.value,
+                )
+            )
     keys = list(order_keys) or [
         OrderKey(KeyType.ATTRIBUTE, "creation_time", ascending=False),
         OrderKey(KeyType.ATTRIBUTE, "experiment_id"),
@@ -227,15 +235,19 @@ def logged_model_search_query(
         if c.key_type is KeyType.ATTRIBUTE:
             conditions.append(compare(LOGGED_MODEL_ATTRIBUTES[c.key], c.op, c.value))
         elif c.key_type is KeyType.METRIC:
-            conditions.append(sa.exists().where(
-                m.c.model_id == lm.c.model_id, m.c.key == c.key,
-                metric_matches(m, c.op, c.value), *dataset_condition,
-            ))
+            conditions.append(
+                sa.exists().where(
+                    m.c.model_id == lm.c.model_id,
+                    m.c.key == c.key,
+                    metric_matches(m, c.op, c.value),
+                    *dataset_condition,
+                )
+            )
         else:
             child = LOGGED_MODEL_PARAMS if c.key_type is KeyType.PARAM else LOGGED_MODEL_TAGS
-            conditions.append(key_value_exists(
-                child, [(child.c.model_id, lm.c.model_id)], c.key, c.op, c.value
-            ))
+            conditions.append(
+                key_value_exists(child, [(child.c.model_id, lm.c.model_id)], c.key, c.op, c.value)
+            )
     if dataset_condition and not any(c.key_type is KeyType.METRIC for c in comparisons):
         conditions.append(sa.exists().where(m.c.model_id == lm.c.model_id, *dataset_condition))
 

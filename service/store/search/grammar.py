@@ -64,8 +64,10 @@ class _Parser:
         key = self.next()
         if key.kind is not Kind.KEY:
             found = f"'{key.text}'" if key.text else "the end"
-            fail(f"Invalid {self.context}: expected a key such as 'metrics.loss' at "
-                  f"position {key.pos}, found {found}")
+            fail(
+                f"Invalid {self.context}: expected a key such as 'metrics.loss' at "
+                f"position {key.pos}, found {found}"
+            )
         key_type, name, attribute = resolve_key(key, self.spec, order=False)
         op, op_text = self.operator(key)
         allowed = self.spec.ops_for(key_type, attribute)
@@ -115,36 +117,47 @@ class _Parser:
         if token.kind is Kind.NUMBER and self.spec.numbers_as_strings:
             return token.text
         if token.kind in (Kind.KEY, Kind.KEYWORD):
-            fail("Parameter value is either not quoted or unidentified quote types used for "
-                  f"string value {token.text}. Use either single or double quotes.")
-        fail(f"Expected a quoted string value for {key_type} (e.g. 'my-value'). "
-              f"Got value {token.text or 'nothing'}")
+            fail(
+                "Parameter value is either not quoted or unidentified quote types used for "
+                f"string value {token.text}. Use either single or double quotes."
+            )
+        fail(
+            f"Expected a quoted string value for {key_type} (e.g. 'my-value'). "
+            f"Got value {token.text or 'nothing'}"
+        )
 
     def value_list(
         self, name: str, attribute: Attribute | None
     ) -> tuple[str, ...] | tuple[int, ...]:
         if self.next().kind is not Kind.LPAREN:
-            fail(f"Invalid {self.context}: expected a parenthesised list of quoted strings "
-                  "after IN")
+            fail(
+                f"Invalid {self.context}: expected a parenthesised list of quoted strings after IN"
+            )
         items: list[Token] = []
         while self.peek().kind is not Kind.RPAREN:
             items.append(self.next())
             if self.peek().kind is Kind.COMMA:
                 self.next()
             elif self.peek().kind is not Kind.RPAREN:
-                fail("While parsing a list in the query, expected a non-empty list of string "
-                      "values, but got ill-formed list.")
+                fail(
+                    "While parsing a list in the query, expected a non-empty list of string "
+                    "values, but got ill-formed list."
+                )
         self.next()
         if not items:
-            fail("While parsing a list in the query, expected a non-empty list of string "
-                  "values, but got empty list")
+            fail(
+                "While parsing a list in the query, expected a non-empty list of string "
+                "values, but got empty list"
+            )
         if attribute and attribute.kind is AttrKind.INTEGER_ID:
             return tuple(_integer_id(item, name) for item in items)
         accepted = (Kind.STRING, Kind.NUMBER) if self.spec.numbers_as_strings else (Kind.STRING,)
         if any(item.kind not in accepted for item in items):
             shown = ", ".join(item.text for item in items)
-            fail("While parsing a list in the query, expected string value, punctuation, or "
-                  f"whitespace, but got different type in list: ({shown})")
+            fail(
+                "While parsing a list in the query, expected string value, punctuation, or "
+                f"whitespace, but got different type in list: ({shown})"
+            )
         return tuple(str(item.value) if item.kind is Kind.STRING else item.text for item in items)
 
 
@@ -198,10 +211,14 @@ def parse_filter(text: str | None, target: Target) -> list[Comparison]:
             continue
         token = parser.peek()
         if token.kind is Kind.KEYWORD and token.value == "OR":
-            fail(f"Invalid clause(s) in filter string: '{token.text}'. "
-                  "Only AND is supported between comparisons.")
-        fail(f"Invalid clause(s) in filter string: '{text[token.pos:]}'. "
-              "Comparisons must be joined with AND.")
+            fail(
+                f"Invalid clause(s) in filter string: '{token.text}'. "
+                "Only AND is supported between comparisons."
+            )
+        fail(
+            f"Invalid clause(s) in filter string: '{text[token.pos :]}'. "
+            "Comparisons must be joined with AND."
+        )
     return comparisons
 
 
@@ -239,8 +256,10 @@ def parse_logged_model_order_by(items: Sequence[object] | None) -> list[OrderKey
             fail("`field_name` in the `order_by` clause must be specified.")
         ascending = item.get("ascending", True)
         if not isinstance(ascending, bool):
-            fail("Value of `ascending` in the `order_by` clause must be a boolean, got "
-                  f"{type(ascending).__name__} for field {field_name}.")
+            fail(
+                "Value of `ascending` in the `order_by` clause must be a boolean, got "
+                f"{type(ascending).__name__} for field {field_name}."
+            )
         dataset_name, dataset_digest = item.get("dataset_name"), item.get("dataset_digest")
         if not isinstance(dataset_name, str | None) or not isinstance(dataset_digest, str | None):
             fail("`dataset_name` and `dataset_digest` in the `order_by` clause must be strings.")
@@ -250,8 +269,13 @@ def parse_logged_model_order_by(items: Sequence[object] | None) -> list[OrderKey
             entity, name = field_name.split(".", 1)
             if PREFIXES.get(entity) is not KeyType.METRIC or not name.strip("`"):
                 fail(f"Invalid order by field name: {entity}, only `metrics.<name>` is allowed.")
-            key = OrderKey(KeyType.METRIC, name.strip("`"), ascending,
-                           dataset_name or None, dataset_digest or None)
+            key = OrderKey(
+                KeyType.METRIC,
+                name.strip("`"),
+                ascending,
+                dataset_name or None,
+                dataset_digest or None,
+            )
         else:
             attribute = spec.order_attributes.get(field_name.strip())
             if attribute is None:
@@ -262,7 +286,10 @@ def parse_logged_model_order_by(items: Sequence[object] | None) -> list[OrderKey
 
 
 def _append_unique(keys: list[OrderKey], key: OrderKey, clauses: Sequence[object]) -> None:
-    if any((k.key_type, k.key, k.dataset_name, k.dataset_digest)
-           == (key.key_type, key.key, key.dataset_name, key.dataset_digest) for k in keys):
+    if any(
+        (k.key_type, k.key, k.dataset_name, k.dataset_digest)
+        == (key.key_type, key.key, key.dataset_name, key.dataset_digest)
+        for k in keys
+    ):
         fail(f"`order_by` contains duplicate fields: {list(clauses)}")
     keys.append(key)

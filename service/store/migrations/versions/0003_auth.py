@@ -60,9 +60,7 @@ def upgrade() -> None:
         sa.Column("principal", key_string(256), primary_key=True, nullable=False),
         sa.Column("permission", key_string(32), nullable=False),
     )
-    op.create_index(
-        "ix_experiment_permissions_principal", "experiment_permissions", ["principal"]
-    )
+    op.create_index("ix_experiment_permissions_principal", "experiment_permissions", ["principal"])
     op.create_table(
         "registered_model_permissions",
         sa.Column("name", key_string(256), primary_key=True, nullable=False),

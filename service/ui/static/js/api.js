@@ -21,13 +21,19 @@ function url(path, query) {
   const target = new URL(path, window.location.origin);
   for (const [key, value] of Object.entries(query || {})) {
     if (value == null || value === "") continue;
-    for (const item of Array.isArray(value) ? value : [value]) target.searchParams.append(key, item);
+    for (const item of Array.isArray(value) ? value : [value])
+      target.searchParams.append(key, item);
   }
   return target;
 }
 
 async function request(method, path, { query, body, signal } = {}) {
-  const init = { method, credentials: "same-origin", signal, headers: { Accept: "application/json" } };
+  const init = {
+    method,
+    credentials: "same-origin",
+    signal,
+    headers: { Accept: "application/json" },
+  };
   if (body !== undefined) {
     init.headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);
@@ -88,7 +94,8 @@ export const runs = {
 };
 
 export const loggedModels = {
-  get: (id, signal) => request("GET", `${MLFLOW}/logged-models/${encodeURIComponent(id)}`, { signal }),
+  get: (id, signal) =>
+    request("GET", `${MLFLOW}/logged-models/${encodeURIComponent(id)}`, { signal }),
 };
 
 export const registry = {
@@ -96,8 +103,10 @@ export const registry = {
   getModel: (name, signal) => get("registered-models/get", { name }, signal),
   searchVersions: (query, signal) => get("model-versions/search", query, signal),
   getVersion: (name, version, signal) => get("model-versions/get", { name, version }, signal),
-  setAlias: (name, alias, version) => post("registered-models/alias", { name, alias, version: String(version) }),
-  deleteAlias: (name, alias) => request("DELETE", `${MLFLOW}/registered-models/alias`, { body: { name, alias } }),
+  setAlias: (name, alias, version) =>
+    post("registered-models/alias", { name, alias, version: String(version) }),
+  deleteAlias: (name, alias) =>
+    request("DELETE", `${MLFLOW}/registered-models/alias`, { body: { name, alias } }),
   transitionStage: (name, version, stage) =>
     post("model-versions/transition-stage", {
       name,
@@ -131,6 +140,7 @@ export const users = {
 /** Personal access tokens (Stratus's own API). A new token's secret is in the create answer only. */
 export const tokens = {
   list: (username, signal) => request("GET", `${UI}/tokens/list`, { query: { username }, signal }),
-  create: (name, expiresInDays) => request("POST", `${UI}/tokens/create`, { body: { name, expires_in_days: expiresInDays } }),
+  create: (name, expiresInDays) =>
+    request("POST", `${UI}/tokens/create`, { body: { name, expires_in_days: expiresInDays } }),
   revoke: (tokenId) => request("POST", `${UI}/tokens/revoke`, { body: { token_id: tokenId } }),
 };

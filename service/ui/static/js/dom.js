@@ -54,7 +54,8 @@ export function h(tag, props, ...children) {
     if (value == null || value === false) continue;
     if (key === "class") el.className = value;
     else if (key === "text") el.textContent = String(value);
-    else if (key === "on") for (const [event, fn] of Object.entries(value)) el.addEventListener(event, fn);
+    else if (key === "on")
+      for (const [event, fn] of Object.entries(value)) el.addEventListener(event, fn);
     else if (key === "style") Object.assign(el.style, value);
     else if (key === "dataset") Object.assign(el.dataset, value);
     else if (key.startsWith("on")) throw new Error(`use on: {} for ${key}`);

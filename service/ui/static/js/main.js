@@ -70,7 +70,9 @@ function navigate() {
   for (const [pattern, render, nav] of ROUTES) {
     const match = pattern.exec(path);
     if (!match) continue;
-    document.querySelectorAll("[data-nav]").forEach((a) => a.classList.toggle("active", a.dataset.nav === nav));
+    document
+      .querySelectorAll("[data-nav]")
+      .forEach((a) => a.classList.toggle("active", a.dataset.nav === nav));
     ctx.params = match.slice(1).map(decodeURIComponent);
     const page = h("div", { class: "page" });
     mount(root, page);
@@ -80,12 +82,24 @@ function navigate() {
     });
     return;
   }
-  mount(root, h("div", { class: "page" }, pageFailure({ status: 404, message: `There is no page at ${path}.` })));
+  mount(
+    root,
+    h(
+      "div",
+      { class: "page" },
+      pageFailure({ status: 404, message: `There is no page at ${path}.` }),
+    ),
+  );
 }
 
 /** A page that could not load: the reason, and a way back. */
 function pageFailure(error) {
-  return h("div", { class: "card" }, failure(error), h("p", { class: "state-back" }, link(["experiments"], "Back to experiments")));
+  return h(
+    "div",
+    { class: "card" },
+    failure(error),
+    h("p", { class: "state-back" }, link(["experiments"], "Back to experiments")),
+  );
 }
 
 window.addEventListener("hashchange", navigate);

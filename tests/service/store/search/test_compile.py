@@ -76,10 +76,15 @@ def world(migrated_database: Any) -> Iterator[World]:
     with migrated_database.write() as conn:
         exp_ids = []
         for i, suffix in enumerate(("main", "other")):
-            result = conn.execute(sa.insert(_t(tables.Experiment)).values(
-                name=f"{prefix}-{suffix}", artifact_location="mem:/", lifecycle_stage="active",
-                creation_time=100 + i, last_update_time=100 + i,
-            ))
+            result = conn.execute(
+                sa.insert(_t(tables.Experiment)).values(
+                    name=f"{prefix}-{suffix}",
+                    artifact_location="mem:/",
+                    lifecycle_stage="active",
+                    creation_time=100 + i,
+                    last_update_time=100 + i,
+                )
+            )
             exp_ids.append(result.inserted_primary_key[0])
         main, other = exp_ids
         runs = [
@@ -90,48 +95,101 @@ def world(migrated_database: Any) -> Iterator[World]:
             ("r5", main, "gone", "FINISHED", "alice", 5000, 6000, "deleted"),
             ("r6", other, "elsewhere", "FINISHED", "alice", 500, 600, "active"),
         ]
-        conn.execute(sa.insert(_t(tables.Run)), [
-            dict(run_uuid=run[n], experiment_id=e, name=name, status=status, user_id=user,
-                 start_time=start, end_time=end, lifecycle_stage=stage,
-                 artifact_uri=f"mem:/{n}")
-            for n, e, name, status, user, start, end, stage in runs
-        ])
-        metrics = [("r1", "loss", 0.3, False), ("r1", "acc", 0.9, False),
-                   ("r2", "loss", 0.7, False), ("r3", "loss", 0.0, True),
-                   ("r5", "loss", 0.1, False), ("r6", "loss", 0.2, False)]
-        conn.execute(sa.insert(_t(tables.LatestMetric)), [
-            dict(run_uuid=run[n], key=k, value=v, is_nan=nan, step=0, timestamp=1)
-            for n, k, v, nan in metrics
-        ])
-        params = [("r1", "optimizer", "adam"), ("r1", "child_idx", "0"),
-                  ("r1", "note", "salt and pepper"), ("r2", "optimizer", "sgd"),
-                  ("r2", "child_idx", "1"), ("r2", "note", "salt"), ("r3", "optimizer", "Adam"),
-                  ("r3", "child_idx", "10"), ("r5", "optimizer", "adam"),
-                  ("r6", "optimizer", "adam")]
-        conn.execute(sa.insert(_t(tables.Param)), [
-            dict(run_uuid=run[n], key=k, value=v) for n, k, v in params
-        ])
-        tags = [("r1", "sweep", "v1"), ("r1", "mlflow.parentRunId", "parent"),
-                ("r1", "my key", "Mixed"), ("r2", "sweep", "V1"), ("r2", "my key", "mixed"),
-                ("r3", "sweep", "50%"), ("r4", "sweep", "500")]
-        conn.execute(sa.insert(_t(tables.RunTag)), [
-            dict(run_uuid=run[n], key=k, value=v) for n, k, v in tags
-        ])
+        conn.execute(
+            sa.insert(_t(tables.Run)),
+            [
+                dict(
+                    run_uuid=run[n],
+                    experiment_id=e,
+                    name=name,
+                    status=status,
+                    user_id=user,
+                    start_time=start,
+                    end_time=end,
+                    lifecycle_stage=stage,
+                    artifact_uri=f"mem:/{n}",
+                )
+                for n, e, name, status, user, start, end, stage in runs
+            ],
+        )
+        metrics = [
+            ("r1", "loss", 0.3, False),
+            ("r1", "acc", 0.9, False),
+            ("r2", "loss", 0.7, False),
+            ("r3", "loss", 0.0, True),
+            ("r5", "loss", 0.1, False),
+            ("r6", "loss", 0.2, False),
+        ]
+        conn.execute(
+            sa.insert(_t(tables.LatestMetric)),
+            [
+                dict(run_uuid=run[n], key=k, value=v, is_nan=nan, step=0, timestamp=1)
+                for n, k, v, nan in metrics
+            ],
+        )
+        params = [
+            ("r1", "optimizer", "adam"),
+            ("r1", "child_idx", "0"),
+            ("r1", "note", "salt and pepper"),
+            ("r2", "optimizer", "sgd"),
+            ("r2", "child_idx", "1"),
+            ("r2", "note", "salt"),
+            ("r3", "optimizer", "Adam"),
+            ("r3", "child_idx", "10"),
+            ("r5", "optimizer", "adam"),
+            ("r6", "optimizer", "adam"),
+        ]
+        conn.execute(
+            sa.insert(_t(tables.Param)),
+            [dict(run_uuid=run[n], key=k, value=v) for n, k, v in params],
+        )
+        tags = [
+            ("r1", "sweep", "v1"),
+            ("r1", "mlflow.parentRunId", "parent"),
+            ("r1", "my key", "Mixed"),
+            ("r2", "sweep", "V1"),
+            ("r2", "my key", "mixed"),
+            ("r3", "sweep", "50%"),
+            ("r4", "sweep", "500"),
+        ]
+        conn.execute(
+            sa.insert(_t(tables.RunTag)),
+            [dict(run_uuid=run[n], key=k, value=v) for n, k, v in tags],
+        )
         datasets = {"iris": uuid.uuid4().hex, "wine": uuid.uuid4().hex}
-        conn.execute(sa.insert(_t(tables.Dataset)), [
-            dict(dataset_uuid=datasets["iris"], experiment_id=main, name="iris", digest="abc",
-                 source_type="local", source="{}"),
-            dict(dataset_uuid=datasets["wine"], experiment_id=main, name="wine", digest="def",
-                 source_type="local", source="{}"),
-        ])
+        conn.execute(
+            sa.insert(_t(tables.Dataset)),
+            [
+                dict(
+                    dataset_uuid=datasets["iris"],
+                    experiment_id=main,
+                    name="iris",
+                    digest="abc",
+                    source_type="local",
+                    source="{}",
+                ),
+                dict(
+                    dataset_uuid=datasets["wine"],
+                    experiment_id=main,
+                    name="wine",
+                    digest="def",
+                    source_type="local",
+                    source="{}",
+                ),
+            ],
+        )
         links = [("r1", "iris", "train"), ("r2", "wine", "eval"), ("r2", "iris", "eval")]
-        conn.execute(sa.insert(_t(tables.RunInput)), [
-            dict(run_uuid=run[n], dataset_uuid=datasets[d]) for n, d, _ in links
-        ])
-        conn.execute(sa.insert(_t(tables.RunInputTag)), [
-            dict(run_uuid=run[n], dataset_uuid=datasets[d], key="mlflow.data.context", value=c)
-            for n, d, c in links
-        ])
+        conn.execute(
+            sa.insert(_t(tables.RunInput)),
+            [dict(run_uuid=run[n], dataset_uuid=datasets[d]) for n, d, _ in links],
+        )
+        conn.execute(
+            sa.insert(_t(tables.RunInputTag)),
+            [
+                dict(run_uuid=run[n], dataset_uuid=datasets[d], key="mlflow.data.context", value=c)
+                for n, d, c in links
+            ],
+        )
     yield World(migrated_database, main, other, run, {v: k for k, v in run.items()}, prefix)
 
 
@@ -191,7 +249,7 @@ def test_param_comparators(world: World, filter_string: str, expected: set[str])
         ("tags.sweep LIKE '5\\_0'", set()),
         ("tags.mlflow.parentRunId = 'parent'", {"r1"}),
         ("tags.`my key` = 'mixed'", {"r2"}),
-        ('tags."my key" ILIKE \'MIXED\'', {"r1", "r2"}),
+        ("tags.\"my key\" ILIKE 'MIXED'", {"r1", "r2"}),
         ("tags.`my key` IS NULL", {"r3", "r4"}),
         ("tags.sweep IS NOT NULL AND tags.`my key` IS NULL", {"r3", "r4"}),
     ],
@@ -295,7 +353,8 @@ def test_order_by(world: World, order_by: list[str], expected: list[str]) -> Non
 
 def test_order_and_filter_together_and_paging(world: World) -> None:
     query = run_search_query(
-        [world.experiment_id], ViewType.ALL,
+        [world.experiment_id],
+        ViewType.ALL,
         parse_filter("params.optimizer IS NOT NULL", Target.RUNS),
         parse_order_by(["metrics.loss ASC"], Target.RUNS),
     )
@@ -311,33 +370,44 @@ def test_order_and_filter_together_and_paging(world: World) -> None:
 @pytest.fixture(scope="module")
 def experiments(migrated_database: Any) -> Iterator[tuple[World, dict[str, int]]]:
     prefix = f"exps-{uuid.uuid4().hex[:10]}"
-    rows = [("a", 10, "active", {"owner": "ci", "stage": "dev"}),
-            ("B", 30, "active", {"owner": "me"}),
-            ("c", 20, "active", {}),
-            ("d", 20, "deleted", {"owner": "ci"})]
+    rows = [
+        ("a", 10, "active", {"owner": "ci", "stage": "dev"}),
+        ("B", 30, "active", {"owner": "me"}),
+        ("c", 20, "active", {}),
+        ("d", 20, "deleted", {"owner": "ci"}),
+    ]
     ids: dict[str, int] = {}
     with migrated_database.write() as conn:
         for name, created, stage, tags in rows:
-            result = conn.execute(sa.insert(_t(tables.Experiment)).values(
-                name=f"{prefix}-{name}", artifact_location="mem:/", lifecycle_stage=stage,
-                creation_time=created, last_update_time=created * 2,
-            ))
+            result = conn.execute(
+                sa.insert(_t(tables.Experiment)).values(
+                    name=f"{prefix}-{name}",
+                    artifact_location="mem:/",
+                    lifecycle_stage=stage,
+                    creation_time=created,
+                    last_update_time=created * 2,
+                )
+            )
             ids[name] = result.inserted_primary_key[0]
             if tags:
-                conn.execute(sa.insert(_t(tables.ExperimentTag)), [
-                    dict(experiment_id=ids[name], key=k, value=v) for k, v in tags.items()
-                ])
+                conn.execute(
+                    sa.insert(_t(tables.ExperimentTag)),
+                    [dict(experiment_id=ids[name], key=k, value=v) for k, v in tags.items()],
+                )
     world = World(migrated_database, 0, 0, {}, {v: k for k, v in ids.items()}, prefix)
     yield world, ids
 
 
 def _experiments(
-    world: World, filter_string: str, order_by: list[str] | None = None,
+    world: World,
+    filter_string: str,
+    order_by: list[str] | None = None,
     view_type: ViewType = ViewType.ACTIVE_ONLY,
 ) -> list[str]:
     scoped = f"name LIKE '{world.prefix}-%'" + (f" AND {filter_string}" if filter_string else "")
     query = experiment_search_query(
-        view_type, parse_filter(scoped, Target.EXPERIMENTS),
+        view_type,
+        parse_filter(scoped, Target.EXPERIMENTS),
         parse_order_by(order_by, Target.EXPERIMENTS),
     )
     return [world.name_of[i] for i in world.select(query)]
@@ -360,7 +430,8 @@ def test_experiment_search(experiments: tuple[World, dict[str, int]]) -> None:
     assert _experiments(world, "creation_time >= 20", ["creation_time"]) == ["c", "B"]
     assert _experiments(world, "last_update_time = 40") == ["c"]
     assert _experiments(world, f"experiment_id IN ('{ids['a']}', '{ids['B']}')", ["name"]) == [
-        "B", "a"  # binary order on MySQL too: 'B' < 'a'
+        "B",
+        "a",  # binary order on MySQL too: 'B' < 'a'
     ]
     assert _experiments(world, f"experiment_id != '{ids['a']}'", ["name DESC"]) == ["c", "B"]
 
@@ -378,47 +449,86 @@ def test_experiment_ties_break_on_id_desc(experiments: tuple[World, dict[str, in
 @pytest.fixture(scope="module")
 def models(world: World) -> Iterator[tuple[World, dict[str, str]]]:
     ids = {name: f"m-{uuid.uuid4().hex}" for name in ("m1", "m2", "m3", "m4")}
-    rows = [("m1", "model", 100, "LOGGED_MODEL_READY", "active", world.run["r1"]),
-            ("m2", "model", 200, "LOGGED_MODEL_PENDING", "active", world.run["r2"]),
-            ("m3", "other", 300, "LOGGED_MODEL_READY", "active", None),
-            ("m4", "model", 400, "LOGGED_MODEL_READY", "deleted", world.run["r1"])]
+    rows = [
+        ("m1", "model", 100, "LOGGED_MODEL_READY", "active", world.run["r1"]),
+        ("m2", "model", 200, "LOGGED_MODEL_PENDING", "active", world.run["r2"]),
+        ("m3", "other", 300, "LOGGED_MODEL_READY", "active", None),
+        ("m4", "model", 400, "LOGGED_MODEL_READY", "deleted", world.run["r1"]),
+    ]
     r1 = world.run["r1"]
     with world.db.write() as conn:
-        conn.execute(sa.insert(_t(tables.LoggedModel)), [
-            dict(model_id=ids[n], experiment_id=world.experiment_id, name=name,
-                 artifact_location="mem:/", creation_timestamp_ms=ts,
-                 last_updated_timestamp_ms=ts + 1, status=status, lifecycle_stage=stage,
-                 source_run_id=source, model_type="sklearn" if n == "m1" else "")
-            for n, name, ts, status, stage, source in rows
-        ])
-        conn.execute(sa.insert(_t(tables.LoggedModelParam)), [
-            dict(model_id=ids["m1"], key="C", value="0.1"),
-            dict(model_id=ids["m2"], key="C", value="1.0"),
-        ])
-        conn.execute(sa.insert(_t(tables.LoggedModelTag)), [
-            dict(model_id=ids["m1"], key="framework", value="sklearn"),
-            dict(model_id=ids["m3"], key="framework", value="torch"),
-        ])
+        conn.execute(
+            sa.insert(_t(tables.LoggedModel)),
+            [
+                dict(
+                    model_id=ids[n],
+                    experiment_id=world.experiment_id,
+                    name=name,
+                    artifact_location="mem:/",
+                    creation_timestamp_ms=ts,
+                    last_updated_timestamp_ms=ts + 1,
+                    status=status,
+                    lifecycle_stage=stage,
+                    source_run_id=source,
+                    model_type="sklearn" if n == "m1" else "",
+                )
+                for n, name, ts, status, stage, source in rows
+            ],
+        )
+        conn.execute(
+            sa.insert(_t(tables.LoggedModelParam)),
+            [
+                dict(model_id=ids["m1"], key="C", value="0.1"),
+                dict(model_id=ids["m2"], key="C", value="1.0"),
+            ],
+        )
+        conn.execute(
+            sa.insert(_t(tables.LoggedModelTag)),
+            [
+                dict(model_id=ids["m1"], key="framework", value="sklearn"),
+                dict(model_id=ids["m3"], key="framework", value="torch"),
+            ],
+        )
         points = [  # (model, key, value, is_nan, timestamp, dataset)
-            ("m1", "acc", 0.5, False, 1, "train"), ("m1", "acc", 0.9, False, 2, "test"),
-            ("m2", "acc", 0.7, False, 1, "test"), ("m3", "acc", 0.0, True, 1, "test"),
+            ("m1", "acc", 0.5, False, 1, "train"),
+            ("m1", "acc", 0.9, False, 2, "test"),
+            ("m2", "acc", 0.7, False, 1, "test"),
+            ("m3", "acc", 0.0, True, 1, "test"),
         ]
-        conn.execute(sa.insert(_t(tables.Metric)), [
-            dict(run_uuid=r1, key=k, value=v, is_nan=nan, step=0,
-                 timestamp=ts, model_id=ids[m], dataset_name=d, dataset_digest="dg")
-            for m, k, v, nan, ts, d in points
-        ])
+        conn.execute(
+            sa.insert(_t(tables.Metric)),
+            [
+                dict(
+                    run_uuid=r1,
+                    key=k,
+                    value=v,
+                    is_nan=nan,
+                    step=0,
+                    timestamp=ts,
+                    model_id=ids[m],
+                    dataset_name=d,
+                    dataset_digest="dg",
+                )
+                for m, k, v, nan, ts, d in points
+            ],
+        )
     yield world, ids
 
 
 def _models(
-    world: World, ids: dict[str, str], filter_string: str | None = None,
-    order_by: list[str] | None = None, datasets: tuple[DatasetFilter, ...] = (),
+    world: World,
+    ids: dict[str, str],
+    filter_string: str | None = None,
+    order_by: list[str] | None = None,
+    datasets: tuple[DatasetFilter, ...] = (),
     order_objects: list[dict[str, Any]] | None = None,
 ) -> list[str]:
     names = {v: k for k, v in ids.items()}
-    keys = parse_logged_model_order_by(order_objects) if order_objects is not None else \
-        parse_order_by(order_by, Target.LOGGED_MODELS)
+    keys = (
+        parse_logged_model_order_by(order_objects)
+        if order_objects is not None
+        else parse_order_by(order_by, Target.LOGGED_MODELS)
+    )
     query = logged_model_search_query(
         [world.experiment_id], parse_filter(filter_string, Target.LOGGED_MODELS), keys, datasets
     )
@@ -466,26 +576,50 @@ def test_logged_model_order(models: tuple[World, dict[str, str]]) -> None:
 @pytest.fixture(scope="module")
 def registry(migrated_database: Any) -> Iterator[tuple[World, str]]:
     prefix = f"reg-{uuid.uuid4().hex[:10]}"
-    models = [("a", 10, {"task": "cls"}), ("b", 20, {"mlflow.prompt.is_prompt": "true"}),
-              ("c", 30, {"mlflow.prompt.is_prompt": "false", "task": "reg"}), ("D", 10, {})]
+    models = [
+        ("a", 10, {"task": "cls"}),
+        ("b", 20, {"mlflow.prompt.is_prompt": "true"}),
+        ("c", 30, {"mlflow.prompt.is_prompt": "false", "task": "reg"}),
+        ("D", 10, {}),
+    ]
     with migrated_database.write() as conn:
-        conn.execute(sa.insert(_t(tables.RegisteredModel)), [
-            dict(name=f"{prefix}-{n}", creation_time=t, last_updated_time=t * 2, last_version=2)
-            for n, t, _ in models
-        ])
-        conn.execute(sa.insert(_t(tables.RegisteredModelTag)), [
-            dict(name=f"{prefix}-{n}", key=k, value=v) for n, _, tags in models
-            for k, v in tags.items()
-        ])
-        conn.execute(sa.insert(_t(tables.ModelVersion)), [
-            dict(name=f"{prefix}-{n}", version=v, creation_time=v, last_updated_time=10 - v,
-                 source=f"models:/{n}{v}", run_id=f"run{v}")
-            for n in ("a", "b") for v in (1, 2)
-        ])
-        conn.execute(sa.insert(_t(tables.ModelVersionTag)), [
-            dict(name=f"{prefix}-a", version=1, key="validated", value="true"),
-            dict(name=f"{prefix}-b", version=1, key="mlflow.prompt.is_prompt", value="true"),
-        ])
+        conn.execute(
+            sa.insert(_t(tables.RegisteredModel)),
+            [
+                dict(name=f"{prefix}-{n}", creation_time=t, last_updated_time=t * 2, last_version=2)
+                for n, t, _ in models
+            ],
+        )
+        conn.execute(
+            sa.insert(_t(tables.RegisteredModelTag)),
+            [
+                dict(name=f"{prefix}-{n}", key=k, value=v)
+                for n, _, tags in models
+                for k, v in tags.items()
+            ],
+        )
+        conn.execute(
+            sa.insert(_t(tables.ModelVersion)),
+            [
+                dict(
+                    name=f"{prefix}-{n}",
+                    version=v,
+                    creation_time=v,
+                    last_updated_time=10 - v,
+                    source=f"models:/{n}{v}",
+                    run_id=f"run{v}",
+                )
+                for n in ("a", "b")
+                for v in (1, 2)
+            ],
+        )
+        conn.execute(
+            sa.insert(_t(tables.ModelVersionTag)),
+            [
+                dict(name=f"{prefix}-a", version=1, key="validated", value="true"),
+                dict(name=f"{prefix}-b", version=1, key="mlflow.prompt.is_prompt", value="true"),
+            ],
+        )
     yield World(migrated_database, 0, 0, {}, {}, prefix), prefix
 
 

@@ -40,14 +40,16 @@ def test_empty_filter_is_no_filter(text: str | None) -> None:
         ("metrics.loss = 3", Comparison(M, "loss", Op.EQ, 3.0)),
         ("params.optimizer = 'adam'", Comparison(P, "optimizer", Op.EQ, "adam")),
         ("param.lr != '0.1'", Comparison(P, "lr", Op.NE, "0.1")),
-        ("parameters.lr = \"0.1\"", Comparison(P, "lr", Op.EQ, "0.1")),
+        ('parameters.lr = "0.1"', Comparison(P, "lr", Op.EQ, "0.1")),
         ("tags.sweep LIKE 'v%'", Comparison(T, "sweep", Op.LIKE, "v%")),
         ("tag.sweep ilike 'V%'", Comparison(T, "sweep", Op.ILIKE, "V%")),
         ("tags.mlflow.parentRunId = 'abc'", Comparison(T, "mlflow.parentRunId", Op.EQ, "abc")),
         ("tags.`my key` = 'x'", Comparison(T, "my key", Op.EQ, "x")),
         ('metrics."my metric" > 1', Comparison(M, "my metric", Op.GT, 1.0)),
-        ("tags.`mlflow.prompt.is_prompt` != 'true'",
-         Comparison(T, "mlflow.prompt.is_prompt", Op.NE, "true")),
+        (
+            "tags.`mlflow.prompt.is_prompt` != 'true'",
+            Comparison(T, "mlflow.prompt.is_prompt", Op.NE, "true"),
+        ),
         ("tags.a.`b c`.d = 'x'", Comparison(T, "a.b c.d", Op.EQ, "x")),
         ("tags.my-key = 'x'", Comparison(T, "my-key", Op.EQ, "x")),
         ("tags.2fa = 'x'", Comparison(T, "2fa", Op.EQ, "x")),
@@ -66,8 +68,10 @@ def test_empty_filter_is_no_filter(text: str | None) -> None:
         ("attributes.`run name` = 'x'", Comparison(A, "run_name", Op.EQ, "x")),
         ("run_id IN ('a', 'b')", Comparison(A, "run_id", Op.IN, ("a", "b"))),
         ("run_id not in ('a',)", Comparison(A, "run_id", Op.NOT_IN, ("a",))),
-        ("attributes.status IN ('FAILED','KILLED')",
-         Comparison(A, "status", Op.IN, ("FAILED", "KILLED"))),
+        (
+            "attributes.status IN ('FAILED','KILLED')",
+            Comparison(A, "status", Op.IN, ("FAILED", "KILLED")),
+        ),
         ("lifecycle_stage = 'active'", Comparison(A, "lifecycle_stage", Op.EQ, "active")),
         ("dataset.name = 'iris'", Comparison(D, "name", Op.EQ, "iris")),
         ("datasets.digest IN ('a', \"b\")", Comparison(D, "digest", Op.IN, ("a", "b"))),
@@ -99,8 +103,10 @@ def test_string_values(text: str, value: str) -> None:
 
 
 def test_conjunctions_are_case_insensitive_and_keep_order() -> None:
-    text = ("params.optimizer = 'adam' and metrics.final_loss < 0.5 AND tags.sweep = 'v1' "
-            "And params.note = 'salt and pepper'")
+    text = (
+        "params.optimizer = 'adam' and metrics.final_loss < 0.5 AND tags.sweep = 'v1' "
+        "And params.note = 'salt and pepper'"
+    )
     assert parse_filter(text, Target.RUNS) == [
         Comparison(P, "optimizer", Op.EQ, "adam"),
         Comparison(M, "final_loss", Op.LT, 0.5),
@@ -119,8 +125,10 @@ def test_numbers_keep_integer_type_for_attributes() -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("metrics.x >>> 1",
-         "Invalid comparator '>>>' not one of '{'>', '>=', '!=', '=', '<', '<='}'"),
+        (
+            "metrics.x >>> 1",
+            "Invalid comparator '>>>' not one of '{'>', '>=', '!=', '=', '<', '<='}'",
+        ),
         ("metrics.x == 1", "Invalid comparator '=='"),
         ("metrics.x <> 1", "Invalid comparator '<>'"),
         ("metrics.x LIKE 1", "Invalid comparator 'LIKE'"),
@@ -269,13 +277,15 @@ def test_order_by_errors(clauses: list[str], message: str) -> None:
 def test_order_by_per_target() -> None:
     assert parse_order_by(None, Target.RUNS) == []
     assert parse_order_by(["name DESC", "experiment_id"], Target.EXPERIMENTS) == [
-        OrderKey(A, "name", ascending=False), OrderKey(A, "experiment_id"),
+        OrderKey(A, "name", ascending=False),
+        OrderKey(A, "experiment_id"),
     ]
     assert parse_order_by(["timestamp DESC"], Target.REGISTERED_MODELS) == [
         OrderKey(A, "last_updated_timestamp", ascending=False)
     ]
     assert parse_order_by(["metrics.acc DESC", "creation_time"], Target.LOGGED_MODELS) == [
-        OrderKey(M, "acc", ascending=False), OrderKey(A, "creation_timestamp"),
+        OrderKey(M, "acc", ascending=False),
+        OrderKey(A, "creation_timestamp"),
     ]
     for clause, target in [
         ("tags.x", Target.EXPERIMENTS),
@@ -287,12 +297,18 @@ def test_order_by_per_target() -> None:
 
 
 def test_logged_model_order_by_objects() -> None:
-    parsed = parse_logged_model_order_by([
-        {"field_name": "metrics.acc", "ascending": False,
-         "dataset_name": "d", "dataset_digest": "x"},
-        {"field_name": "creation_time"},
-        {"field_name": "metrics.acc", "dataset_name": "other"},
-    ])
+    parsed = parse_logged_model_order_by(
+        [
+            {
+                "field_name": "metrics.acc",
+                "ascending": False,
+                "dataset_name": "d",
+                "dataset_digest": "x",
+            },
+            {"field_name": "creation_time"},
+            {"field_name": "metrics.acc", "dataset_name": "other"},
+        ]
+    )
     assert parsed == [
         OrderKey(M, "acc", ascending=False, dataset_name="d", dataset_digest="x"),
         OrderKey(A, "creation_timestamp"),

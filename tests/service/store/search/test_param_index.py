@@ -66,21 +66,39 @@ def _t(model: Any) -> sa.Table:
 def runs(migrated_database: Any) -> Iterator[Runs]:
     ids = {name: uuid.uuid4().hex for name in VALUES}
     with migrated_database.write() as conn:
-        experiment_id = conn.execute(sa.insert(_t(tables.Experiment)).values(
-            name=f"param-index-{uuid.uuid4().hex[:10]}", artifact_location="mem:/",
-            lifecycle_stage="active", creation_time=1, last_update_time=1,
-        )).inserted_primary_key[0]
-        conn.execute(sa.insert(_t(tables.Run)), [
-            dict(run_uuid=run_id, experiment_id=experiment_id, name=name, start_time=i,
-                 lifecycle_stage="active", artifact_uri="mem:/")
-            for i, (name, run_id) in enumerate(ids.items())
-        ])
-        conn.execute(sa.insert(_t(tables.Param)), [
-            dict(run_uuid=ids[name], key=key, value=value)
-            for name, value in VALUES.items()
-            if value is not None
-            for key, value in (("p", value), ("other", "x"))
-        ] + [dict(run_uuid=ids["missing"], key="other", value="x")])
+        experiment_id = conn.execute(
+            sa.insert(_t(tables.Experiment)).values(
+                name=f"param-index-{uuid.uuid4().hex[:10]}",
+                artifact_location="mem:/",
+                lifecycle_stage="active",
+                creation_time=1,
+                last_update_time=1,
+            )
+        ).inserted_primary_key[0]
+        conn.execute(
+            sa.insert(_t(tables.Run)),
+            [
+                dict(
+                    run_uuid=run_id,
+                    experiment_id=experiment_id,
+                    name=name,
+                    start_time=i,
+                    lifecycle_stage="active",
+                    artifact_uri="mem:/",
+                )
+                for i, (name, run_id) in enumerate(ids.items())
+            ],
+        )
+        conn.execute(
+            sa.insert(_t(tables.Param)),
+            [
+                dict(run_uuid=ids[name], key=key, value=value)
+                for name, value in VALUES.items()
+                if value is not None
+                for key, value in (("p", value), ("other", "x"))
+            ]
+            + [dict(run_uuid=ids["missing"], key="other", value="x")],
+        )
     yield Runs(migrated_database, experiment_id, {v: k for k, v in ids.items()})
 
 

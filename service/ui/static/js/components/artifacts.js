@@ -12,12 +12,17 @@ import * as fmt from "../format.js";
 const PREVIEW_BYTES = 512 * 1024;
 const CSV_ROWS = 200;
 const IMAGE = /\.(png|jpe?g|gif|svg|webp|bmp|ico)$/i;
-const TEXT = /(\.(txt|log|out|err|md|rst|py|sh|cfg|ini|toml|xml|html?|ipynb|r|sql|yaml|yml|json|jsonl|csv|tsv)|^MLmodel|^MLproject|^requirements\.txt|^LICENSE)$/i;
+const TEXT =
+  /(\.(txt|log|out|err|md|rst|py|sh|cfg|ini|toml|xml|html?|ipynb|r|sql|yaml|yml|json|jsonl|csv|tsv)|^MLmodel|^MLproject|^requirements\.txt|^LICENSE)$/i;
 
 /** Browse the tree under ``root`` (``<exp>/<run>/artifacts`` or a logged model's root). */
 export function artifactBrowser(root, signal) {
   const tree = h("ul", { class: "tree", role: "tree", "aria-label": "Artifacts" });
-  const preview = h("div", { class: "preview" }, h("p", { class: "muted preview-hint", text: "Select a file to preview it." }));
+  const preview = h(
+    "div",
+    { class: "preview" },
+    h("p", { class: "muted preview-hint", text: "Select a file to preview it." }),
+  );
   const element = h("div", { class: "artifacts" }, h("div", { class: "tree-pane" }, tree), preview);
   let selected = null;
 
@@ -30,8 +35,14 @@ export function artifactBrowser(root, signal) {
       mount(list, h("li", { class: "tree-status" }, failure(error)));
       return false;
     }
-    files.sort((a, b) => Number(b.is_dir || false) - Number(a.is_dir || false) || a.path.localeCompare(b.path));
-    mount(list, files.map((file) => node(file, path, depth)));
+    files.sort(
+      (a, b) =>
+        Number(b.is_dir || false) - Number(a.is_dir || false) || a.path.localeCompare(b.path),
+    );
+    mount(
+      list,
+      files.map((file) => node(file, path, depth)),
+    );
     return files.length > 0;
   }
 
@@ -57,10 +68,13 @@ export function artifactBrowser(root, signal) {
         const opening = children.hidden;
         children.hidden = !opening;
         item.setAttribute("aria-expanded", String(opening));
-        label.querySelector(".caret").replaceWith(icon(opening ? "chevronDown" : "chevronRight", "icon caret"));
+        label
+          .querySelector(".caret")
+          .replaceWith(icon(opening ? "chevronDown" : "chevronRight", "icon caret"));
         if (opening && !loaded) {
           loaded = true;
-          if (!(await expand(children, path, depth + 1))) mount(children, h("li", { class: "tree-status muted", text: "Empty folder" }));
+          if (!(await expand(children, path, depth + 1)))
+            mount(children, h("li", { class: "tree-status muted", text: "Empty folder" }));
         }
       });
     } else {
@@ -99,17 +113,35 @@ export function artifactBrowser(root, signal) {
   expand(tree, "", 0).then((found) => {
     if (found === true) return;
     if (found === false && tree.querySelector(".state.error")) return;
-    mount(element, empty("No artifacts.", "Log files from Python:", snippet('mlflow.log_artifact("results.csv")\nmlflow.log_dict({"a": 1}, "config.json")')));
+    mount(
+      element,
+      empty(
+        "No artifacts.",
+        "Log files from Python:",
+        snippet('mlflow.log_artifact("results.csv")\nmlflow.log_dict({"a": 1}, "config.json")'),
+      ),
+    );
   });
   return element;
 }
 
 async function render(name, href, size, signal) {
-  if (IMAGE.test(name)) return h("div", { class: "image-preview" }, h("img", { src: href, alt: name }));
-  if (!TEXT.test(name) && size > PREVIEW_BYTES) return h("p", { class: "muted", text: "No preview for this file type. Download it to open it." });
+  if (IMAGE.test(name))
+    return h("div", { class: "image-preview" }, h("img", { src: href, alt: name }));
+  if (!TEXT.test(name) && size > PREVIEW_BYTES)
+    return h("p", {
+      class: "muted",
+      text: "No preview for this file type. Download it to open it.",
+    });
   const { text, truncated, binary } = await readText(href, signal);
-  if (binary) return h("p", { class: "muted", text: "No preview for this file type. Download it to open it." });
-  const note = truncated ? h("p", { class: "muted small", text: `Showing the first ${fmt.bytes(PREVIEW_BYTES)}.` }) : null;
+  if (binary)
+    return h("p", {
+      class: "muted",
+      text: "No preview for this file type. Download it to open it.",
+    });
+  const note = truncated
+    ? h("p", { class: "muted small", text: `Showing the first ${fmt.bytes(PREVIEW_BYTES)}.` })
+    : null;
   if (/\.json$/i.test(name) && !truncated) {
     try {
       return [note, h("pre", { class: "code" }, JSON.stringify(JSON.parse(text), null, 2))];
@@ -198,9 +230,34 @@ function csvTable(text, sep) {
     h(
       "div",
       { class: "table-wrap csv" },
-      h("table", { class: "table compact" }, h("thead", null, h("tr", null, head.map((c) => h("th", { scope: "col", text: c })))), h("tbody", null, shown.map((r) => h("tr", null, r.map((c) => h("td", { text: c })))))),
+      h(
+        "table",
+        { class: "table compact" },
+        h(
+          "thead",
+          null,
+          h(
+            "tr",
+            null,
+            head.map((c) => h("th", { scope: "col", text: c })),
+          ),
+        ),
+        h(
+          "tbody",
+          null,
+          shown.map((r) =>
+            h(
+              "tr",
+              null,
+              r.map((c) => h("td", { text: c })),
+            ),
+          ),
+        ),
+      ),
     ),
-    body.length > CSV_ROWS ? h("p", { class: "muted small", text: `Showing the first ${CSV_ROWS} rows.` }) : null,
+    body.length > CSV_ROWS
+      ? h("p", { class: "muted small", text: `Showing the first ${CSV_ROWS} rows.` })
+      : null,
   );
 }
 
@@ -209,7 +266,8 @@ function mlmodelSummary(text) {
   const top = (key) => (new RegExp(`^${key}:\\s*(.+)$`, "m").exec(text) || [])[1];
   const flavors = [];
   const block = /^flavors:\s*\n((?:[ \t]+.*\n?)*)/m.exec(text);
-  if (block) for (const match of block[1].matchAll(/^ {2}([A-Za-z0-9_.-]+):/gm)) flavors.push(match[1]);
+  if (block)
+    for (const match of block[1].matchAll(/^ {2}([A-Za-z0-9_.-]+):/gm)) flavors.push(match[1]);
   const facts = [
     ["Flavors", flavors.join(", ")],
     ["Model ID", top("model_id")],
@@ -218,5 +276,16 @@ function mlmodelSummary(text) {
     ["MLflow version", top("mlflow_version")],
     ["Signature", /^signature:/m.test(text) ? "yes" : "no"],
   ].filter(([, v]) => v);
-  return h("dl", { class: "facts compact" }, facts.map(([k, v]) => h("div", { class: "fact" }, h("dt", { text: k }), h("dd", { text: v.replace(/^['"]|['"]$/g, "") }))));
+  return h(
+    "dl",
+    { class: "facts compact" },
+    facts.map(([k, v]) =>
+      h(
+        "div",
+        { class: "fact" },
+        h("dt", { text: k }),
+        h("dd", { text: v.replace(/^['"]|['"]$/g, "") }),
+      ),
+    ),
+  );
 }

@@ -11,7 +11,18 @@ import { metrics } from "../api.js";
 import { h } from "../dom.js";
 import * as fmt from "../format.js";
 
-const PALETTE = ["#2563eb", "#dc2626", "#059669", "#d97706", "#7c3aed", "#0891b2", "#db2777", "#65a30d", "#4b5563", "#ea580c"];
+const PALETTE = [
+  "#2563eb",
+  "#dc2626",
+  "#059669",
+  "#d97706",
+  "#7c3aed",
+  "#0891b2",
+  "#db2777",
+  "#65a30d",
+  "#4b5563",
+  "#ea580c",
+];
 const RUNS_PER_REQUEST = 100;
 const HEIGHT = 220;
 
@@ -42,7 +53,11 @@ export function chartGrid(keys, runs, options, ctx) {
     { rootMargin: "200px" },
   );
   charts.forEach((chart) => observer.observe(chart.element));
-  const grid = h("div", { class: "chart-grid" }, charts.map((c) => c.element));
+  const grid = h(
+    "div",
+    { class: "chart-grid" },
+    charts.map((c) => c.element),
+  );
   const destroy = () => {
     observer.disconnect();
     charts.forEach((c) => c.destroy());
@@ -101,7 +116,13 @@ class MetricChart {
       }
     } catch (error) {
       if (error.name === "AbortError") return;
-      this.host.replaceChildren(h("p", { class: "chart-error", role: "alert", text: `Could not load ${this.key}: ${error.message}` }));
+      this.host.replaceChildren(
+        h("p", {
+          class: "chart-error",
+          role: "alert",
+          text: `Could not load ${this.key}: ${error.message}`,
+        }),
+      );
       return;
     }
     this.range = range;
@@ -115,7 +136,9 @@ class MetricChart {
     this.note.textContent = downsampled
       ? `${fmt.count(total)} points · showing ${fmt.count(shown)} (min/max)${this.range ? " · zoomed" : ""}`
       : `${fmt.count(total)} point${total === 1 ? "" : "s"}${this.range ? " · zoomed" : ""}`;
-    this.note.title = downsampled ? "Downsampled on the server: each bucket keeps its minimum and maximum. Drag to zoom in for detail." : "";
+    this.note.title = downsampled
+      ? "Downsampled on the server: each bucket keeps its minimum and maximum. Drag to zoom in for detail."
+      : "";
     this.downsampled = downsampled;
     if (!shown) {
       this.plot?.destroy();
@@ -167,8 +190,21 @@ class MetricChart {
         }),
       ],
       axes: [
-        { stroke: "#64748b", grid: { stroke: "#eef2f7" }, ticks: { stroke: "#e2e8f0" }, ...(this.xAxis === "relative" ? { values: (u, vals) => vals.map((v) => fmt.duration(v * 1000)) } : {}) },
-        { stroke: "#64748b", grid: { stroke: "#eef2f7" }, ticks: { stroke: "#e2e8f0" }, size: 64, values: (u, vals) => vals.map((v) => fmt.number(v)) },
+        {
+          stroke: "#64748b",
+          grid: { stroke: "#eef2f7" },
+          ticks: { stroke: "#e2e8f0" },
+          ...(this.xAxis === "relative"
+            ? { values: (u, vals) => vals.map((v) => fmt.duration(v * 1000)) }
+            : {}),
+        },
+        {
+          stroke: "#64748b",
+          grid: { stroke: "#eef2f7" },
+          ticks: { stroke: "#e2e8f0" },
+          size: 64,
+          values: (u, vals) => vals.map((v) => fmt.number(v)),
+        },
       ],
       legend: { live: true },
       cursor: { drag: { x: true, y: false, setScale: false } },

@@ -13,9 +13,30 @@ const GROUPS = [
 const SHOWN_PER_GROUP = 200;
 
 export function columnPicker({ keys, chosen, onChange }) {
-  const panel = h("div", { class: "popover", hidden: true, role: "dialog", "aria-label": "Choose columns" });
-  const button = h("button", { class: "btn", type: "button", "aria-haspopup": "dialog", "aria-expanded": "false", on: { click: () => (panel.hidden ? open() : close()) } }, icon("columns"), "Columns");
-  const search = h("input", { type: "search", placeholder: "Find a key", "aria-label": "Find a key", on: { input: () => draw() } });
+  const panel = h("div", {
+    class: "popover",
+    hidden: true,
+    role: "dialog",
+    "aria-label": "Choose columns",
+  });
+  const button = h(
+    "button",
+    {
+      class: "btn",
+      type: "button",
+      "aria-haspopup": "dialog",
+      "aria-expanded": "false",
+      on: { click: () => (panel.hidden ? open() : close()) },
+    },
+    icon("columns"),
+    "Columns",
+  );
+  const search = h("input", {
+    type: "search",
+    placeholder: "Find a key",
+    "aria-label": "Find a key",
+    on: { input: () => draw() },
+  });
   const list = h("div", { class: "popover-list" });
   panel.append(search, list);
 
@@ -47,16 +68,38 @@ export function columnPicker({ keys, chosen, onChange }) {
           checked: current[group].includes(key),
           on: {
             change: () => {
-              const next = { ...current, [group]: input.checked ? [...current[group], key] : current[group].filter((k) => k !== key) };
+              const next = {
+                ...current,
+                [group]: input.checked
+                  ? [...current[group], key]
+                  : current[group].filter((k) => k !== key),
+              };
               onChange(next);
               draw();
             },
           },
         });
-        return h("label", { class: "check" }, input, h("span", { class: "clip", title: key, text: key }));
+        return h(
+          "label",
+          { class: "check" },
+          input,
+          h("span", { class: "clip", title: key, text: key }),
+        );
       });
-      const more = matching.length > SHOWN_PER_GROUP ? h("p", { class: "muted small", text: `${matching.length - SHOWN_PER_GROUP} more: refine the search` }) : null;
-      return h("fieldset", null, h("legend", { text: `${title} (${all.length})` }), items.length ? items : h("p", { class: "muted small", text: "None" }), more);
+      const more =
+        matching.length > SHOWN_PER_GROUP
+          ? h("p", {
+              class: "muted small",
+              text: `${matching.length - SHOWN_PER_GROUP} more: refine the search`,
+            })
+          : null;
+      return h(
+        "fieldset",
+        null,
+        h("legend", { text: `${title} (${all.length})` }),
+        items.length ? items : h("p", { class: "muted small", text: "None" }),
+        more,
+      );
     });
     list.replaceChildren(...groups);
   }

@@ -8,7 +8,11 @@ function open(title, content, onClose) {
   const previous = document.activeElement;
   const id = `dialog-title-${(dialogs += 1)}`;
   content.querySelector("h2").id = id;
-  const overlay = h("div", { class: "overlay", role: "dialog", "aria-modal": "true", "aria-labelledby": id }, content);
+  const overlay = h(
+    "div",
+    { class: "overlay", role: "dialog", "aria-modal": "true", "aria-labelledby": id },
+    content,
+  );
   const close = (result) => {
     overlay.remove();
     document.removeEventListener("keydown", onKey);
@@ -32,7 +36,13 @@ function open(title, content, onClose) {
  */
 export function prompt({ title, label, value = "", action = "Save", submit }) {
   return new Promise((resolve) => {
-    const input = h("input", { type: "text", value, required: true, "aria-label": label, autocomplete: "off" });
+    const input = h("input", {
+      type: "text",
+      value,
+      required: true,
+      "aria-label": label,
+      autocomplete: "off",
+    });
     const error = h("p", { class: "field-error", role: "alert" });
     const button = h("button", { class: "btn primary", type: "submit" }, action);
     const form = h(
@@ -71,7 +81,15 @@ export function prompt({ title, label, value = "", action = "Save", submit }) {
 /** Ask "are you sure?"; resolves to true or false. */
 export function confirm({ title, message, action = "Confirm", danger = false }) {
   return new Promise((resolve) => {
-    const ok = h("button", { class: `btn ${danger ? "danger" : "primary"}`, type: "button", on: { click: () => close(true) } }, action);
+    const ok = h(
+      "button",
+      {
+        class: `btn ${danger ? "danger" : "primary"}`,
+        type: "button",
+        on: { click: () => close(true) },
+      },
+      action,
+    );
     const box = h(
       "div",
       { class: "dialog" },

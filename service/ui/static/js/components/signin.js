@@ -24,7 +24,11 @@ export function showSignIn() {
       h(
         "div",
         { class: "dialog-actions" },
-        h("a", { class: "btn primary", href: `${SIGN_IN_PAGE}?next=${encodeURIComponent(here)}` }, "Sign in"),
+        h(
+          "a",
+          { class: "btn primary", href: `${SIGN_IN_PAGE}?next=${encodeURIComponent(here)}` },
+          "Sign in",
+        ),
       ),
     ),
   );

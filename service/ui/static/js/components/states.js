@@ -3,26 +3,45 @@
 import { h } from "../dom.js";
 
 export function loading(label = "Loading…") {
-  return h("div", { class: "state loading", role: "status" }, h("span", { class: "spinner" }), label);
+  return h(
+    "div",
+    { class: "state loading", role: "status" },
+    h("span", { class: "spinner" }),
+    label,
+  );
 }
 
 export function empty(title, ...hint) {
-  return h("div", { class: "state empty" }, h("p", { class: "state-title", text: title }), hint.length ? h("div", { class: "state-hint" }, ...hint) : null);
+  return h(
+    "div",
+    { class: "state empty" },
+    h("p", { class: "state-title", text: title }),
+    hint.length ? h("div", { class: "state-hint" }, ...hint) : null,
+  );
 }
 
 /** An API or network failure, with its MLflow error code and message shown as text. */
 export function failure(error, retry) {
   if (error && error.name === "AbortError") return null;
   const title =
-    error?.status === 404 ? "Not found" :
-    error?.status === 403 ? "You do not have permission to see this" :
-    error?.status === 401 ? "Sign in required" :
-    "Something went wrong";
+    error?.status === 404
+      ? "Not found"
+      : error?.status === 403
+        ? "You do not have permission to see this"
+        : error?.status === 401
+          ? "Sign in required"
+          : "Something went wrong";
   return h(
     "div",
     { class: "state error", role: "alert" },
     h("p", { class: "state-title", text: title }),
-    h("p", { class: "state-hint" }, error?.code ? h("code", { text: error.code }) : null, " ", String(error?.message || error)),
+    h(
+      "p",
+      { class: "state-hint" },
+      error?.code ? h("code", { text: error.code }) : null,
+      " ",
+      String(error?.message || error),
+    ),
     retry ? h("button", { class: "btn", type: "button", on: { click: retry } }, "Try again") : null,
   );
 }

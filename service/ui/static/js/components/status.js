@@ -12,7 +12,10 @@ const RUN = {
 
 export function statusBadge(status) {
   const text = status || "UNKNOWN";
-  return h("span", { class: `badge ${RUN[text] || "muted"}-badge`, text: text.charAt(0) + text.slice(1).toLowerCase() });
+  return h("span", {
+    class: `badge ${RUN[text] || "muted"}-badge`,
+    text: text.charAt(0) + text.slice(1).toLowerCase(),
+  });
 }
 
 const STAGE = { Production: "ok", Staging: "info", Archived: "muted", None: "plain" };

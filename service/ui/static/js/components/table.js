@@ -15,27 +15,52 @@ export function table(columns, rows, { sort, onSort, rowClass } = {}) {
       const active = sort && sort.key === col.key;
       return h(
         "th",
-        { class: col.class, scope: "col", "aria-sort": active ? (sort.desc ? "descending" : "ascending") : "none" },
+        {
+          class: col.class,
+          scope: "col",
+          "aria-sort": active ? (sort.desc ? "descending" : "ascending") : "none",
+        },
         h(
           "button",
-          { class: `sort${active ? " active" : ""}`, type: "button", on: { click: () => onSort(col.key) } },
+          {
+            class: `sort${active ? " active" : ""}`,
+            type: "button",
+            on: { click: () => onSort(col.key) },
+          },
           col.label,
-          h("span", { class: "sort-mark", "aria-hidden": "true", text: active ? (sort.desc ? "▼" : "▲") : "" }),
+          h("span", {
+            class: "sort-mark",
+            "aria-hidden": "true",
+            text: active ? (sort.desc ? "▼" : "▲") : "",
+          }),
         ),
       );
     }),
   );
   const body = rows.map((row) =>
-    h("tr", { class: rowClass ? rowClass(row) : null }, columns.map((col) => h("td", { class: col.class }, col.cell(row)))),
+    h(
+      "tr",
+      { class: rowClass ? rowClass(row) : null },
+      columns.map((col) => h("td", { class: col.class }, col.cell(row))),
+    ),
   );
-  return h("div", { class: "table-wrap" }, h("table", { class: "table" }, h("thead", null, head), h("tbody", null, body)));
+  return h(
+    "div",
+    { class: "table-wrap" },
+    h("table", { class: "table" }, h("thead", null, head), h("tbody", null, body)),
+  );
 }
 
 /** A two-column key/value table with an optional filter box for long lists. */
 export function keyValues(items, { empty = "None", valueCell } = {}) {
   if (!items.length) return h("p", { class: "muted", text: empty });
   const rows = items.map((item) =>
-    h("tr", { dataset: { key: item.key.toLowerCase() } }, h("th", { scope: "row", class: "kv-key" }, item.key), h("td", { class: "kv-value" }, valueCell ? valueCell(item) : item.value)),
+    h(
+      "tr",
+      { dataset: { key: item.key.toLowerCase() } },
+      h("th", { scope: "row", class: "kv-key" }, item.key),
+      h("td", { class: "kv-value" }, valueCell ? valueCell(item) : item.value),
+    ),
   );
   const tbody = h("tbody", null, rows);
   const wrap = h("div", { class: "table-wrap" }, h("table", { class: "table kv" }, tbody));
@@ -57,5 +82,10 @@ export function keyValues(items, { empty = "None", valueCell } = {}) {
 
 /** Compact chips: aliases, tags. */
 export function chip(text, props = {}) {
-  return h("span", { class: `chip ${props.class || ""}`.trim(), title: props.title }, text, props.after || null);
+  return h(
+    "span",
+    { class: `chip ${props.class || ""}`.trim(), title: props.title },
+    text,
+    props.after || null,
+  );
 }

@@ -21,7 +21,11 @@ export class VirtualGrid {
     this.head = h("div", { class: "vgrid-head", role: "row" });
     this.body = h("div", { class: "vgrid-body", role: "rowgroup" });
     this.inner = h("div", { class: "vgrid-inner" }, this.head, this.body);
-    this.element = h("div", { class: "vgrid", role: "grid", "aria-label": label, tabindex: "0" }, this.inner);
+    this.element = h(
+      "div",
+      { class: "vgrid", role: "grid", "aria-label": label, tabindex: "0" },
+      this.inner,
+    );
     this.frame = null;
     this.element.addEventListener("scroll", () => this.schedule(), { passive: true });
     this.resize = new ResizeObserver(() => this.schedule());
@@ -73,7 +77,10 @@ export class VirtualGrid {
     const top = Math.max(0, this.element.scrollTop - this.head.offsetHeight);
     const height = this.element.clientHeight;
     const first = Math.max(0, Math.floor(top / this.rowHeight) - this.overscan);
-    const last = Math.min(this.rows.length, Math.ceil((top + height) / this.rowHeight) + this.overscan);
+    const last = Math.min(
+      this.rows.length,
+      Math.ceil((top + height) / this.rowHeight) + this.overscan,
+    );
     for (const [index, el] of this.live) {
       if (index < first || index >= last) {
         el.remove();
@@ -93,7 +100,11 @@ export class VirtualGrid {
   rowElement(row, index) {
     const el = h(
       "div",
-      { class: `vgrid-row${row.className ? ` ${row.className}` : ""}`, role: "row", "aria-rowindex": String(index + 2) },
+      {
+        class: `vgrid-row${row.className ? ` ${row.className}` : ""}`,
+        role: "row",
+        "aria-rowindex": String(index + 2),
+      },
       this.columns.map((col, i) => this.cell(col, i, col.cell(row))),
     );
     el.style.gridTemplateColumns = this.template;
@@ -103,7 +114,11 @@ export class VirtualGrid {
   }
 
   cell(col, i, content) {
-    const el = h("div", { class: `vgrid-cell ${col.class || ""}`.trim(), role: "gridcell" }, content);
+    const el = h(
+      "div",
+      { class: `vgrid-cell ${col.class || ""}`.trim(), role: "gridcell" },
+      content,
+    );
     if (col.sticky) {
       el.classList.add("sticky");
       el.style.left = `${this.offsets[i]}px`;
@@ -117,17 +132,29 @@ export class VirtualGrid {
       const active = this.sort && this.sort.key === col.sortKey;
       content = h(
         "button",
-        { class: `sort${active ? " active" : ""}`, type: "button", title: col.title || col.label, on: { click: () => this.onSort(col.sortKey) } },
-        col.group ? h("span", { class: "head-group", "aria-hidden": "true", text: col.group }) : null,
+        {
+          class: `sort${active ? " active" : ""}`,
+          type: "button",
+          title: col.title || col.label,
+          on: { click: () => this.onSort(col.sortKey) },
+        },
+        col.group
+          ? h("span", { class: "head-group", "aria-hidden": "true", text: col.group })
+          : null,
         h("span", { class: "clip", text: col.label }),
-        h("span", { class: "sort-mark", "aria-hidden": "true", text: active ? (this.sort.desc ? "▼" : "▲") : "" }),
+        h("span", {
+          class: "sort-mark",
+          "aria-hidden": "true",
+          text: active ? (this.sort.desc ? "▼" : "▲") : "",
+        }),
       );
     } else if (!col.header) {
       content = h("span", { class: "clip", title: col.title || col.label, text: col.label });
     }
     const el = this.cell(col, i, content);
     el.setAttribute("role", "columnheader");
-    if (col.sortKey && this.sort && this.sort.key === col.sortKey) el.setAttribute("aria-sort", this.sort.desc ? "descending" : "ascending");
+    if (col.sortKey && this.sort && this.sort.key === col.sortKey)
+      el.setAttribute("aria-sort", this.sort.desc ? "descending" : "ascending");
     if (col.group) el.classList.add(`group-${col.group}`);
     return el;
   }

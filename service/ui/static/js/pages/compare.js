@@ -15,16 +15,32 @@ export async function render(page, ctx) {
   const ids = [...new Set((ctx.query.get("runs") || "").split(",").filter(Boolean))];
   ctx.setTitle("Compare runs");
   if (ids.length < 1) {
-    mount(page, h("h1", { text: "Compare runs" }), empty("No runs selected.", "Select runs in an experiment's runs table, then press Compare."));
+    mount(
+      page,
+      h("h1", { text: "Compare runs" }),
+      empty("No runs selected.", "Select runs in an experiment's runs table, then press Compare."),
+    );
     return;
   }
   mount(page, loading(`Loading ${ids.length} runs…`));
-  const results = await Promise.all(ids.map((id) => runs.get(id, ctx.signal).then((r) => r.run, (error) => ({ error, id }))));
+  const results = await Promise.all(
+    ids.map((id) =>
+      runs.get(id, ctx.signal).then(
+        (r) => r.run,
+        (error) => ({ error, id }),
+      ),
+    ),
+  );
   const missing = results.filter((r) => r.error);
   const loaded = results.filter((r) => !r.error);
   if (!loaded.length) throw missing[0].error;
 
-  const series = loaded.map((run, i) => ({ id: run.info.run_id, label: fmt.runName(run.info), color: runColor(i), start: Number(run.info.start_time) }));
+  const series = loaded.map((run, i) => ({
+    id: run.info.run_id,
+    label: fmt.runName(run.info),
+    color: runColor(i),
+    start: Number(run.info.start_time),
+  }));
   const remove = (id) => {
     window.location.hash = route(["compare"], { runs: ids.filter((x) => x !== id).join(",") });
   };
@@ -35,7 +51,17 @@ export async function render(page, ctx) {
     h(
       "table",
       { class: "table" },
-      h("thead", null, h("tr", null, ["", "Run", "Status", "Started", "Duration", ""].map((t) => h("th", { scope: "col", text: t })))),
+      h(
+        "thead",
+        null,
+        h(
+          "tr",
+          null,
+          ["", "Run", "Status", "Started", "Duration", ""].map((t) =>
+            h("th", { scope: "col", text: t }),
+          ),
+        ),
+      ),
       h(
         "tbody",
         null,
@@ -44,11 +70,29 @@ export async function render(page, ctx) {
             "tr",
             null,
             h("td", null, h("span", { class: "swatch", style: { background: series[i].color } })),
-            h("td", null, link(["runs", run.info.run_id], fmt.runName(run.info), { class: "strong" })),
+            h(
+              "td",
+              null,
+              link(["runs", run.info.run_id], fmt.runName(run.info), { class: "strong" }),
+            ),
             h("td", null, statusBadge(run.info.status)),
             h("td", { text: fmt.date(run.info.start_time) }),
             h("td", { text: fmt.duration(fmt.runDuration(run.info)) }),
-            h("td", { class: "col-actions" }, h("button", { class: "btn small ghost", type: "button", title: "Remove from comparison", "aria-label": `Remove ${fmt.runName(run.info)} from comparison`, on: { click: () => remove(run.info.run_id) } }, icon("x"))),
+            h(
+              "td",
+              { class: "col-actions" },
+              h(
+                "button",
+                {
+                  class: "btn small ghost",
+                  type: "button",
+                  title: "Remove from comparison",
+                  "aria-label": `Remove ${fmt.runName(run.info)} from comparison`,
+                  on: { click: () => remove(run.info.run_id) },
+                },
+                icon("x"),
+              ),
+            ),
           ),
         ),
       ),
@@ -61,12 +105,30 @@ export async function render(page, ctx) {
     mount(
       tables,
       diffSection("Parameters", loaded, (run) => fmt.pairs(run.data.params), onlyDiff.value),
-      diffSection("Metrics (latest)", loaded, (run) => new Map((run.data.metrics || []).map((m) => [m.key, m.value])), onlyDiff.value, fmt.number),
-      diffSection("Tags", loaded, (run) => new Map((run.data.tags || []).filter((t) => !fmt.SYSTEM_TAG.test(t.key)).map((t) => [t.key, t.value])), onlyDiff.value),
+      diffSection(
+        "Metrics (latest)",
+        loaded,
+        (run) => new Map((run.data.metrics || []).map((m) => [m.key, m.value])),
+        onlyDiff.value,
+        fmt.number,
+      ),
+      diffSection(
+        "Tags",
+        loaded,
+        (run) =>
+          new Map(
+            (run.data.tags || [])
+              .filter((t) => !fmt.SYSTEM_TAG.test(t.key))
+              .map((t) => [t.key, t.value]),
+          ),
+        onlyDiff.value,
+      ),
     );
   drawTables();
 
-  const keys = [...new Set(loaded.flatMap((run) => (run.data.metrics || []).map((m) => m.key)))].sort();
+  const keys = [
+    ...new Set(loaded.flatMap((run) => (run.data.metrics || []).map((m) => m.key))),
+  ].sort();
   const options = { xAxis: ctx.query.get("x") || "step", logScale: false };
   const chartHost = h("div");
   let grid = null;
@@ -80,9 +142,26 @@ export async function render(page, ctx) {
 
   mount(
     page,
-    h("nav", { class: "crumbs", "aria-label": "Breadcrumb" }, link(["experiments"], "Experiments"), h("span", { text: "/" }), link(["experiments", loaded[0].info.experiment_id], "Runs"), h("span", { text: "/" })),
-    h("div", { class: "page-head" }, h("h1", { text: `Comparing ${loaded.length} run${loaded.length === 1 ? "" : "s"}` })),
-    missing.length ? h("p", { class: "field-error", role: "alert", text: `Could not load ${missing.map((m) => m.id).join(", ")}: ${missing[0].error.message}` }) : null,
+    h(
+      "nav",
+      { class: "crumbs", "aria-label": "Breadcrumb" },
+      link(["experiments"], "Experiments"),
+      h("span", { text: "/" }),
+      link(["experiments", loaded[0].info.experiment_id], "Runs"),
+      h("span", { text: "/" }),
+    ),
+    h(
+      "div",
+      { class: "page-head" },
+      h("h1", { text: `Comparing ${loaded.length} run${loaded.length === 1 ? "" : "s"}` }),
+    ),
+    missing.length
+      ? h("p", {
+          class: "field-error",
+          role: "alert",
+          text: `Could not load ${missing.map((m) => m.id).join(", ")}: ${missing[0].error.message}`,
+        })
+      : null,
     legend,
     h(
       "section",
@@ -106,11 +185,16 @@ export async function render(page, ctx) {
     h(
       "section",
       { class: "section" },
-      h("div", { class: "section-head" }, h("h2", { text: "Differences" }), toggle("Only rows that differ", onlyDiff.value, (on) => {
-        onlyDiff.value = on;
-        ctx.setQuery({ diff: on ? "1" : null });
-        drawTables();
-      })),
+      h(
+        "div",
+        { class: "section-head" },
+        h("h2", { text: "Differences" }),
+        toggle("Only rows that differ", onlyDiff.value, (on) => {
+          onlyDiff.value = on;
+          ctx.setQuery({ diff: on ? "1" : null });
+          drawTables();
+        }),
+      ),
       tables,
     ),
   );
@@ -124,7 +208,8 @@ function diffSection(title, loaded, values, onlyDiff, format = (v) => v) {
   const rows = keys
     .map((key) => {
       const cells = maps.map((m) => m.get(key));
-      const differs = new Set(cells.map((v) => (v === undefined ? "\u0000missing" : String(v)))).size > 1;
+      const differs =
+        new Set(cells.map((v) => (v === undefined ? "\u0000missing" : String(v)))).size > 1;
       return { key, cells, differs };
     })
     .filter((row) => !onlyDiff || row.differs);
@@ -136,7 +221,23 @@ function diffSection(title, loaded, values, onlyDiff, format = (v) => v) {
         h(
           "table",
           { class: "table diff" },
-          h("thead", null, h("tr", null, h("th", { scope: "col", text: "Key" }), loaded.map((run, i) => h("th", { scope: "col" }, h("span", { class: "swatch", style: { background: runColor(i) } }), h("span", { class: "clip", text: fmt.runName(run.info) }))))),
+          h(
+            "thead",
+            null,
+            h(
+              "tr",
+              null,
+              h("th", { scope: "col", text: "Key" }),
+              loaded.map((run, i) =>
+                h(
+                  "th",
+                  { scope: "col" },
+                  h("span", { class: "swatch", style: { background: runColor(i) } }),
+                  h("span", { class: "clip", text: fmt.runName(run.info) }),
+                ),
+              ),
+            ),
+          ),
           h(
             "tbody",
             null,
@@ -145,12 +246,27 @@ function diffSection(title, loaded, values, onlyDiff, format = (v) => v) {
                 "tr",
                 { class: row.differs ? "differs" : null },
                 h("th", { scope: "row", class: "kv-key", text: row.key }),
-                row.cells.map((v) => h("td", { class: v === undefined ? "missing" : null, text: v === undefined ? "—" : format(v) })),
+                row.cells.map((v) =>
+                  h("td", {
+                    class: v === undefined ? "missing" : null,
+                    text: v === undefined ? "—" : format(v),
+                  }),
+                ),
               ),
             ),
           ),
         ),
       )
     : h("p", { class: "muted", text: keys.length ? "No differences." : "None logged." });
-  return h("div", { class: "diff-block" }, h("h3", null, title, h("span", { class: "muted small", text: ` · ${keys.length} keys, ${count} differ` })), body);
+  return h(
+    "div",
+    { class: "diff-block" },
+    h(
+      "h3",
+      null,
+      title,
+      h("span", { class: "muted small", text: ` · ${keys.length} keys, ${count} differ` }),
+    ),
+    body,
+  );
 }

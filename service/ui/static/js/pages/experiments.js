@@ -20,7 +20,10 @@ export async function render(page, ctx) {
   const state = {
     search: ctx.query.get("q") || "",
     view: ctx.query.get("view") || "ACTIVE_ONLY",
-    sort: { key: ctx.query.get("sort") || "last_update_time", desc: ctx.query.get("dir") !== "asc" },
+    sort: {
+      key: ctx.query.get("sort") || "last_update_time",
+      desc: ctx.query.get("dir") !== "asc",
+    },
     items: [],
     token: null,
   };
@@ -53,9 +56,19 @@ export async function render(page, ctx) {
       "div",
       { class: "page-head" },
       h("h1", { text: "Experiments" }),
-      h("button", { class: "btn primary", type: "button", on: { click: create } }, icon("plus"), "New experiment"),
+      h(
+        "button",
+        { class: "btn primary", type: "button", on: { click: create } },
+        icon("plus"),
+        "New experiment",
+      ),
     ),
-    h("div", { class: "toolbar" }, h("div", { class: "search-wrap" }, icon("search"), searchBox), viewSelect),
+    h(
+      "div",
+      { class: "toolbar" },
+      h("div", { class: "search-wrap" }, icon("search"), searchBox),
+      viewSelect,
+    ),
     body,
     footer,
   );
@@ -101,7 +114,9 @@ export async function render(page, ctx) {
       if (!sure) return;
     }
     try {
-      await (deleted ? experiments.remove(exp.experiment_id) : experiments.restore(exp.experiment_id));
+      await (deleted
+        ? experiments.remove(exp.experiment_id)
+        : experiments.restore(exp.experiment_id));
       toast(deleted ? "Experiment deleted" : "Experiment restored");
       reload();
     } catch (error) {
@@ -110,14 +125,34 @@ export async function render(page, ctx) {
   }
 
   const columns = [
-    { label: "Name", key: "name", class: "col-name", cell: (e) => link(["experiments", e.experiment_id], e.name, { class: "strong" }) },
+    {
+      label: "Name",
+      key: "name",
+      class: "col-name",
+      cell: (e) => link(["experiments", e.experiment_id], e.name, { class: "strong" }),
+    },
     { label: "ID", key: "experiment_id", class: "col-id mono", cell: (e) => e.experiment_id },
-    { label: "Created", key: "creation_time", class: "col-time", cell: (e) => h("span", { title: fmt.date(e.creation_time), text: fmt.date(e.creation_time) }) },
-    { label: "Last updated", key: "last_update_time", class: "col-time", cell: (e) => h("span", { title: fmt.date(e.last_update_time), text: fmt.ago(e.last_update_time) }) },
+    {
+      label: "Created",
+      key: "creation_time",
+      class: "col-time",
+      cell: (e) => h("span", { title: fmt.date(e.creation_time), text: fmt.date(e.creation_time) }),
+    },
+    {
+      label: "Last updated",
+      key: "last_update_time",
+      class: "col-time",
+      cell: (e) =>
+        h("span", { title: fmt.date(e.last_update_time), text: fmt.ago(e.last_update_time) }),
+    },
     {
       label: "Description",
       class: "col-desc hide-narrow",
-      cell: (e) => h("span", { class: "clip muted", text: fmt.pairs(e.tags).get("mlflow.note.content") || "" }),
+      cell: (e) =>
+        h("span", {
+          class: "clip muted",
+          text: fmt.pairs(e.tags).get("mlflow.note.content") || "",
+        }),
     },
     {
       label: "",
@@ -127,10 +162,35 @@ export async function render(page, ctx) {
           "div",
           { class: "row-actions" },
           e.lifecycle_stage === "deleted"
-            ? h("button", { class: "btn small", type: "button", on: { click: () => setDeleted(e, false) } }, icon("restore"), "Restore")
+            ? h(
+                "button",
+                { class: "btn small", type: "button", on: { click: () => setDeleted(e, false) } },
+                icon("restore"),
+                "Restore",
+              )
             : [
-                h("button", { class: "btn small ghost", type: "button", title: "Rename", "aria-label": `Rename ${e.name}`, on: { click: () => rename(e) } }, icon("edit")),
-                h("button", { class: "btn small ghost", type: "button", title: "Delete", "aria-label": `Delete ${e.name}`, on: { click: () => setDeleted(e, true) } }, icon("trash")),
+                h(
+                  "button",
+                  {
+                    class: "btn small ghost",
+                    type: "button",
+                    title: "Rename",
+                    "aria-label": `Rename ${e.name}`,
+                    on: { click: () => rename(e) },
+                  },
+                  icon("edit"),
+                ),
+                h(
+                  "button",
+                  {
+                    class: "btn small ghost",
+                    type: "button",
+                    title: "Delete",
+                    "aria-label": `Delete ${e.name}`,
+                    on: { click: () => setDeleted(e, true) },
+                  },
+                  icon("trash"),
+                ),
               ],
         ),
     },
@@ -149,15 +209,35 @@ export async function render(page, ctx) {
         body,
         searching
           ? empty("No experiments match.", "Try another name, or look in another view.")
-          : empty("No experiments yet.", "Create one here, or from Python:", snippet('mlflow.set_experiment("my-experiment")')),
+          : empty(
+              "No experiments yet.",
+              "Create one here, or from Python:",
+              snippet('mlflow.set_experiment("my-experiment")'),
+            ),
       );
     } else {
-      mount(body, table(columns, state.items, { sort: state.sort, onSort, rowClass: (e) => (e.lifecycle_stage === "deleted" ? "deleted" : null) }));
+      mount(
+        body,
+        table(columns, state.items, {
+          sort: state.sort,
+          onSort,
+          rowClass: (e) => (e.lifecycle_stage === "deleted" ? "deleted" : null),
+        }),
+      );
     }
     mount(
       footer,
-      h("span", { class: "muted", text: `${fmt.count(state.items.length)} experiment${state.items.length === 1 ? "" : "s"}${state.token ? " loaded" : ""}` }),
-      state.token ? h("button", { class: "btn", type: "button", on: { click: () => load(false) } }, "Load more") : null,
+      h("span", {
+        class: "muted",
+        text: `${fmt.count(state.items.length)} experiment${state.items.length === 1 ? "" : "s"}${state.token ? " loaded" : ""}`,
+      }),
+      state.token
+        ? h(
+            "button",
+            { class: "btn", type: "button", on: { click: () => load(false) } },
+            "Load more",
+          )
+        : null,
     );
   }
 
@@ -182,10 +262,12 @@ export async function render(page, ctx) {
       state.token = result.next_page_token || null;
       draw();
     } catch (error) {
-      mount(body, failure(error, () => load(true)));
+      mount(
+        body,
+        failure(error, () => load(true)),
+      );
     }
   }
   const reload = () => load(true);
   await load(true);
 }
-

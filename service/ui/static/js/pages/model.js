@@ -23,31 +23,79 @@ export async function renderModel(page, ctx) {
   const [name] = ctx.params;
   ctx.setTitle(name);
   mount(page, loading());
-  const [{ registered_model: model }, versions] = await Promise.all([registry.getModel(name, ctx.signal), allVersions(name, ctx.signal)]);
+  const [{ registered_model: model }, versions] = await Promise.all([
+    registry.getModel(name, ctx.signal),
+    allVersions(name, ctx.signal),
+  ]);
 
   const aliasHost = h("div");
-  const drawAliases = (aliases) => mount(aliasHost, aliasEditor(model.name, aliases, versions, async () => {
-    const fresh = await registry.getModel(name, ctx.signal);
-    model.aliases = fresh.registered_model.aliases || [];
-    drawAliases(model.aliases);
-    drawVersions();
-  }));
+  const drawAliases = (aliases) =>
+    mount(
+      aliasHost,
+      aliasEditor(model.name, aliases, versions, async () => {
+        const fresh = await registry.getModel(name, ctx.signal);
+        model.aliases = fresh.registered_model.aliases || [];
+        drawAliases(model.aliases);
+        drawVersions();
+      }),
+    );
   const versionHost = h("div");
   const drawVersions = () => {
     const byVersion = new Map();
-    for (const a of model.aliases || []) byVersion.set(a.version, [...(byVersion.get(a.version) || []), a.alias]);
+    for (const a of model.aliases || [])
+      byVersion.set(a.version, [...(byVersion.get(a.version) || []), a.alias]);
     mount(
       versionHost,
       versions.length
         ? table(
             [
-              { label: "Version", class: "nowrap", cell: (v) => link(["models", name, "versions", v.version], `Version ${v.version}`, { class: "strong" }) },
-              { label: "Registered", class: "col-time", cell: (v) => h("span", { title: fmt.date(v.creation_timestamp), text: fmt.ago(v.creation_timestamp) }) },
+              {
+                label: "Version",
+                class: "nowrap",
+                cell: (v) =>
+                  link(["models", name, "versions", v.version], `Version ${v.version}`, {
+                    class: "strong",
+                  }),
+              },
+              {
+                label: "Registered",
+                class: "col-time",
+                cell: (v) =>
+                  h("span", {
+                    title: fmt.date(v.creation_timestamp),
+                    text: fmt.ago(v.creation_timestamp),
+                  }),
+              },
               { label: "Stage", cell: (v) => stageBadge(v.current_stage) },
-              { label: "Aliases", cell: (v) => h("div", { class: "chips" }, (byVersion.get(String(v.version)) || []).map((a) => chip(`@${a}`))) },
-              { label: "Source run", cell: (v) => (v.run_id ? link(["runs", v.run_id], v.run_id.slice(0, 12), { class: "mono", title: v.run_id }) : "—") },
-              { label: "Status", class: "hide-narrow", cell: (v) => (v.status || "").toLowerCase().replace(/_/g, " ") },
-              { label: "Description", class: "col-desc hide-narrow", cell: (v) => h("span", { class: "clip muted", text: v.description || "" }) },
+              {
+                label: "Aliases",
+                cell: (v) =>
+                  h(
+                    "div",
+                    { class: "chips" },
+                    (byVersion.get(String(v.version)) || []).map((a) => chip(`@${a}`)),
+                  ),
+              },
+              {
+                label: "Source run",
+                cell: (v) =>
+                  v.run_id
+                    ? link(["runs", v.run_id], v.run_id.slice(0, 12), {
+                        class: "mono",
+                        title: v.run_id,
+                      })
+                    : "—",
+              },
+              {
+                label: "Status",
+                class: "hide-narrow",
+                cell: (v) => (v.status || "").toLowerCase().replace(/_/g, " "),
+              },
+              {
+                label: "Description",
+                class: "col-desc hide-narrow",
+                cell: (v) => h("span", { class: "clip muted", text: v.description || "" }),
+              },
             ],
             versions,
           )
@@ -58,11 +106,33 @@ export async function renderModel(page, ctx) {
   mount(
     page,
     crumbs(),
-    h("div", { class: "page-head" }, h("div", null, h("h1", { text: model.name }), h("p", { class: "subtle", text: `Created ${fmt.date(model.creation_timestamp)} · updated ${fmt.ago(model.last_updated_timestamp)}` }))),
+    h(
+      "div",
+      { class: "page-head" },
+      h(
+        "div",
+        null,
+        h("h1", { text: model.name }),
+        h("p", {
+          class: "subtle",
+          text: `Created ${fmt.date(model.creation_timestamp)} · updated ${fmt.ago(model.last_updated_timestamp)}`,
+        }),
+      ),
+    ),
     model.description ? h("p", { class: "description", text: model.description }) : null,
     h("section", { class: "section" }, h("h2", { text: "Aliases" }), aliasHost),
-    h("section", { class: "section" }, h("h2", { text: `Versions (${versions.length})` }), versionHost),
-    h("section", { class: "section" }, h("h2", { text: "Tags" }), keyValues(model.tags || [], { empty: "No tags" })),
+    h(
+      "section",
+      { class: "section" },
+      h("h2", { text: `Versions (${versions.length})` }),
+      versionHost,
+    ),
+    h(
+      "section",
+      { class: "section" },
+      h("h2", { text: "Tags" }),
+      keyValues(model.tags || [], { empty: "No tags" }),
+    ),
   );
   drawAliases(model.aliases || []);
   drawVersions();
@@ -72,7 +142,15 @@ async function allVersions(name, signal) {
   const versions = [];
   let token;
   do {
-    const result = await registry.searchVersions({ filter: `name = '${name.replace(/'/g, "''")}'`, max_results: 1000, order_by: "version_number DESC", page_token: token }, signal);
+    const result = await registry.searchVersions(
+      {
+        filter: `name = '${name.replace(/'/g, "''")}'`,
+        max_results: 1000,
+        order_by: "version_number DESC",
+        page_token: token,
+      },
+      signal,
+    );
     versions.push(...(result.model_versions || []));
     token = result.next_page_token;
   } while (token);
@@ -81,8 +159,19 @@ async function allVersions(name, signal) {
 
 /** Aliases as chips (× removes one), and a form that sets an alias or moves it to another version. */
 function aliasEditor(name, aliases, versions, refresh) {
-  const alias = h("input", { type: "text", placeholder: "champion", required: true, "aria-label": "Alias", autocomplete: "off", pattern: "[A-Za-z0-9_\\-]+" });
-  const version = h("select", { "aria-label": "Version" }, versions.map((v) => h("option", { value: String(v.version), text: `Version ${v.version}` })));
+  const alias = h("input", {
+    type: "text",
+    placeholder: "champion",
+    required: true,
+    "aria-label": "Alias",
+    autocomplete: "off",
+    pattern: "[A-Za-z0-9_\\-]+",
+  });
+  const version = h(
+    "select",
+    { "aria-label": "Version" },
+    versions.map((v) => h("option", { value: String(v.version), text: `Version ${v.version}` })),
+  );
   const error = h("p", { class: "field-error", role: "alert" });
   const form = h(
     "form",
@@ -117,29 +206,44 @@ function aliasEditor(name, aliases, versions, refresh) {
             class: "alias",
             after: [
               h("span", { class: "chip-version", text: ` → v${a.version}` }),
-              h("button", {
-                class: "chip-remove",
-                type: "button",
-                title: `Remove @${a.alias}`,
-                "aria-label": `Remove alias ${a.alias}`,
-                on: {
-                  click: async () => {
-                    if (!(await confirm({ title: `Remove @${a.alias}?`, message: `Loading models:/${name}@${a.alias} will stop working.`, action: "Remove", danger: true }))) return;
-                    try {
-                      await registry.deleteAlias(name, a.alias);
-                      toast(`@${a.alias} removed`);
-                      await refresh();
-                    } catch (err) {
-                      toast(err.message, "error");
-                    }
+              h(
+                "button",
+                {
+                  class: "chip-remove",
+                  type: "button",
+                  title: `Remove @${a.alias}`,
+                  "aria-label": `Remove alias ${a.alias}`,
+                  on: {
+                    click: async () => {
+                      if (
+                        !(await confirm({
+                          title: `Remove @${a.alias}?`,
+                          message: `Loading models:/${name}@${a.alias} will stop working.`,
+                          action: "Remove",
+                          danger: true,
+                        }))
+                      )
+                        return;
+                      try {
+                        await registry.deleteAlias(name, a.alias);
+                        toast(`@${a.alias} removed`);
+                        await refresh();
+                      } catch (err) {
+                        toast(err.message, "error");
+                      }
+                    },
                   },
                 },
-              }, icon("x")),
+                icon("x"),
+              ),
             ],
           }),
         ),
       )
-    : h("p", { class: "muted", text: "No aliases. Point one at a version so code can load models:/name@alias." });
+    : h("p", {
+        class: "muted",
+        text: "No aliases. Point one at a version so code can load models:/name@alias.",
+      });
   return h("div", { class: "alias-editor" }, chips, form, error);
 }
 
@@ -164,26 +268,70 @@ export async function renderVersion(page, ctx) {
         },
       },
     },
-    STAGES.map((s) => h("option", { value: s, text: s, selected: (version.current_stage || "None") === s })),
+    STAGES.map((s) =>
+      h("option", { value: s, text: s, selected: (version.current_stage || "None") === s }),
+    ),
   );
   mount(
     page,
     crumbs(link(["models", name], name)),
-    h("div", { class: "page-head" }, h("div", { class: "title-row" }, h("h1", { text: `Version ${version.version}` }), stageBadge(version.current_stage), (version.aliases || []).map((a) => chip(`@${a}`, { class: "alias" })))),
+    h(
+      "div",
+      { class: "page-head" },
+      h(
+        "div",
+        { class: "title-row" },
+        h("h1", { text: `Version ${version.version}` }),
+        stageBadge(version.current_stage),
+        (version.aliases || []).map((a) => chip(`@${a}`, { class: "alias" })),
+      ),
+    ),
     h(
       "dl",
       { class: "facts" },
       [
         ["Registered", fmt.date(version.creation_timestamp)],
         ["Last updated", fmt.date(version.last_updated_timestamp)],
-        ["Source run", version.run_id ? link(["runs", version.run_id], version.run_id, { class: "mono" }) : "—"],
-        ["Source", h("span", { class: "mono clip", title: version.source || "", text: version.source || "—" })],
-        ["Logged model", version.model_id ? h("span", { class: "mono", text: version.model_id }) : "—"],
+        [
+          "Source run",
+          version.run_id ? link(["runs", version.run_id], version.run_id, { class: "mono" }) : "—",
+        ],
+        [
+          "Source",
+          h("span", {
+            class: "mono clip",
+            title: version.source || "",
+            text: version.source || "—",
+          }),
+        ],
+        [
+          "Logged model",
+          version.model_id ? h("span", { class: "mono", text: version.model_id }) : "—",
+        ],
         ["Status", (version.status || "").toLowerCase().replace(/_/g, " ") || "—"],
         ["Stage", stageSelect],
-      ].map(([k, v]) => h("div", { class: k === "Source run" || k === "Source" ? "fact wide" : "fact" }, h("dt", { text: k }), h("dd", null, v))),
+      ].map(([k, v]) =>
+        h(
+          "div",
+          { class: k === "Source run" || k === "Source" ? "fact wide" : "fact" },
+          h("dt", { text: k }),
+          h("dd", null, v),
+        ),
+      ),
     ),
-    version.description ? h("section", { class: "section" }, h("h2", { text: "Description" }), h("p", { class: "description", text: version.description })) : null,
-    h("section", { class: "section" }, h("h2", { text: "Tags" }), keyValues(version.tags || [], { empty: "No tags" })),
+    version.description
+      ? h(
+          "section",
+          { class: "section" },
+          h("h2", { text: "Description" }),
+          h("p", { class: "description", text: version.description }),
+        )
+      : null,
+    h(
+      "section",
+      { class: "section" },
+      h("h2", { text: "Tags" }),
+      keyValues(version.tags || [], { empty: "No tags" }),
+    ),
   );
 }

@@ -36,11 +36,39 @@ export async function render(page, ctx) {
   );
 
   const columns = [
-    { label: "Name", class: "col-name", cell: (m) => link(["models", m.name], m.name, { class: "strong" }) },
+    {
+      label: "Name",
+      class: "col-name",
+      cell: (m) => link(["models", m.name], m.name, { class: "strong" }),
+    },
     { label: "Latest version", cell: (m) => latest(m) },
-    { label: "Aliases", cell: (m) => h("div", { class: "chips" }, (m.aliases || []).map((a) => chip(`@${a.alias}`, { after: h("span", { class: "chip-version", text: ` v${a.version}` }) }))) },
-    { label: "Last modified", class: "col-time", cell: (m) => h("span", { title: fmt.date(m.last_updated_timestamp), text: fmt.ago(m.last_updated_timestamp) }) },
-    { label: "Description", class: "col-desc hide-narrow", cell: (m) => h("span", { class: "clip muted", text: m.description || "" }) },
+    {
+      label: "Aliases",
+      cell: (m) =>
+        h(
+          "div",
+          { class: "chips" },
+          (m.aliases || []).map((a) =>
+            chip(`@${a.alias}`, {
+              after: h("span", { class: "chip-version", text: ` v${a.version}` }),
+            }),
+          ),
+        ),
+    },
+    {
+      label: "Last modified",
+      class: "col-time",
+      cell: (m) =>
+        h("span", {
+          title: fmt.date(m.last_updated_timestamp),
+          text: fmt.ago(m.last_updated_timestamp),
+        }),
+    },
+    {
+      label: "Description",
+      class: "col-desc hide-narrow",
+      cell: (m) => h("span", { class: "clip muted", text: m.description || "" }),
+    },
   ];
 
   async function load(reset) {
@@ -62,7 +90,10 @@ export async function render(page, ctx) {
       state.items.push(...(result.registered_models || []));
       state.token = result.next_page_token || null;
     } catch (error) {
-      mount(body, failure(error, () => load(true)));
+      mount(
+        body,
+        failure(error, () => load(true)),
+      );
       return;
     }
     if (!state.items.length) {
@@ -70,23 +101,45 @@ export async function render(page, ctx) {
         body,
         state.search
           ? empty("No models match.", "Try another name.")
-          : empty("No registered models yet.", "Register one from Python:", snippet('mlflow.register_model("runs:/<run_id>/model", "my-model")')),
+          : empty(
+              "No registered models yet.",
+              "Register one from Python:",
+              snippet('mlflow.register_model("runs:/<run_id>/model", "my-model")'),
+            ),
       );
     } else {
       mount(body, table(columns, state.items));
     }
     mount(
       footer,
-      h("span", { class: "muted", text: `${fmt.count(state.items.length)} model${state.items.length === 1 ? "" : "s"}` }),
-      state.token ? h("button", { class: "btn", type: "button", on: { click: () => load(false) } }, "Load more") : null,
+      h("span", {
+        class: "muted",
+        text: `${fmt.count(state.items.length)} model${state.items.length === 1 ? "" : "s"}`,
+      }),
+      state.token
+        ? h(
+            "button",
+            { class: "btn", type: "button", on: { click: () => load(false) } },
+            "Load more",
+          )
+        : null,
     );
   }
   await load(true);
 }
 
 function latest(model) {
-  const versions = [...(model.latest_versions || [])].sort((a, b) => Number(b.version) - Number(a.version));
+  const versions = [...(model.latest_versions || [])].sort(
+    (a, b) => Number(b.version) - Number(a.version),
+  );
   if (!versions.length) return h("span", { class: "muted", text: "—" });
   const top = versions[0];
-  return h("span", null, link(["models", model.name, "versions", top.version], `Version ${top.version}`), top.current_stage && top.current_stage !== "None" ? h("span", { class: "muted", text: ` · ${top.current_stage}` }) : null);
+  return h(
+    "span",
+    null,
+    link(["models", model.name, "versions", top.version], `Version ${top.version}`),
+    top.current_stage && top.current_stage !== "None"
+      ? h("span", { class: "muted", text: ` · ${top.current_stage}` })
+      : null,
+  );
 }

@@ -25,14 +25,31 @@ export async function render(page, ctx) {
   const { run } = await runs.get(runId, ctx.signal);
   const { info } = run;
   const tags = fmt.pairs(run.data.tags);
-  const experiment = await experiments.get(info.experiment_id, ctx.signal).then((r) => r.experiment, () => null);
+  const experiment = await experiments.get(info.experiment_id, ctx.signal).then(
+    (r) => r.experiment,
+    () => null,
+  );
   ctx.setTitle(fmt.runName(info));
 
   const panel = h("div", { class: "tab-panel", role: "tabpanel" });
   let tab = ctx.query.get("tab") || "overview";
   let cleanup = null;
   const tabButtons = TABS.map(([id, label]) =>
-    h("button", { class: "tab", type: "button", role: "tab", id: `tab-${id}`, "aria-selected": String(id === tab), on: { click: () => select(id) } }, label, id === "charts" ? h("span", { class: "tab-count", text: String((run.data.metrics || []).length) }) : null),
+    h(
+      "button",
+      {
+        class: "tab",
+        type: "button",
+        role: "tab",
+        id: `tab-${id}`,
+        "aria-selected": String(id === tab),
+        on: { click: () => select(id) },
+      },
+      label,
+      id === "charts"
+        ? h("span", { class: "tab-count", text: String((run.data.metrics || []).length) })
+        : null,
+    ),
   );
 
   function select(id) {
@@ -55,13 +72,24 @@ export async function render(page, ctx) {
       { class: "crumbs", "aria-label": "Breadcrumb" },
       link(["experiments"], "Experiments"),
       h("span", { text: "/" }),
-      link(["experiments", info.experiment_id], experiment ? experiment.name : `Experiment ${info.experiment_id}`),
+      link(
+        ["experiments", info.experiment_id],
+        experiment ? experiment.name : `Experiment ${info.experiment_id}`,
+      ),
       h("span", { text: "/" }),
     ),
     h(
       "div",
       { class: "page-head" },
-      h("div", { class: "title-row" }, h("h1", { text: fmt.runName(info) }), statusBadge(info.status), info.lifecycle_stage === "deleted" ? h("span", { class: "badge muted-badge", text: "deleted" }) : null),
+      h(
+        "div",
+        { class: "title-row" },
+        h("h1", { text: fmt.runName(info) }),
+        statusBadge(info.status),
+        info.lifecycle_stage === "deleted"
+          ? h("span", { class: "badge muted-badge", text: "deleted" })
+          : null,
+      ),
     ),
     h(
       "dl",
@@ -80,14 +108,24 @@ export async function render(page, ctx) {
 }
 
 function fact(label, value, wide = false) {
-  return h("div", { class: wide ? "fact wide" : "fact" }, h("dt", { text: label }), h("dd", null, value));
+  return h(
+    "div",
+    { class: wide ? "fact wide" : "fact" },
+    h("dt", { text: label }),
+    h("dd", null, value),
+  );
 }
 
 function sourceText(tags) {
   const name = tags.get("mlflow.source.name");
   if (!name) return "—";
   const commit = tags.get("mlflow.source.git.commit");
-  return h("span", { class: "clip", title: name }, name, commit ? h("span", { class: "muted mono", text: ` @ ${commit.slice(0, 8)}` }) : null);
+  return h(
+    "span",
+    { class: "clip", title: name },
+    name,
+    commit ? h("span", { class: "muted mono", text: ` @ ${commit.slice(0, 8)}` }) : null,
+  );
 }
 
 // --- overview ---------------------------------------------------------------------------
@@ -104,22 +142,42 @@ function overview(run, ctx) {
   return h(
     "div",
     { class: "overview" },
-    description ? section("Description", h("p", { class: "description", text: description })) : null,
+    description
+      ? section("Description", h("p", { class: "description", text: description }))
+      : null,
     h(
       "div",
       { class: "columns-2" },
-      section(`Parameters (${(run.data.params || []).length})`, keyValues([...(run.data.params || [])].sort((a, b) => a.key.localeCompare(b.key)), { empty: "No parameters" })),
+      section(
+        `Parameters (${(run.data.params || []).length})`,
+        keyValues(
+          [...(run.data.params || [])].sort((a, b) => a.key.localeCompare(b.key)),
+          { empty: "No parameters" },
+        ),
+      ),
       section(
         `Metrics (${metricsList.length})`,
-        keyValues(metricsList.map((m) => ({ key: m.key, value: m })), {
-          empty: "No metrics",
-          valueCell: (item) => h("span", { class: "num", title: `step ${item.value.step || 0} · ${fmt.date(item.value.timestamp)}`, text: fmt.number(item.value.value) }),
-        }),
+        keyValues(
+          metricsList.map((m) => ({ key: m.key, value: m })),
+          {
+            empty: "No metrics",
+            valueCell: (item) =>
+              h("span", {
+                class: "num",
+                title: `step ${item.value.step || 0} · ${fmt.date(item.value.timestamp)}`,
+                text: fmt.number(item.value.value),
+              }),
+          },
+        ),
       ),
     ),
     section(
       `Tags (${userTags.length})`,
-      systemTags.length ? toggle(`Show ${systemTags.length} system tags`, false, (on) => mount(tagHost, keyValues(on ? tags : userTags, { empty: "No tags" }))) : null,
+      systemTags.length
+        ? toggle(`Show ${systemTags.length} system tags`, false, (on) =>
+            mount(tagHost, keyValues(on ? tags : userTags, { empty: "No tags" })),
+          )
+        : null,
       tagHost,
     ),
     section("Datasets", datasets(run)),
@@ -140,9 +198,24 @@ function datasets(run) {
       { label: "Name", cell: (d) => h("span", { class: "strong", text: d.dataset.name }) },
       { label: "Context", cell: (d) => fmt.pairs(d.tags).get("mlflow.data.context") || "—" },
       { label: "Digest", class: "mono", cell: (d) => d.dataset.digest },
-      { label: "Source", cell: (d) => h("span", { class: "clip", title: d.dataset.source || "", text: `${d.dataset.source_type || ""} ${describeSource(d.dataset.source)}`.trim() }) },
-      { label: "Schema", cell: (d) => (d.dataset.schema ? details("Schema", prettyJson(d.dataset.schema)) : "—") },
-      { label: "Profile", class: "hide-narrow", cell: (d) => (d.dataset.profile ? details("Profile", prettyJson(d.dataset.profile)) : "—") },
+      {
+        label: "Source",
+        cell: (d) =>
+          h("span", {
+            class: "clip",
+            title: d.dataset.source || "",
+            text: `${d.dataset.source_type || ""} ${describeSource(d.dataset.source)}`.trim(),
+          }),
+      },
+      {
+        label: "Schema",
+        cell: (d) => (d.dataset.schema ? details("Schema", prettyJson(d.dataset.schema)) : "—"),
+      },
+      {
+        label: "Profile",
+        class: "hide-narrow",
+        cell: (d) => (d.dataset.profile ? details("Profile", prettyJson(d.dataset.profile)) : "—"),
+      },
     ],
     inputs,
   );
@@ -166,32 +239,71 @@ function prettyJson(text) {
 }
 
 function details(summary, text) {
-  return h("details", { class: "inline-details" }, h("summary", { text: summary }), h("pre", { class: "code" }, text));
+  return h(
+    "details",
+    { class: "inline-details" },
+    h("summary", { text: summary }),
+    h("pre", { class: "code" }, text),
+  );
 }
 
 function loggedModelsSection(run, ctx) {
-  const outputs = (run.outputs?.model_outputs || []).map((o) => ({ id: o.model_id, step: o.step, direction: "output" }));
-  const inputs = (run.inputs?.model_inputs || []).map((o) => ({ id: o.model_id, direction: "input" }));
+  const outputs = (run.outputs?.model_outputs || []).map((o) => ({
+    id: o.model_id,
+    step: o.step,
+    direction: "output",
+  }));
+  const inputs = (run.inputs?.model_inputs || []).map((o) => ({
+    id: o.model_id,
+    direction: "input",
+  }));
   const all = [...outputs, ...inputs];
   if (!all.length) return h("p", { class: "muted", text: "No logged models" });
   const host = h("div", { class: "model-list" }, loading());
-  Promise.all(all.map((ref) => loggedModels.get(ref.id, ctx.signal).then((r) => ({ ref, model: r.model }), (error) => ({ ref, error })))).then((found) => {
-    mount(host, found.map(({ ref, model, error }) => loggedModelCard(ref, model, error, ctx)));
+  Promise.all(
+    all.map((ref) =>
+      loggedModels.get(ref.id, ctx.signal).then(
+        (r) => ({ ref, model: r.model }),
+        (error) => ({ ref, error }),
+      ),
+    ),
+  ).then((found) => {
+    mount(
+      host,
+      found.map(({ ref, model, error }) => loggedModelCard(ref, model, error, ctx)),
+    );
   });
   return host;
 }
 
 function loggedModelCard(ref, model, error, ctx) {
-  if (error) return h("div", { class: "model-card" }, h("p", null, h("span", { class: "mono", text: ref.id }), " — ", error.message));
+  if (error)
+    return h(
+      "div",
+      { class: "model-card" },
+      h("p", null, h("span", { class: "mono", text: ref.id }), " — ", error.message),
+    );
   const info = model.info;
   const root = artifacts.root(info.artifact_uri);
   const files = h("div");
   let open = false;
-  const button = h("button", { class: "btn small", type: "button", disabled: !root, on: { click: () => {
-    open = !open;
-    button.lastChild.textContent = open ? "Hide files" : "Browse files";
-    mount(files, open ? artifactBrowser(root, ctx.signal) : null);
-  } } }, icon("folder"), "Browse files");
+  const button = h(
+    "button",
+    {
+      class: "btn small",
+      type: "button",
+      disabled: !root,
+      on: {
+        click: () => {
+          open = !open;
+          button.lastChild.textContent = open ? "Hide files" : "Browse files";
+          mount(files, open ? artifactBrowser(root, ctx.signal) : null);
+        },
+      },
+    },
+    icon("folder"),
+    "Browse files",
+  );
   return h(
     "div",
     { class: "model-card" },
@@ -199,12 +311,24 @@ function loggedModelCard(ref, model, error, ctx) {
       "div",
       { class: "model-head" },
       h("span", { class: "strong", text: info.name }),
-      h("span", { class: "badge plain-badge", text: ref.direction === "input" ? "input" : `output · step ${ref.step || 0}` }),
-      h("span", { class: "badge muted-badge", text: (info.status || "").replace("LOGGED_MODEL_", "").toLowerCase() }),
+      h("span", {
+        class: "badge plain-badge",
+        text: ref.direction === "input" ? "input" : `output · step ${ref.step || 0}`,
+      }),
+      h("span", {
+        class: "badge muted-badge",
+        text: (info.status || "").replace("LOGGED_MODEL_", "").toLowerCase(),
+      }),
       h("span", { class: "spacer" }),
       button,
     ),
-    h("p", { class: "muted small" }, h("span", { class: "mono", text: info.model_id }), info.model_type ? ` · ${info.model_type}` : "", ` · ${fmt.date(info.creation_timestamp_ms)}`),
+    h(
+      "p",
+      { class: "muted small" },
+      h("span", { class: "mono", text: info.model_id }),
+      info.model_type ? ` · ${info.model_type}` : "",
+      ` · ${fmt.date(info.creation_timestamp_ms)}`,
+    ),
     files,
   );
 }
@@ -232,7 +356,12 @@ async function loadChildren(run, host, ctx) {
         ],
         kids,
       ),
-      result.next_page_token ? h("p", { class: "muted small", text: "Showing the first 100 child runs; the experiment's runs table lists them all." }) : null,
+      result.next_page_token
+        ? h("p", {
+            class: "muted small",
+            text: "Showing the first 100 child runs; the experiment's runs table lists them all.",
+          })
+        : null,
     );
   } catch (error) {
     mount(host, failure(error));
@@ -244,11 +373,25 @@ async function loadChildren(run, host, ctx) {
 function charts(panel, run, ctx) {
   const keys = [...new Set((run.data.metrics || []).map((m) => m.key))].sort();
   if (!keys.length) {
-    mount(panel, empty("No metrics logged.", "Log one from Python:", snippet('mlflow.log_metric("loss", 0.25, step=1)')));
+    mount(
+      panel,
+      empty(
+        "No metrics logged.",
+        "Log one from Python:",
+        snippet('mlflow.log_metric("loss", 0.25, step=1)'),
+      ),
+    );
     return null;
   }
   const options = { xAxis: ctx.query.get("x") || "step", logScale: ctx.query.get("log") === "1" };
-  const series = [{ id: run.info.run_id, label: fmt.runName(run.info), color: runColor(0), start: Number(run.info.start_time) }];
+  const series = [
+    {
+      id: run.info.run_id,
+      label: fmt.runName(run.info),
+      color: runColor(0),
+      start: Number(run.info.start_time),
+    },
+  ];
   const host = h("div");
   let current = null;
   const draw = () => {
@@ -287,7 +430,10 @@ function charts(panel, run, ctx) {
       h("span", { class: "spacer" }),
       keys.length > 6 ? filter : null,
     ),
-    h("p", { class: "muted small hint", text: "Drag across a chart to zoom in; double-click to zoom out." }),
+    h("p", {
+      class: "muted small hint",
+      text: "Drag across a chart to zoom in; double-click to zoom out.",
+    }),
     host,
   );
   draw();
@@ -299,7 +445,12 @@ function charts(panel, run, ctx) {
 function artifactsTab(run, ctx) {
   const root = artifacts.root(run.info.artifact_uri);
   if (!root) {
-    return empty("Artifacts are not served by this server.", "This run stores them at ", h("code", { text: run.info.artifact_uri || "(no location)" }), ".");
+    return empty(
+      "Artifacts are not served by this server.",
+      "This run stores them at ",
+      h("code", { text: run.info.artifact_uri || "(no location)" }),
+      ".",
+    );
   }
   return artifactBrowser(root, ctx.signal);
 }

@@ -33,7 +33,10 @@ export async function render(page, ctx) {
   const state = {
     filter: ctx.query.get("filter") || "",
     view: ctx.query.get("view") || "ACTIVE_ONLY",
-    sort: { key: ctx.query.get("sort") || "attributes.start_time", desc: ctx.query.get("dir") !== "asc" },
+    sort: {
+      key: ctx.query.get("sort") || "attributes.start_time",
+      desc: ctx.query.get("dir") !== "asc",
+    },
     group: ctx.query.get("group") !== "0",
     columns: saved || null,
     runs: [],
@@ -83,31 +86,61 @@ export async function render(page, ctx) {
     h("button", { class: "btn", type: "submit" }, "Search"),
   );
   const status = h("span", { class: "muted run-count", role: "status" });
-  const compareButton = h("button", { class: "btn primary", type: "button", disabled: true, on: { click: compare } }, icon("compare"), "Compare");
-  const lifecycleButton = h("button", { class: "btn", type: "button", disabled: true, on: { click: toggleDeleted } });
+  const compareButton = h(
+    "button",
+    { class: "btn primary", type: "button", disabled: true, on: { click: compare } },
+    icon("compare"),
+    "Compare",
+  );
+  const lifecycleButton = h("button", {
+    class: "btn",
+    type: "button",
+    disabled: true,
+    on: { click: toggleDeleted },
+  });
   const gridHost = h("div", { class: "grid-host" }, grid.element);
   const message = h("div", { class: "grid-message" });
 
   const description = fmt.pairs(experiment.tags).get("mlflow.note.content");
   mount(
     page,
-    h("nav", { class: "crumbs", "aria-label": "Breadcrumb" }, link(["experiments"], "Experiments"), h("span", { text: "/" })),
+    h(
+      "nav",
+      { class: "crumbs", "aria-label": "Breadcrumb" },
+      link(["experiments"], "Experiments"),
+      h("span", { text: "/" }),
+    ),
     h(
       "div",
       { class: "page-head" },
       h(
         "div",
         null,
-        h("div", { class: "title-row" }, h("h1", { text: experiment.name }), experiment.lifecycle_stage === "deleted" ? h("span", { class: "badge muted-badge", text: "deleted" }) : null),
-        h("p", { class: "subtle", text: `ID ${experiment.experiment_id} · created ${fmt.date(experiment.creation_time)}` }),
+        h(
+          "div",
+          { class: "title-row" },
+          h("h1", { text: experiment.name }),
+          experiment.lifecycle_stage === "deleted"
+            ? h("span", { class: "badge muted-badge", text: "deleted" })
+            : null,
+        ),
+        h("p", {
+          class: "subtle",
+          text: `ID ${experiment.experiment_id} · created ${fmt.date(experiment.creation_time)}`,
+        }),
       ),
     ),
     description ? h("p", { class: "description", text: description }) : null,
-    h("div", { class: "toolbar wrap" }, filterForm, segmented(VIEWS, state.view, (view) => {
-      state.view = view;
-      ctx.setQuery({ view: view === "ACTIVE_ONLY" ? null : view });
-      reload();
-    })),
+    h(
+      "div",
+      { class: "toolbar wrap" },
+      filterForm,
+      segmented(VIEWS, state.view, (view) => {
+        state.view = view;
+        ctx.setQuery({ view: view === "ACTIVE_ONLY" ? null : view });
+        reload();
+      }),
+    ),
     filterError,
     h(
       "div",
@@ -141,7 +174,10 @@ export async function render(page, ctx) {
     compareButton.lastChild.textContent = n ? `Compare (${n})` : "Compare";
     const restoring = state.view === "DELETED_ONLY";
     lifecycleButton.disabled = n === 0;
-    lifecycleButton.replaceChildren(icon(restoring ? "restore" : "trash"), restoring ? `Restore (${n})` : `Delete (${n})`);
+    lifecycleButton.replaceChildren(
+      icon(restoring ? "restore" : "trash"),
+      restoring ? `Restore (${n})` : `Delete (${n})`,
+    );
     const all = grid.head.querySelector("input[type=checkbox]");
     if (all) all.checked = n > 0 && n === state.runs.length;
   }
@@ -153,7 +189,16 @@ export async function render(page, ctx) {
   async function toggleDeleted() {
     const ids = [...state.selected];
     const restoring = state.view === "DELETED_ONLY";
-    if (!restoring && !(await confirm({ title: `Delete ${ids.length} run${ids.length > 1 ? "s" : ""}?`, message: "Deleted runs can be restored from the Deleted view.", action: "Delete", danger: true }))) return;
+    if (
+      !restoring &&
+      !(await confirm({
+        title: `Delete ${ids.length} run${ids.length > 1 ? "s" : ""}?`,
+        message: "Deleted runs can be restored from the Deleted view.",
+        action: "Delete",
+        danger: true,
+      }))
+    )
+      return;
     try {
       await Promise.all(ids.map((id) => (restoring ? runs.restore(id) : runs.remove(id))));
       toast(`${ids.length} run${ids.length > 1 ? "s" : ""} ${restoring ? "restored" : "deleted"}`);
@@ -180,7 +225,9 @@ export async function render(page, ctx) {
             checked: state.runs.length > 0 && state.selected.size === state.runs.length,
             on: {
               change: (event) => {
-                state.selected = event.target.checked ? new Set(state.runs.map((r) => r.info.run_id)) : new Set();
+                state.selected = event.target.checked
+                  ? new Set(state.runs.map((r) => r.info.run_id))
+                  : new Set();
                 updateSelection();
                 grid.clearRows();
               },
@@ -200,15 +247,82 @@ export async function render(page, ctx) {
             },
           }),
       },
-      { id: "name", label: "Run", width: window.innerWidth < 640 ? 190 : 260, sticky: true, sortKey: "attributes.run_name", class: "name-cell", cell: nameCell },
-      { id: "status", label: "Status", width: 104, sortKey: "attributes.status", cell: (row) => statusBadge(row.run.info.status) },
-      { id: "created", label: "Created", width: 118, sortKey: "attributes.start_time", cell: (row) => h("span", { title: fmt.date(row.run.info.start_time), text: fmt.ago(row.run.info.start_time) }) },
-      { id: "duration", label: "Duration", width: 104, class: "num", cell: (row) => fmt.duration(fmt.runDuration(row.run.info)) },
-      { id: "user", label: "User", width: 120, sortKey: "attributes.user_id", cell: (row) => clip(row.run.info.user_id || row.tags.get("mlflow.user") || "") },
-      { id: "source", label: "Source", width: 170, sortKey: searchKey("tags", "mlflow.source.name"), cell: (row) => sourceCell(row) },
-      ...c.metrics.map((key) => ({ id: `m:${key}`, label: key, title: `metric ${key}`, width: 120, group: "metric", class: "num", sortKey: searchKey("metrics", key), cell: (row) => metricCell(row, key) })),
-      ...c.params.map((key) => ({ id: `p:${key}`, label: key, title: `param ${key}`, width: 130, group: "param", sortKey: searchKey("params", key), cell: (row) => clip(row.params.get(key) ?? "") })),
-      ...c.tags.map((key) => ({ id: `t:${key}`, label: key, title: `tag ${key}`, width: 140, group: "tag", sortKey: searchKey("tags", key), cell: (row) => clip(row.tags.get(key) ?? "") })),
+      {
+        id: "name",
+        label: "Run",
+        width: window.innerWidth < 640 ? 190 : 260,
+        sticky: true,
+        sortKey: "attributes.run_name",
+        class: "name-cell",
+        cell: nameCell,
+      },
+      {
+        id: "status",
+        label: "Status",
+        width: 104,
+        sortKey: "attributes.status",
+        cell: (row) => statusBadge(row.run.info.status),
+      },
+      {
+        id: "created",
+        label: "Created",
+        width: 118,
+        sortKey: "attributes.start_time",
+        cell: (row) =>
+          h("span", {
+            title: fmt.date(row.run.info.start_time),
+            text: fmt.ago(row.run.info.start_time),
+          }),
+      },
+      {
+        id: "duration",
+        label: "Duration",
+        width: 104,
+        class: "num",
+        cell: (row) => fmt.duration(fmt.runDuration(row.run.info)),
+      },
+      {
+        id: "user",
+        label: "User",
+        width: 120,
+        sortKey: "attributes.user_id",
+        cell: (row) => clip(row.run.info.user_id || row.tags.get("mlflow.user") || ""),
+      },
+      {
+        id: "source",
+        label: "Source",
+        width: 170,
+        sortKey: searchKey("tags", "mlflow.source.name"),
+        cell: (row) => sourceCell(row),
+      },
+      ...c.metrics.map((key) => ({
+        id: `m:${key}`,
+        label: key,
+        title: `metric ${key}`,
+        width: 120,
+        group: "metric",
+        class: "num",
+        sortKey: searchKey("metrics", key),
+        cell: (row) => metricCell(row, key),
+      })),
+      ...c.params.map((key) => ({
+        id: `p:${key}`,
+        label: key,
+        title: `param ${key}`,
+        width: 130,
+        group: "param",
+        sortKey: searchKey("params", key),
+        cell: (row) => clip(row.params.get(key) ?? ""),
+      })),
+      ...c.tags.map((key) => ({
+        id: `t:${key}`,
+        label: key,
+        title: `tag ${key}`,
+        width: 140,
+        group: "tag",
+        sortKey: searchKey("tags", key),
+        cell: (row) => clip(row.tags.get(key) ?? ""),
+      })),
     ];
     grid.setColumns(columns, state.sort);
   }
@@ -241,8 +355,19 @@ export async function render(page, ctx) {
     } else if (row.depth > 0 || row.orphanOf) {
       parts.push(h("span", { class: "branch", "aria-hidden": "true", text: "↳" }));
     }
-    parts.push(link(["runs", info.run_id], fmt.runName(info), { class: "clip run-link", title: fmt.runName(info) }));
-    if (row.orphanOf) parts.push(link(["runs", row.orphanOf], "parent", { class: "parent-link", title: `Child of run ${row.orphanOf}` }));
+    parts.push(
+      link(["runs", info.run_id], fmt.runName(info), {
+        class: "clip run-link",
+        title: fmt.runName(info),
+      }),
+    );
+    if (row.orphanOf)
+      parts.push(
+        link(["runs", row.orphanOf], "parent", {
+          class: "parent-link",
+          title: `Child of run ${row.orphanOf}`,
+        }),
+      );
     const cell = h("div", { class: "name-inner" }, parts);
     cell.style.paddingLeft = `${row.depth * 18}px`;
     return cell;
@@ -252,13 +377,20 @@ export async function render(page, ctx) {
     const source = row.tags.get("mlflow.source.name") || "";
     const commit = row.tags.get("mlflow.source.git.commit");
     const base = source.split(/[\\/]/).filter(Boolean).pop() || source;
-    return h("span", { class: "clip", title: commit ? `${source} @ ${commit}` : source, text: base });
+    return h("span", {
+      class: "clip",
+      title: commit ? `${source} @ ${commit}` : source,
+      text: base,
+    });
   }
 
   function metricCell(row, key) {
     const metric = row.metrics.get(key);
     if (!metric) return "";
-    return h("span", { title: `${metric.value} (step ${metric.step || 0})`, text: fmt.number(metric.value) });
+    return h("span", {
+      title: `${metric.value} (step ${metric.step || 0})`,
+      text: fmt.number(metric.value),
+    });
   }
 
   // --- rows -------------------------------------------------------------------------
@@ -280,8 +412,15 @@ export async function render(page, ctx) {
     const visit = (run, depth, orphanOf) => {
       const kids = children.get(run.info.run_id) || [];
       const data = row(run);
-      rows.push({ ...data, depth, orphanOf, children: kids.length, className: depth ? "child" : null });
-      if (kids.length && state.expanded.has(run.info.run_id)) for (const kid of kids) visit(kid, depth + 1, null);
+      rows.push({
+        ...data,
+        depth,
+        orphanOf,
+        children: kids.length,
+        className: depth ? "child" : null,
+      });
+      if (kids.length && state.expanded.has(run.info.run_id))
+        for (const kid of kids) visit(kid, depth + 1, null);
     };
     for (const { run, parent } of top) visit(run, 0, state.group && parent ? parent : null);
     grid.setRows(rows);
@@ -305,14 +444,22 @@ export async function render(page, ctx) {
 
   function drawMessage() {
     const n = state.runs.length;
-    status.textContent = n ? `${fmt.count(n)} run${n === 1 ? "" : "s"}${state.done ? "" : " loaded · scroll for more"}` : "";
+    status.textContent = n
+      ? `${fmt.count(n)} run${n === 1 ? "" : "s"}${state.done ? "" : " loaded · scroll for more"}`
+      : "";
     gridHost.hidden = n === 0 && state.done;
     if (n === 0 && state.done) {
       mount(
         message,
         state.filter || state.view !== "ACTIVE_ONLY"
           ? empty("No runs match.", "Change the filter or the view.")
-          : empty("No runs in this experiment yet.", "Log one from Python:", snippet(`mlflow.set_experiment(${JSON.stringify(experiment.name)})\nwith mlflow.start_run():\n    mlflow.log_metric("loss", 0.1)`)),
+          : empty(
+              "No runs in this experiment yet.",
+              "Log one from Python:",
+              snippet(
+                `mlflow.set_experiment(${JSON.stringify(experiment.name)})\nwith mlflow.start_run():\n    mlflow.log_metric("loss", 0.1)`,
+              ),
+            ),
       );
     } else if (!state.done && n === 0) {
       mount(message, loading("Loading runs…"));
@@ -365,7 +512,8 @@ export async function render(page, ctx) {
           state.byId.set(run.info.run_id, run);
           for (const m of run.data.metrics || []) state.keys.metrics.add(m.key);
           for (const p of run.data.params || []) state.keys.params.add(p.key);
-          for (const t of run.data.tags || []) if (!fmt.SYSTEM_TAG.test(t.key)) state.keys.tags.add(t.key);
+          for (const t of run.data.tags || [])
+            if (!fmt.SYSTEM_TAG.test(t.key)) state.keys.tags.add(t.key);
         }
         state.token = result.next_page_token || null;
         state.done = !state.token;
@@ -388,7 +536,14 @@ export async function render(page, ctx) {
           filterError.textContent = error.message;
           filterInput.setAttribute("aria-invalid", "true");
           filterInput.setAttribute("aria-describedby", "filter-error");
-          mount(message, empty("Fix the filter to see runs.", "Filters use the MLflow search syntax, e.g. ", h("code", { text: "metrics.loss < 0.5 and params.lr = '0.01'" })));
+          mount(
+            message,
+            empty(
+              "Fix the filter to see runs.",
+              "Filters use the MLflow search syntax, e.g. ",
+              h("code", { text: "metrics.loss < 0.5 and params.lr = '0.01'" }),
+            ),
+          );
           gridHost.hidden = true;
         } else {
           mount(message, failure(error, reload));

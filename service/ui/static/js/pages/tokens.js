@@ -20,7 +20,12 @@ export async function render(page, ctx) {
   const head = h(
     "div",
     { class: "page-head" },
-    h("div", null, h("h1", { text: "Access tokens" }), h("p", { class: "subtle", text: "Tokens let the mlflow client and scripts act as you." })),
+    h(
+      "div",
+      null,
+      h("h1", { text: "Access tokens" }),
+      h("p", { class: "subtle", text: "Tokens let the mlflow client and scripts act as you." }),
+    ),
   );
   const body = h("div", { class: "card" });
   mount(page, head, body);
@@ -41,7 +46,10 @@ export async function render(page, ctx) {
       );
       return;
     }
-    mount(body, failure(error, () => render(page, ctx)));
+    mount(
+      body,
+      failure(error, () => render(page, ctx)),
+    );
     return;
   }
 
@@ -50,10 +58,28 @@ export async function render(page, ctx) {
   mount(page, head, createForm(), reveal, list);
 
   function createForm() {
-    const name = h("input", { type: "text", name: "name", placeholder: "e.g. laptop, CI", maxLength: 256, autocomplete: "off" });
-    const days = h("input", { type: "number", name: "expires_in_days", min: "1", step: "1", placeholder: "server default", class: "days" });
+    const name = h("input", {
+      type: "text",
+      name: "name",
+      placeholder: "e.g. laptop, CI",
+      maxLength: 256,
+      autocomplete: "off",
+    });
+    const days = h("input", {
+      type: "number",
+      name: "expires_in_days",
+      min: "1",
+      step: "1",
+      placeholder: "server default",
+      class: "days",
+    });
     const error = h("p", { class: "field-error", role: "alert" });
-    const button = h("button", { class: "btn primary", type: "submit" }, icon("plus"), "Create token");
+    const button = h(
+      "button",
+      { class: "btn primary", type: "submit" },
+      icon("plus"),
+      "Create token",
+    );
     const form = h(
       "form",
       { class: "section" },
@@ -72,7 +98,10 @@ export async function render(page, ctx) {
       button.disabled = true;
       error.textContent = "";
       try {
-        const created = await tokens.create(name.value.trim(), days.value ? Number(days.value) : undefined);
+        const created = await tokens.create(
+          name.value.trim(),
+          days.value ? Number(days.value) : undefined,
+        );
         form.reset();
         showSecret(created.token, created.access_token);
         await load();
@@ -88,7 +117,11 @@ export async function render(page, ctx) {
   /** The secret, once: it is dropped from the page when the user closes this panel. */
   function showSecret(secret, record) {
     const value = h("code", { class: "token-secret", text: secret, "aria-label": "New token" });
-    const copy = h("button", { class: "btn", type: "button", on: { click: () => copyText(secret) } }, "Copy");
+    const copy = h(
+      "button",
+      { class: "btn", type: "button", on: { click: () => copyText(secret) } },
+      "Copy",
+    );
     const done = h("button", { class: "btn", type: "button", on: { click: hideSecret } }, "Done");
     mount(
       reveal,
@@ -96,7 +129,10 @@ export async function render(page, ctx) {
         "div",
         { class: "section token-reveal", role: "status" },
         h("h2", { text: `Token “${record.name || record.token_id}” created` }),
-        h("p", { class: "muted", text: "Copy it now: it is shown only this once. Set it for the mlflow client as MLFLOW_TRACKING_TOKEN:" }),
+        h("p", {
+          class: "muted",
+          text: "Copy it now: it is shown only this once. Set it for the mlflow client as MLFLOW_TRACKING_TOKEN:",
+        }),
         h("div", { class: "token-value" }, value, copy),
         snippet("export MLFLOW_TRACKING_TOKEN=<the token above>"),
         h("div", { class: "dialog-actions" }, done),
@@ -137,7 +173,11 @@ export async function render(page, ctx) {
   }
 
   const columns = [
-    { label: "Name", class: "col-name", cell: (t) => h("span", { class: "strong", text: t.name || "(unnamed)" }) },
+    {
+      label: "Name",
+      class: "col-name",
+      cell: (t) => h("span", { class: "strong", text: t.name || "(unnamed)" }),
+    },
     { label: "ID", class: "mono", cell: (t) => t.token_id },
     { label: "Created", class: "col-time", cell: (t) => fmt.date(t.creation_time) },
     { label: "Expires", class: "col-time", cell: (t) => fmt.date(t.expiry_time) },
@@ -148,13 +188,29 @@ export async function render(page, ctx) {
       cell: (t) =>
         t.revoked_time
           ? null
-          : h("button", { class: "btn small", type: "button", "aria-label": `Revoke ${t.name || t.token_id}`, on: { click: () => revoke(t) } }, icon("trash"), "Revoke"),
+          : h(
+              "button",
+              {
+                class: "btn small",
+                type: "button",
+                "aria-label": `Revoke ${t.name || t.token_id}`,
+                on: { click: () => revoke(t) },
+              },
+              icon("trash"),
+              "Revoke",
+            ),
     },
   ];
 
   function status(t) {
-    if (t.revoked_time) return h("span", { class: "badge bad-badge", title: fmt.date(t.revoked_time), text: "Revoked" });
-    if (Number(t.expiry_time) <= Date.now()) return h("span", { class: "badge muted-badge", text: "Expired" });
+    if (t.revoked_time)
+      return h("span", {
+        class: "badge bad-badge",
+        title: fmt.date(t.revoked_time),
+        text: "Revoked",
+      });
+    if (Number(t.expiry_time) <= Date.now())
+      return h("span", { class: "badge muted-badge", text: "Expired" });
     return h("span", { class: "badge ok-badge", text: "Active" });
   }
 
@@ -166,7 +222,11 @@ export async function render(page, ctx) {
         list,
         found.length
           ? table(columns, found, { rowClass: (t) => (t.revoked_time ? "deleted" : null) })
-          : empty(`No tokens for ${me.username} yet.`, "Create one above, then use it from Python:", snippet('MLFLOW_TRACKING_TOKEN=stratus_pat_… python train.py')),
+          : empty(
+              `No tokens for ${me.username} yet.`,
+              "Create one above, then use it from Python:",
+              snippet("MLFLOW_TRACKING_TOKEN=stratus_pat_… python train.py"),
+            ),
       );
     } catch (error) {
       mount(list, failure(error, load));
