@@ -68,11 +68,12 @@ def check(response: httpx.Response) -> None:
     try:
         body = response.json()
     except ValueError:
-        body = {}
-    if not isinstance(body, dict):
-        body = {}
+        body = None
+    if not isinstance(body, dict):  # not an MLflow error: an HTML page from a proxy, say
+        kind = response.headers.get("content-type", "no content type").split(";")[0]
+        body = {"message": f"{response.reason_phrase or 'error'} (a {kind} answer)"}
     raise ServerError(
         response.status_code,
         str(body.get("error_code") or f"HTTP_{response.status_code}"),
-        str(body.get("message") or response.text[:500]),
+        str(body.get("message") or response.reason_phrase),
     )

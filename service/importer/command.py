@@ -18,7 +18,7 @@ from service.importer.journal import Journal, default_path
 from service.importer.progress import Progress
 from service.importer.runner import Importer, Options
 from service.importer.sources import open_source
-from service.importer.targets import open_target
+from service.importer.targets import open_target, server_url
 from service.importer.verify import Verifier
 
 SOURCE_CREDENTIALS_PREFIX = "STRATUS_SOURCE_TRACKING_"
@@ -59,6 +59,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                 mappings=parse_mappings(args.map_experiment or []),
                 dry_run=args.dry_run,
             )
+            if args.to:
+                server_url(args.to)  # a mistyped --to is refused before any work
             source = open_source(
                 args.source,
                 artifacts_root=args.artifacts_root,

@@ -71,6 +71,8 @@ class Importer:
         self.journal = journal
         self.options = options
         self.progress = progress
+        #: What a dry run would have imported, standing in for the journal's "done".
+        self.surveyed: set[tuple[str, str]] = set()
 
     def selected_experiments(self) -> Iterator[SourceExperiment]:
         for experiment in self.source.experiments():
@@ -130,6 +132,7 @@ class Importer:
             for key in run.metric_keys:
                 self.progress.add("points", self.source.point_count(run, key))
             self._survey(lambda: self.source.run_artifacts(run), f"run {run_id}")
+            self.surveyed.add(("run", run_id))
             self.progress.add("runs")
             return
         assert experiment_id is not None
@@ -149,14 +152,18 @@ class Importer:
                 self.target.import_metrics(run_id, batch)
                 self.progress.add("points", len(batch))
             self.journal.mark_done("metric", run_id, key)
-        self._copy(lambda: self.source.run_artifacts(run), placed.artifact_uri, run_id)
-        self.journal.mark_done("run", run_id)
+        if self._copy(lambda: self.source.run_artifacts(run), placed.artifact_uri, run_id):
+            self.journal.mark_done("run", run_id)
         self.progress.add("runs")
 
     # --- artifacts -------------------------------------------------------------------
 
-    def _copy(self, tree: Callable[[], ArtifactTree], location: str, owner: str) -> None:
-        """Stream every file not yet copied, hashing it on the way (sha256 in the journal)."""
+    def _copy(self, tree: Callable[[], ArtifactTree], location: str, owner: str) -> bool:
+        """Stream every file not yet copied, hashing it on the way (sha256 in the journal).
+
+        False when the files could not be read: the owner then stays unfinished in the
+        journal, so running the same command once they are reachable copies them.
+        """
         try:
             files = tree()
             for file in files.files():
@@ -168,6 +175,8 @@ class Importer:
                 self.progress.add("artifacts")
         except ArtifactsUnavailable as exc:
             self.progress.skip("artifacts", f"{owner}: {exc}")
+            return False
+        return True
 
     def _survey(self, tree: Callable[[], ArtifactTree], owner: str) -> None:
         try:
@@ -186,6 +195,7 @@ class Importer:
             return
         if self.options.dry_run:
             self._survey(lambda: self.source.model_artifacts(model), f"logged model {model_id}")
+            self.surveyed.add(("model", model_id))
             self.progress.add("logged models")
             return
         assert experiment_id is not None
@@ -205,8 +215,10 @@ class Importer:
                 f"logged model {model_id}: {missing} metric points belong to runs that were "
                 "not imported; they were left out"
             )
-        self._copy(lambda: self.source.model_artifacts(model), placed.artifact_location, model_id)
-        self.journal.mark_done("model", model_id)
+        if self._copy(
+            lambda: self.source.model_artifacts(model), placed.artifact_location, model_id
+        ):
+            self.journal.mark_done("model", model_id)
         self.progress.add("logged models")
 
     # --- registry --------------------------------------------------------------------
@@ -247,13 +259,15 @@ class Importer:
     def _version_wanted(self, version: ModelVersion) -> bool:
         """A version comes along when what it was made from did."""
         model_id = version.model_id or _model_id(version.source)
-        if self.options.dry_run:
-            return True
-        if model_id and self.journal.is_done("model", model_id):
+        if model_id and self._imported("model", model_id):
             return True
         if version.run_id:
-            return self.journal.is_done("run", version.run_id)
+            return self._imported("run", version.run_id)
         return not model_id
+
+    def _imported(self, kind: str, key: str) -> bool:
+        """Done in the journal or, in a dry run, seen on the way here."""
+        return (kind, key) in self.surveyed or self.journal.is_done(kind, key)
 
     def _version(self, version: ModelVersion) -> bool:
         """Import one version; True when the target now has it."""

@@ -4,7 +4,7 @@ object stores such as ``gs://`` when their fsspec package is installed."""
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from urllib.parse import unquote, urlparse
 
 from fsspec import AbstractFileSystem
@@ -46,11 +46,14 @@ def local_tree(path: str) -> FsspecTree:
     return FsspecTree(fs, root)
 
 
-def tree_for_uri(uri: str, proxied_root: str | None) -> ArtifactTree:
+def tree_for_uri(
+    uri: str, proxied_root: str | None, moved: Mapping[str, str] | None = None
+) -> ArtifactTree:
     """The tree an artifact URI names, as seen from this machine.
 
     ``mlflow-artifacts:/`` URIs are relative to the artifact root the source server
-    served (``--artifacts-root``); other URIs are read where they point.
+    served (``--artifacts-root``); local paths under a folder in ``moved`` (recorded
+    folder -> where it is now) are read from its new place; other URIs where they point.
     """
     parsed = urlparse(uri)
     if parsed.scheme == PROXIED_SCHEME:
@@ -62,6 +65,10 @@ def tree_for_uri(uri: str, proxied_root: str | None) -> ArtifactTree:
         return tree_for_uri(f"{proxied_root.rstrip('/')}/{parsed.path.lstrip('/')}", None)
     if parsed.scheme in ("", "file") or len(parsed.scheme) == 1:  # a path, or C:\ on Windows
         path = unquote(parsed.path) if parsed.scheme == "file" else uri
+        for recorded, now in (moved or {}).items():
+            if path == recorded or path.startswith(f"{recorded}/"):
+                path = now.rstrip("/") + path[len(recorded) :]
+                break
         return local_tree(path)
     try:
         fs, root = url_to_fs(uri)

@@ -8,6 +8,7 @@ streams through its own query, so memory stays flat.
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, make_url
 
 from service.errors import InvalidParameterValue
+from service.importer.locations import is_local, normalise
 from service.importer.records import (
     SourceExperiment,
     SourceLoggedModel,
@@ -64,13 +66,52 @@ class DatabaseSource:
         self.artifacts_root = artifacts_root
         self.description = f"MLflow database {make_url(url).render_as_string(hide_password=True)}"
         parsed = make_url(url)
-        if parsed.get_backend_name() == "sqlite" and not Path(parsed.database or "").is_file():
+        sqlite = parsed.get_backend_name() == "sqlite"
+        if sqlite and not Path(parsed.database or "").is_file():
             raise InvalidParameterValue(f"No database file at {parsed.database}")
         metadata = sa.MetaData()
-        metadata.reflect(self.engine, only=lambda name, _: name in TABLES)
+        try:
+            metadata.reflect(self.engine, only=lambda name, _: name in TABLES)
+        except sa.exc.DatabaseError as exc:
+            reason = str(exc.orig).splitlines()[0] if exc.orig else type(exc).__name__
+            if sqlite:
+                raise InvalidParameterValue(
+                    f"{parsed.database} is not an SQLite database ({reason})"
+                ) from exc
+            raise InvalidParameterValue(f"Cannot read {self.description}: {reason}") from exc
         self.t = metadata.tables
         if "experiments" not in self.t or "runs" not in self.t:
             raise InvalidParameterValue(f"{self.description} has no MLflow tables")
+        self.moved = self._moved_folders()
+
+    def _moved_folders(self) -> dict[str, str]:
+        """Recorded local artifact folders -> where they are on this machine.
+
+        MLflow records absolute paths (``/home/me/proj/mlruns/1/<run>/artifacts``), so a
+        database copied from another machine points where nothing is. Each experiment's
+        folder sits in an artifact folder (``…/mlruns``); when that is missing here, its
+        files must be at ``--artifacts-root``, or the import would silently drop them.
+        """
+        experiments = self.t["experiments"]
+        with self.engine.connect() as conn:
+            locations = conn.scalars(sa.select(experiments.c.artifact_location).distinct())
+            recorded = {
+                posixpath.dirname(normalise(location))
+                for location in locations
+                if location and is_local(location)
+            }
+        missing = sorted(folder for folder in recorded if not Path(folder).is_dir())
+        if not missing:
+            return {}
+        if self.artifacts_root is None:
+            raise InvalidParameterValue(
+                f"The artifact folder this database records is not on this machine: "
+                f"{', '.join(missing)}. Copy it there, or pass --artifacts-root with the "
+                "folder that holds it now (if no run logged artifacts, create it empty)"
+            )
+        if is_local(self.artifacts_root) and not Path(normalise(self.artifacts_root)).is_dir():
+            raise InvalidParameterValue(f"--artifacts-root {self.artifacts_root} is not a folder")
+        return dict.fromkeys(missing, self.artifacts_root)
 
     def _table(self, name: str) -> sa.Table | None:
         return self.t.get(name)
@@ -240,7 +281,7 @@ class DatabaseSource:
             ).scalar_one()
 
     def run_artifacts(self, run: SourceRun) -> ArtifactTree:
-        return tree_for_uri(run.artifact_uri, self.artifacts_root)
+        return tree_for_uri(run.artifact_uri, self.artifacts_root, self.moved)
 
     def logged_models(self, experiment: SourceExperiment) -> Iterator[SourceLoggedModel]:
         models = self._table("logged_models")
@@ -306,7 +347,7 @@ class DatabaseSource:
                 )
 
     def model_artifacts(self, model: SourceLoggedModel) -> ArtifactTree:
-        return tree_for_uri(model.artifact_location, self.artifacts_root)
+        return tree_for_uri(model.artifact_location, self.artifacts_root, self.moved)
 
     # --- registry --------------------------------------------------------------------
 

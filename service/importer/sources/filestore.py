@@ -61,6 +61,12 @@ class FileStoreSource:
     def __init__(self, root: Path, artifacts_root: str | None = None) -> None:
         if not root.is_dir():
             raise InvalidParameterValue(f"{root} is not a folder")
+        if not _is_file_store(root):
+            hint = f"; did you mean {root / 'mlruns'}?" if _is_file_store(root / "mlruns") else ""
+            raise InvalidParameterValue(
+                f"{root} is not an mlruns/ folder: expected experiment folders with a "
+                f"meta.yaml (such as mlruns/0/meta.yaml) or a models/ registry{hint}"
+            )
         self.root = root.resolve()
         self.artifacts_root = artifacts_root
         self.description = f"mlruns folder {self.root}"
@@ -226,6 +232,15 @@ class FileStoreSource:
             if not path.is_dir() and beside.is_dir():
                 return local_tree(str(beside))
         return tree_for_uri(uri, self.artifacts_root)
+
+
+def _is_file_store(folder: Path) -> bool:
+    """Whether ``folder`` holds MLflow's file store: experiments, deleted ones or models."""
+    return any(
+        (child / "meta.yaml").is_file()
+        for parent in (folder, folder / TRASH, folder / REGISTRY)
+        for child in _subfolders(parent)
+    )
 
 
 def _subfolders(parent: Path) -> list[Path]:

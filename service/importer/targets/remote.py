@@ -42,11 +42,11 @@ class RemoteTarget:
         try:
             return call(self.client, "POST", f"{IMPORT_API}/{path}", json=body)
         except ServerError as exc:
-            if exc.status == 404 and exc.error_code == "ENDPOINT_NOT_FOUND":
+            if exc.status in (404, 405):  # MLflow's JSON 404, or a plain server's HTML one
                 raise ServerError(
                     exc.status,
                     exc.error_code,
-                    f"{self.url} has no import API; is it a Stratus server?",
+                    f"{self.url} is not a Stratus server: it has no import API ({IMPORT_API})",
                 ) from exc
             raise
 
