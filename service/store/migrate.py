@@ -1,8 +1,8 @@
 """Apply the Alembic migrations shipped in the package.
 
 Several Cloud Run instances may start at once against one database, so the upgrade runs
-under a database-wide lock (an advisory lock on PostgreSQL, ``GET_LOCK`` on MySQL; SQLite
-serialises writers by itself).
+under a database-wide lock (an advisory lock on PostgreSQL, ``GET_LOCK`` on MySQL, a lock
+file beside an SQLite database).
 
 Most starts find the schema already current. That check reads ``alembic_version`` with one
 query and never imports Alembic, which costs about a tenth of a second of start-up.
@@ -49,16 +49,25 @@ def current_revision(database: Database) -> str | None:
 
 
 def upgrade(database: Database, revision: str = "head") -> None:
-    """Bring the schema to ``revision`` (the newest by default)."""
+    """Bring the schema to ``revision`` (the newest by default).
+
+    When several instances start at once, one migrates and the others wait for its lock,
+    then find the schema current and go on.
+    """
+    wanted = head_revision() if revision == "head" else revision
     with database.engine.connect() as conn:
-        if revision == "head" and _current_revision(conn) == head_revision():
+        if _current_revision(conn) == wanted:
             return
         conn.rollback()  # read the version again under the lock, not from this snapshot
         with _migration_lock(conn):
+            found = _current_revision(conn)
+            if found == wanted:
+                log.info("Database schema is at %s: another instance migrated it", wanted)
+                return
             from alembic import command
 
-            log.info("Applying database migrations up to %s", revision)
-            command.upgrade(_config(conn), revision)
+            log.info("Applying database migrations from %s up to %s", found or "empty", wanted)
+            command.upgrade(_config(conn), wanted)
             conn.commit()
 
 
@@ -102,5 +111,16 @@ def _migration_lock(conn: Connection) -> Iterator[None]:
             yield
         finally:
             conn.execute(sa.text("SELECT RELEASE_LOCK(:n)"), {"n": LOCK_NAME})
+    elif dialect == "sqlite" and conn.engine.url.database not in (None, "", ":memory:"):
+        # SQLite has no named locks; a lock file beside the database does the same job
+        # for the processes of one machine, which are the only ones that can share it.
+        import fcntl
+
+        with open(f"{conn.engine.url.database}.migrate-lock", "a") as lock_file:
+            fcntl.flock(lock_file, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock_file, fcntl.LOCK_UN)
     else:
         yield

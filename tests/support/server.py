@@ -43,6 +43,11 @@ class ServerProcess:
         return self.workdir / f"server-{self.port}.log"
 
     def start(self, timeout: float = 60.0) -> ServerProcess:
+        self.start_process()
+        return self.wait_healthy(timeout)
+
+    def start_process(self) -> None:
+        """Launch ``stratus serve``; :meth:`wait_healthy` waits for it to answer."""
         env = {
             **os.environ,
             "STRATUS_DATABASE_URL": self.database_url,
@@ -70,6 +75,9 @@ class ServerProcess:
             stderr=subprocess.STDOUT,
             cwd=self.workdir,
         )
+
+    def wait_healthy(self, timeout: float = 60.0) -> ServerProcess:
+        assert self.process is not None, "start_process() first"
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
