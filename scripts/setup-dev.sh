@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # One-command developer setup, from a fresh clone to green tests:
 #   1. .venv with Python 3.11+ and the project installed editable with its dev extras;
-#   2. the pre-commit hooks (ruff from .venv, so they work offline);
-#   3. a report of the optional tools (docker, pulumi, gcloud, PostgreSQL, MariaDB).
+#   2. node_modules with the web UI's lint tools (ESLint, Prettier), if Node.js is here;
+#   3. the pre-commit hooks (ruff from .venv, so they work offline);
+#   4. a report of the optional tools (docker, pulumi, gcloud, PostgreSQL, MariaDB).
 # Safe to run again: an existing .venv is reused and only refreshed when pyproject.toml changed.
 #
 #   scripts/setup-dev.sh              # PYTHON=/path/to/python3.12 picks the interpreter
@@ -18,7 +19,7 @@ reinstall=false
 for arg in "$@"; do
     case "$arg" in
         --reinstall) reinstall=true ;;
-        -h | --help) sed -n '2,9p' "$0"; exit 0 ;;
+        -h | --help) sed -n '2,10p' "$0"; exit 0 ;;
         *) echo "unknown option: $arg (try --help)" >&2; exit 2 ;;
     esac
 done
@@ -74,7 +75,25 @@ else
     printf '%s\n' "$wanted" >"$stamp"
 fi
 
-# 3. Pre-commit hooks ---------------------------------------------------------------------
+# 3. The web UI's JavaScript lint tools (ESLint, Prettier: package-lock.json) ------------
+if command -v npm >/dev/null 2>&1; then
+    js_wanted="$("$venv/bin/python" -c \
+        'import hashlib, sys; print(hashlib.sha256(open(sys.argv[1], "rb").read()).hexdigest())' \
+        package-lock.json)"
+    js_stamp=node_modules/.stratus-setup
+    if [[ $reinstall == false && -f "$js_stamp" && "$(cat "$js_stamp")" == "$js_wanted" ]]; then
+        say "JavaScript lint tools are up to date (package-lock.json unchanged)"
+    else
+        say "Installing the JavaScript lint tools from package-lock.json (npm ci)"
+        npm ci --no-audit --no-fund --loglevel=error
+        printf '%s\n' "$js_wanted" >"$js_stamp"
+    fi
+else
+    echo "warning: no Node.js (npm): scripts/lint.sh skips ESLint and Prettier here;" \
+        "CI runs them (install Node.js 20.19+ to run them locally)" >&2
+fi
+
+# 4. Pre-commit hooks ---------------------------------------------------------------------
 if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
     if "$venv/bin/pre-commit" install --install-hooks >/dev/null; then
         say "pre-commit hooks installed (ruff check and ruff format --check on commit)"
@@ -86,7 +105,7 @@ else
     say "Not a git checkout: skipping the pre-commit hooks"
 fi
 
-# 4. Optional tools -------------------------------------------------------------------------
+# 5. Optional tools -------------------------------------------------------------------------
 missing=0
 check_tool() {  # check_tool LABEL PURPOSE COMMAND...
     local label=$1 purpose=$2

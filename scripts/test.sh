@@ -1,13 +1,19 @@
 #!/usr/bin/env bash
-# Run the test suite against SQLite, PostgreSQL and MariaDB.
-# Starts the local PostgreSQL and MariaDB if they are down, then runs pytest from .venv.
-# Extra arguments go to pytest, e.g. `scripts/test.sh tests/compat -k search`.
+# Run the static checks (scripts/lint.sh), then the test suite against SQLite, PostgreSQL
+# and MariaDB. Starts the local PostgreSQL and MariaDB if they are down, then runs pytest
+# from .venv. Extra arguments go to pytest, e.g. `scripts/test.sh tests/compat -k search`.
+#   STRATUS_TEST_BACKENDS=sqlite   SQLite only: PostgreSQL and MariaDB are neither needed nor started
+#   STRATUS_LINT=false             skip scripts/lint.sh (a quick loop on one test; CI always lints)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if [[ ! -x .venv/bin/pytest ]]; then
     echo "No .venv with the test tools yet: running scripts/setup-dev.sh first."
     scripts/setup-dev.sh
+fi
+
+if [[ ${STRATUS_LINT:-true} != false || ${CI:-} == true ]]; then
+    scripts/lint.sh
 fi
 
 backends="${STRATUS_TEST_BACKENDS:-sqlite,postgresql,mysql}"
@@ -24,7 +30,8 @@ wait_for() {  # wait_for NAME COMMAND...
 
 if [[ $backends == *postgresql* ]] && ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
     echo "Starting PostgreSQL..."
-    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main start
+    versions=(/etc/postgresql/*)
+    pg_ctlcluster --skip-systemctl-redirect "$(basename "${versions[0]}")" main start
     wait_for PostgreSQL pg_isready -q -h 127.0.0.1 -p 5432
 fi
 

@@ -9,6 +9,8 @@ from contextlib import asynccontextmanager
 from sqlalchemy.exc import DataError, IntegrityError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
 
 from service import auth
 from service.artifacts import open_artifact_store
@@ -80,7 +82,7 @@ def create_app(settings: Settings, database: Database | None = None) -> Starlett
     return app
 
 
-async def _on_data_error(request, exc):
+async def _on_data_error(request: Request, exc: Exception) -> Response:
     """A value the database refused (too long, out of range): the caller's mistake, a 400."""
     orig = getattr(exc, "orig", exc)
     return await on_stratus_error(request, InvalidParameterValue(f"Invalid value: {orig}"))

@@ -166,7 +166,7 @@ class Settings(BaseSettings):
 
     @field_validator("groups", mode="after")
     @classmethod
-    def _lower_group_members(cls, value: dict[str, tuple[str, ...]]) -> dict:
+    def _lower_group_members(cls, value: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
         return {name: tuple(m.strip().lower() for m in names) for name, names in value.items()}
 
     @field_validator("default_permission", mode="before")

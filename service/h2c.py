@@ -13,10 +13,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from typing import cast
 
 from hypercorn.asyncio import serve
 from hypercorn.config import Config
 from hypercorn.middleware import ProxyFixMiddleware
+from hypercorn.typing import ASGIFramework
 from starlette.types import ASGIApp
 
 from service.config import Settings
@@ -38,7 +40,9 @@ def serve_h2c(app: ASGIApp, settings: Settings) -> None:
     """Run ``app`` until SIGTERM/SIGINT, then drain. Blocks; hypercorn installs the handlers."""
     # Behind Cloud Run's front end: take the client address and scheme from X-Forwarded-*,
     # as uvicorn's proxy_headers does on the HTTP/1.1 path.
-    proxied = ProxyFixMiddleware(app, mode="legacy", trusted_hops=1)
+    # The same ASGI callable: Starlette types its messages as mappings, hypercorn as TypedDicts.
+    framework = cast(ASGIFramework, app)
+    proxied = ProxyFixMiddleware(framework, mode="legacy", trusted_hops=1)
     with asyncio.Runner(loop_factory=_loop_factory()) as runner:
         runner.run(serve(proxied, hypercorn_config(settings)))
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pulumi
 
 LABELS = {"app": "stratus"}
@@ -17,12 +19,15 @@ class StratusComponent(pulumi.ComponentResource):
     def __init__(self, type_: str, name: str, opts: pulumi.ResourceOptions | None) -> None:
         super().__init__(type_, name, None, opts)
         depends_on = opts.depends_on if opts is not None else None
+        self._after: list[pulumi.Input[pulumi.Resource]]
         if depends_on is None:
-            self._after: list[pulumi.Resource] = []
+            self._after = []
         elif isinstance(depends_on, pulumi.Resource):
             self._after = [depends_on]
-        else:
+        elif isinstance(depends_on, Sequence):
             self._after = list(depends_on)
+        else:  # an Output or awaitable of a list: its resources are not known yet
+            raise TypeError(f"{name}: depends_on must be a resource or a list of resources")
 
     def _child(self) -> pulumi.ResourceOptions:
         """Options for a child: parented to this component, after the component's dependencies."""

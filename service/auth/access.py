@@ -156,7 +156,9 @@ class Access:
         )
 
     async def _access_token(self, secret: str) -> Identity:
-        found = self.tokens.cached(secret) or await run_in_threadpool(self.tokens.verify, secret)
+        found = self.tokens.cached(secret)
+        if found is None:
+            found = await run_in_threadpool(self.tokens.verify, secret)
         return Identity(found.username, "token", found.token_id)
 
     async def _google_id_token(self, token: str, own_origin: str) -> Identity:

@@ -14,7 +14,8 @@ from service.store.auth import ResourceKind, Visible
 
 
 def _caller(request: Request) -> Caller | None:
-    return request.scope.get("state", {}).get("caller")
+    caller: Caller | None = request.scope.get("state", {}).get("caller")
+    return caller
 
 
 def visible_experiments(request: Request) -> Visible | None:

@@ -36,14 +36,16 @@ def post_form(url: str, form: dict[str, str]) -> dict[str, Any]:
     )
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
-            return json.load(response)
+            answer: dict[str, Any] = json.load(response)
     except urllib.error.HTTPError as exc:
         try:
-            return json.load(exc)
+            error: dict[str, Any] = json.load(exc)
+            return error
         except ValueError:
             return {"error": f"HTTP {exc.code}"}
     except OSError as exc:
         raise TemporarilyUnavailable(f"Could not reach Google's token endpoint: {exc}") from exc
+    return answer
 
 
 def code_challenge(verifier: str) -> str:

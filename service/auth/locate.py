@@ -44,7 +44,8 @@ class RequestView:
 
     @property
     def method(self) -> str:
-        return self.scope["method"]
+        method: str = self.scope["method"]
+        return method
 
     async def message(self, message: type[Message]) -> Any:
         """The request parsed into ``message``, as the handler will parse it."""

@@ -25,7 +25,7 @@ from service.auth.access import Access
 from service.auth.locate import RequestView, Unlocatable
 from service.auth.permissions import Caller
 from service.auth.routing import RouteTable
-from service.auth.rules import MEMBER, Gate, Rule
+from service.auth.rules import MEMBER, Gate, OnSuccess, Rule
 from service.errors import PermissionDenied, StratusError, Unauthenticated
 from service.http.responses import error_body
 
@@ -62,7 +62,7 @@ class AuthMiddleware:
             return
         scope.setdefault("state", {})["caller"] = caller
         if rule.on_success is not None:
-            send = _after_success(send, rule, access, caller)
+            send = _after_success(send, rule.on_success, access, caller)
         await self.app(scope, view.receive(), send)
 
 
@@ -101,12 +101,11 @@ def _unauthenticated(scope: Scope, exc: Unauthenticated) -> Response:
     return response
 
 
-def _after_success(send: Send, rule: Rule, access: Access, caller: Caller) -> Send:
+def _after_success(send: Send, on_success: OnSuccess, access: Access, caller: Caller) -> Send:
     """Hold a (small, JSON) response until the rule's follow-up has run on its success.
 
     Used for creations: the creator's MANAGE grant exists before the client hears back.
     """
-    assert rule.on_success is not None
     held: list[Message] = []
     body = bytearray()
 
@@ -119,7 +118,7 @@ def _after_success(send: Send, rule: Rule, access: Access, caller: Caller) -> Se
             status = held[0]["status"] if held[0]["type"] == "http.response.start" else 0
             if status == 200:
                 try:
-                    await rule.on_success(access, caller, orjson.loads(body))
+                    await on_success(access, caller, orjson.loads(body))
                 except Exception:  # the resource exists; its creator lacks MANAGE
                     log.exception("Could not grant MANAGE to the creator %s", caller.principal)
             for queued in held:

@@ -17,13 +17,13 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import Enum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from service.auth import locate
 from service.auth.permissions import Caller, Permission
 from service.http.experiments import ExperimentRef, GetByName
 from service.http.logged_models import CreateLoggedModel, SearchLoggedModels
-from service.http.parsing import Message, Text, repeated
+from service.http.parsing import Message, Repeated, Text
 from service.http.registry import ModelName
 from service.http.runs import CreateRun, RunMessage, SearchRuns
 from service.store.auth import ResourceKind
@@ -46,7 +46,7 @@ class Gate(Enum):
 
 
 #: Runs after a successful response: (access, caller, parsed JSON response body).
-OnSuccess = Callable[["Access", Caller, dict], Awaitable[None]]
+OnSuccess = Callable[["Access", Caller, dict[str, Any]], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -73,17 +73,17 @@ def on_model(level: Permission, locator: locate.Locator) -> Rule:
     return Rule(Gate.RESOURCE, MODEL, level, locator)
 
 
-def creator_manages(kind: ResourceKind, key: Callable[[dict], str]) -> Rule:
+def creator_manages(kind: ResourceKind, key: Callable[[dict[str, Any]], str]) -> Rule:
     """Any member may create; the new resource's key is read from the response."""
 
-    async def grant(access: Access, caller: Caller, response: dict) -> None:
+    async def grant(access: Access, caller: Caller, response: dict[str, Any]) -> None:
         await access.grant_creator(kind, key(response), caller.principal.username)
 
     return Rule(Gate.MEMBER, on_success=grant)
 
 
 class SampledHistoryRuns(Message):
-    run_id: repeated(Text) = []
+    run_id: Repeated[Text] = []
 
 
 # --- locators, one per way a request names its resource ---------------------------------

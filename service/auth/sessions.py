@@ -22,8 +22,9 @@ import hashlib
 import hmac
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 COOKIE = "__Host-stratus-session"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -59,14 +60,14 @@ class SessionCodec:
             return None
         return Session(payload["u"], str(payload.get("v", "")), payload["e"], payload.get("t"))
 
-    def sign(self, payload: dict, max_age: int | None = None) -> str:
+    def sign(self, payload: dict[str, Any], max_age: int | None = None) -> str:
         """A tamper-proof encoding of ``payload``, valid for ``max_age`` seconds at most."""
         if max_age is not None:
             payload = {**payload, "e": int(self._clock()) + max_age}
         body = _b64(json.dumps(payload, separators=(",", ":")).encode())
         return f"{body}.{_b64(self._mac(body))}"
 
-    def unsign(self, value: str) -> dict | None:
+    def unsign(self, value: str) -> dict[str, Any] | None:
         """The payload if the signature holds and it has not expired, else None."""
         body, _, signature = value.partition(".")
         try:
@@ -91,7 +92,7 @@ def clear_cookie(name: str) -> str:
     return set_cookie(name, "", 0)
 
 
-def is_same_origin(method: str, own_origin: str, headers: dict[str, str]) -> bool:
+def is_same_origin(method: str, own_origin: str, headers: Mapping[str, str]) -> bool:
     """The CSRF rule above; ``headers`` are lower-case names."""
     if method in SAFE_METHODS:
         return True

@@ -37,7 +37,8 @@ TEXT_TYPES = frozenset(
 
 
 def _artifacts(request: Request) -> ArtifactStore:
-    return request.app.state.artifacts
+    found: ArtifactStore = request.app.state.artifacts
+    return found
 
 
 async def upload_artifact(request: Request) -> Response:

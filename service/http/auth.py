@@ -159,26 +159,34 @@ async def delete_user(request: Request) -> Response:
 # --- permissions (MLflow 2 shape) ------------------------------------------------------
 
 
-class ExperimentGrantRef(Message):
-    experiment_id: Text
+class GrantRef(Message):
+    """A user's grant on one resource; each subclass adds the field that names the resource."""
+
     username: Text
 
 
-class ExperimentGrant(ExperimentGrantRef):
+class GrantChange(GrantRef):
     permission: Text
+
+
+class ExperimentGrantRef(GrantRef):
+    experiment_id: Text
+
+
+class ExperimentGrant(ExperimentGrantRef, GrantChange):
+    pass
 
 
 class ExperimentRef(Message):
     experiment_id: Text
 
 
-class ModelGrantRef(Message):
+class ModelGrantRef(GrantRef):
     name: Text
-    username: Text
 
 
-class ModelGrant(ModelGrantRef):
-    permission: Text
+class ModelGrant(ModelGrantRef, GrantChange):
+    pass
 
 
 class ModelRef(Message):
@@ -201,8 +209,8 @@ class _Permissions:
     answer: str
     #: Request messages: the resource; the resource and a username; and a permission.
     resource_ref: type[Message]
-    grant_ref: type[Message]
-    grant: type[Message]
+    grant_ref: type[GrantRef]
+    grant: type[GrantChange]
     #: The resource's key as stored, from the request's.
     normalize: Callable[[str], str] = str
 
@@ -216,7 +224,7 @@ class _Permissions:
     def _resource(self, msg: Message) -> str:
         return self.normalize(getattr(msg, self.key))
 
-    def _holder(self, msg: Message) -> tuple[ResourceKind, str, str]:
+    def _holder(self, msg: GrantRef) -> tuple[ResourceKind, str, str]:
         """The resource a grant request names, and whose grant it is."""
         return self.kind, self._resource(msg), normalize_principal(msg.username)
 
@@ -405,8 +413,9 @@ async def list_tokens(request: Request) -> Response:
     """Your tokens; an admin may name a user, or leave it out to see everyone's."""
     access, caller = _context(request)
     msg = parse_query(request, ListTokens)
+    username: str | None
     if msg.username is not None:
-        username: str | None = normalize_username(msg.username)
+        username = normalize_username(msg.username)
         _require_self_or_admin(caller, username)
     else:
         username = None if caller.principal.is_admin else caller.principal.username

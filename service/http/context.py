@@ -15,7 +15,8 @@ R = TypeVar("R")
 
 
 def store(request: Request) -> Store:
-    return request.app.state.store
+    found: Store = request.app.state.store
+    return found
 
 
 async def blocking(fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:

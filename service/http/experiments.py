@@ -15,10 +15,10 @@ from service.http.parsing import (
     Int64,
     KeyValueMessage,
     Message,
+    Repeated,
     Text,
     parse_json,
     parse_query,
-    repeated,
 )
 from service.http.responses import ok
 from service.store.entities import ViewType
@@ -43,7 +43,7 @@ class SearchExperiments(Message):
     max_results: Int64 | None = None
     page_token: Text | None = None
     filter: Text | None = None
-    order_by: repeated(Text) = []
+    order_by: Repeated[Text] = []
     view_type: Literal["ACTIVE_ONLY", "DELETED_ONLY", "ALL"] = "ACTIVE_ONLY"
 
 

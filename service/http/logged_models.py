@@ -10,7 +10,7 @@ from starlette.routing import Route
 
 from service.http import wire
 from service.http.context import blocking, store
-from service.http.parsing import Int64, KeyValueMessage, Message, Text, parse_json, repeated
+from service.http.parsing import Int64, KeyValueMessage, Message, Repeated, Text, parse_json
 from service.http.responses import ok
 from service.store.experiments import parse_experiment_id
 from service.store.search import DatasetFilter
@@ -43,7 +43,7 @@ class DatasetFilterMessage(Message):
 
 
 class SearchLoggedModels(Message):
-    experiment_ids: repeated(Text) = []
+    experiment_ids: Repeated[Text] = []
     filter: Text | None = None
     datasets: list[DatasetFilterMessage] = []
     max_results: Int64 | None = None

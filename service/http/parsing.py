@@ -18,6 +18,7 @@ from service.errors import InvalidParameterValue, RequestTooLarge
 from service.store.entities import KeyValue
 
 M = TypeVar("M", bound="Message")
+T = TypeVar("T")
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
@@ -53,6 +54,8 @@ def _as_list(value: Any) -> Any:
 Text = Annotated[str, AfterValidator(_no_nul)]
 Int64 = Annotated[int, AfterValidator(_int64)]
 Double = Annotated[float, BeforeValidator(_proto_double)]
+# A repeated field that also accepts a single query-string value: ``Repeated[Text]``.
+Repeated = Annotated[list[T], BeforeValidator(_as_list)]
 
 
 class Message(BaseModel):
@@ -67,11 +70,6 @@ class KeyValueMessage(Message):
 
     def entity(self) -> KeyValue:
         return KeyValue(self.key, self.value)
-
-
-def repeated(item: Any) -> Any:
-    """A repeated field that also accepts a single query-string value."""
-    return Annotated[list[item], BeforeValidator(_as_list)]
 
 
 async def read_body(request: Request, limit: int) -> bytes:

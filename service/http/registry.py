@@ -17,8 +17,15 @@ from starlette.routing import Route
 from service.auth.filters import visible_models
 from service.http import wire
 from service.http.context import blocking, store
-from service.http.parsing import Int64, KeyValueMessage, Message, Text, parse_json, parse_query
-from service.http.parsing import repeated as repeated_field
+from service.http.parsing import (
+    Int64,
+    KeyValueMessage,
+    Message,
+    Repeated,
+    Text,
+    parse_json,
+    parse_query,
+)
 from service.http.responses import ok
 from service.store.entities import Page
 from service.store.registry import ModelVersion, RegisteredModel, parse_version
@@ -56,13 +63,13 @@ class UpdateDescription(Message):
 class Search(Message):
     filter: Text | None = None
     max_results: Int64 | None = None
-    order_by: repeated_field(Text) = []
+    order_by: Repeated[Text] = []
     page_token: Text | None = None
 
 
 class LatestVersions(Message):
     name: Text
-    stages: repeated_field(Text) = []
+    stages: Repeated[Text] = []
 
 
 class ModelTag(Message):

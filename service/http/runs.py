@@ -20,11 +20,11 @@ from service.http.parsing import (
     Int64,
     KeyValueMessage,
     Message,
+    Repeated,
     Text,
     parse_json,
     parse_query,
     read_json,
-    repeated,
     validate,
 )
 from service.http.responses import ok
@@ -172,11 +172,11 @@ class LogOutputs(RunMessage):
 
 
 class SearchRuns(Message):
-    experiment_ids: repeated(Text) = []
+    experiment_ids: Repeated[Text] = []
     filter: Text | None = None
     run_view_type: ViewTypeName = "ACTIVE_ONLY"
     max_results: Int64 | None = None
-    order_by: repeated(Text) = []
+    order_by: Repeated[Text] = []
     page_token: Text | None = None
 
 

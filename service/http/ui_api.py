@@ -14,7 +14,7 @@ from starlette.routing import Route
 
 from service.errors import InvalidParameterValue
 from service.http.context import blocking, store
-from service.http.parsing import Int64, Message, Text, parse_query, repeated
+from service.http.parsing import Int64, Message, Repeated, Text, parse_query
 from service.http.responses import ok
 from service.store.metrics_downsample import SampledSeries, XAxis, sample_histories
 
@@ -23,7 +23,7 @@ MIN_POINTS, MAX_POINTS = 10, 10_000
 
 
 class SampledHistory(Message):
-    run_id: repeated(Text)
+    run_id: Repeated[Text]
     metric_key: Text
     x_axis: Literal["step", "timestamp"] = "step"
     max_points: Int64 = 2000

@@ -75,14 +75,15 @@ def metric_history(rows: Sequence[HistoryRow]) -> list[dict[str, Any]]:
     Same shape as :func:`metric`; the common point (finite value, no dataset or model)
     skips the general shaping, which would cost more than the query for long histories.
     """
-    shaped = []
+    shaped: list[dict[str, Any]] = []
     append = shaped.append
     for key, value, is_nan, timestamp, step, model_id, dataset_name, dataset_digest in rows:
+        shown: float | str = value
         if is_nan:
-            value = "NaN"
+            shown = "NaN"
         elif value - value != 0:  # ±inf (stored clamped, but read defensively)
-            value = double(value)
-        point = {"key": key, "value": value, "timestamp": timestamp, "step": step}
+            shown = double(value)
+        point = {"key": key, "value": shown, "timestamp": timestamp, "step": step}
         if dataset_name:
             point["dataset_name"] = dataset_name
         if dataset_digest:

@@ -89,9 +89,9 @@ class Importer:
         for experiment, target_id in placed:
             for model in self.source.logged_models(experiment):
                 self._logged_model(model, target_id)
-        for model in self.source.registered_models():
-            if matches(self.options.models, model.data.name):
-                self._registered_model(model)
+        for registered in self.source.registered_models():
+            if matches(self.options.models, registered.data.name):
+                self._registered_model(registered)
 
     # --- experiments -----------------------------------------------------------------
 

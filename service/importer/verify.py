@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import partial
 
 from service.importer.journal import Journal
 from service.importer.progress import Progress
@@ -86,8 +87,8 @@ class Verifier:
                     continue
                 self._artifacts(
                     model.data.model_id,
-                    lambda m=model: self.source.model_artifacts(m),
-                    lambda m=copy: self.target.model_artifacts(m),
+                    partial(self.source.model_artifacts, model),
+                    partial(self.target.model_artifacts, copy),
                 )
                 self.progress.add("logged models")
         self._registry()

@@ -20,7 +20,7 @@ from sqlalchemy.sql import ColumnElement
 
 from service.errors import InvalidParameterValue, ResourceAlreadyExists, ResourceDoesNotExist
 from service.store.clock import now_ms
-from service.store.db import Database
+from service.store.db import AnyRow, Database
 from service.store.tables import (
     USERNAME,
     AccessToken,
@@ -31,12 +31,13 @@ from service.store.tables import (
     RegisteredModelPermission,
     Run,
     User,
+    table_of,
 )
 
-users = User.__table__
-tokens = AccessToken.__table__
-experiment_grants = ExperimentPermission.__table__
-model_grants = RegisteredModelPermission.__table__
+users = table_of(User)
+tokens = table_of(AccessToken)
+experiment_grants = table_of(ExperimentPermission)
+model_grants = table_of(RegisteredModelPermission)
 
 GROUP_PREFIX = "group:"
 
@@ -338,7 +339,7 @@ class AuthStore:
     # --- which experiment a request touches ------------------------------------------
 
     def experiments_of_runs(self, run_ids: Iterable[str]) -> dict[str, int]:
-        runs = Run.__table__
+        runs = table_of(Run)
         with self.db.read() as conn:
             rows = conn.execute(
                 sa.select(runs.c.run_uuid, runs.c.experiment_id).where(
@@ -348,14 +349,14 @@ class AuthStore:
         return {row[0]: row[1] for row in rows}
 
     def experiment_of_logged_model(self, model_id: str) -> int | None:
-        models = LoggedModel.__table__
+        models = table_of(LoggedModel)
         with self.db.read() as conn:
             return conn.execute(
                 sa.select(models.c.experiment_id).where(models.c.model_id == model_id)
             ).scalar()
 
     def experiment_id_by_name(self, name: str) -> int | None:
-        experiments = Experiment.__table__
+        experiments = table_of(Experiment)
         with self.db.read() as conn:
             return conn.execute(
                 sa.select(experiments.c.experiment_id).where(experiments.c.name == name)
@@ -377,25 +378,27 @@ def _resource_value(kind: ResourceKind, resource: str) -> int | str:
     return resource
 
 
-def _grant_row(kind: ResourceKind, resource: str, principal: str, permission: str) -> dict:
+def _grant_row(
+    kind: ResourceKind, resource: str, principal: str, permission: str
+) -> dict[str, object]:
     key = "experiment_id" if kind is ResourceKind.EXPERIMENT else "name"
     return {key: _resource_value(kind, resource), "principal": principal, "permission": permission}
 
 
 def _require_resource(conn: Connection, kind: ResourceKind, resource: str) -> None:
     if kind is ResourceKind.EXPERIMENT:
-        table = Experiment.__table__
+        table = table_of(Experiment)
         where = table.c.experiment_id == _resource_value(kind, resource)
         missing = f"No Experiment with id={resource} exists"
     else:
-        table = RegisteredModel.__table__
+        table = table_of(RegisteredModel)
         where = table.c.name == resource
         missing = f"Registered Model with name={resource} not found"
     if conn.execute(sa.select(sa.literal(1)).select_from(table).where(where)).first() is None:
         raise ResourceDoesNotExist(missing)
 
 
-def _user_record(row: sa.Row) -> UserRecord:
+def _user_record(row: AnyRow) -> UserRecord:
     return UserRecord(
         id=row.id,
         username=row.username,
@@ -405,7 +408,7 @@ def _user_record(row: sa.Row) -> UserRecord:
     )
 
 
-def _token_record(row: sa.Row) -> TokenRecord:
+def _token_record(row: AnyRow) -> TokenRecord:
     return TokenRecord(
         token_id=row.token_id,
         username=row.username,

@@ -13,18 +13,29 @@ import contextlib
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.engine import Connection, CursorResult, Engine, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from service.errors import TemporarilyUnavailable
 
 ConnectorFactory = Callable[[], Any]
+# A query and a result row of any shape (SQLAlchemy types them by their column types).
+AnySelect: TypeAlias = sa.Select[*tuple[Any, ...]]
+AnyRow: TypeAlias = sa.Row[*tuple[Any, ...]]
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def inserted_id(result: CursorResult[Any]) -> int:
+    """The integer primary key that an ``INSERT`` of one row generated."""
+    key = result.inserted_primary_key
+    if key is None:
+        raise RuntimeError("the INSERT generated no primary key")
+    return int(key[0])
 
 
 class Database:

@@ -13,10 +13,10 @@ from service.store import key_values, search
 from service.store.any_of import any_of
 from service.store.auth import Visible
 from service.store.clock import now_ms
-from service.store.db import Database
+from service.store.db import Database, inserted_id
 from service.store.entities import Experiment, KeyValue, Page, ViewType
 from service.store.tables import Experiment as ExperimentRow
-from service.store.tables import ExperimentTag, Run
+from service.store.tables import ExperimentTag, Run, table_of
 from service.store.validation import (
     MAX_ARTIFACT_LOCATION_LENGTH,
     MAX_EXPERIMENT_NAME_LENGTH,
@@ -25,9 +25,9 @@ from service.store.validation import (
     validate_tags,
 )
 
-experiments = ExperimentRow.__table__
-experiment_tags = ExperimentTag.__table__
-runs = Run.__table__
+experiments = table_of(ExperimentRow)
+experiment_tags = table_of(ExperimentTag)
+runs = table_of(Run)
 
 _LOCATION_AND_STAGE = sa.select(
     experiments.c.artifact_location, experiments.c.lifecycle_stage
@@ -119,15 +119,17 @@ class ExperimentStore:
         now = now_ms()
         try:
             with self.db.write() as conn:
-                experiment_id = conn.execute(
-                    sa.insert(experiments).values(
-                        name=name,
-                        artifact_location=artifact_location or "",
-                        lifecycle_stage="active",
-                        creation_time=now,
-                        last_update_time=now,
+                experiment_id = inserted_id(
+                    conn.execute(
+                        sa.insert(experiments).values(
+                            name=name,
+                            artifact_location=artifact_location or "",
+                            lifecycle_stage="active",
+                            creation_time=now,
+                            last_update_time=now,
+                        )
                     )
-                ).inserted_primary_key[0]
+                )
                 if not artifact_location:
                     conn.execute(
                         sa.update(experiments)
@@ -235,7 +237,8 @@ class ExperimentStore:
             row = conn.execute(_LOCATION_AND_STAGE, {"experiment_id": experiment_id}).first()
         if row is None:
             raise ResourceDoesNotExist(f"No Experiment with id={experiment_id} exists")
-        artifact_location, stage = row
+        artifact_location: str = row.artifact_location
+        stage: str = row.lifecycle_stage
         if stage != "active":
             raise InvalidParameterValue(
                 f"The experiment {experiment_id} must be in the 'active' state. "

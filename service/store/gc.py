@@ -10,19 +10,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import sqlalchemy as sa
 
 from service.errors import InvalidParameterValue, ResourceDoesNotExist
-from service.store.db import Database
-from service.store.tables import Experiment, LoggedModel, Metric, ModelVersion, Run
+from service.store.db import AnyRow, AnySelect, Database
+from service.store.tables import Experiment, LoggedModel, Metric, ModelVersion, Run, table_of
 
-experiments = Experiment.__table__
-runs = Run.__table__
-logged_models = LoggedModel.__table__
-metrics = Metric.__table__
-model_versions = ModelVersion.__table__
+experiments = table_of(Experiment)
+runs = table_of(Run)
+logged_models = table_of(LoggedModel)
+metrics = table_of(Metric)
+model_versions = table_of(ModelVersion)
 
 Kind = Literal["experiment", "run", "logged model"]
 
@@ -64,10 +64,10 @@ class _Listing:
 
     kind: Kind
     table: sa.Table
-    id: sa.Column
-    location: sa.Column
+    id: sa.Column[Any]
+    location: sa.Column[Any]
 
-    def select(self) -> sa.Select:
+    def select(self) -> AnySelect:
         return sa.select(self.id, self.table.c.experiment_id, self.location)
 
 
@@ -85,7 +85,7 @@ class GarbageStore:
 
     def check(self, selection: Selection) -> None:
         """Refuse explicitly named items that are missing, not deleted, or too recent."""
-        named: list[tuple[sa.Table, sa.Column, Sequence[str | int], str]] = [
+        named: list[tuple[sa.Table, sa.Column[Any], Sequence[str | int], str]] = [
             (runs, runs.c.run_uuid, selection.run_ids or (), "Run"),
             (
                 experiments,
@@ -203,7 +203,7 @@ class GarbageStore:
             # MySQL has DELETE ... LIMIT, but no LIMIT in an IN subquery.
             return sa.delete(metrics).where(of_run).with_dialect_options(mysql_limit=METRIC_CHUNK)
         if self.db.dialect == "postgresql":
-            row: sa.ColumnElement = sa.literal_column("ctid")
+            row: sa.ColumnElement[Any] = sa.literal_column("ctid")
             chunk = sa.select(row)
         else:
             # SQLite: the table is WITHOUT ROWID, so rows are named by their primary key.
@@ -225,11 +225,11 @@ class GarbageStore:
             query = query.where(listing.id.in_(ids))
         yield from self._listed(listing, query)
 
-    def _listed(self, listing: _Listing, query: sa.Select) -> Iterator[Deleted]:
+    def _listed(self, listing: _Listing, query: AnySelect) -> Iterator[Deleted]:
         for item_id, experiment_id, location in self._pages(query, listing.id):
             yield Deleted(listing.kind, item_id, experiment_id, location)
 
-    def _doomed(self, selection: Selection) -> sa.Select:
+    def _doomed(self, selection: Selection) -> AnySelect:
         """Ids of the experiments this selection removes (their contents go with them)."""
         query = sa.select(experiments.c.experiment_id).where(
             _deleted(experiments, selection.deleted_before)
@@ -238,7 +238,7 @@ class GarbageStore:
             query = query.where(experiments.c.experiment_id.in_(selection.experiment_ids or ()))
         return query
 
-    def _pages(self, query: sa.Select, key: sa.Column) -> Iterator[sa.Row]:
+    def _pages(self, query: AnySelect, key: sa.Column[Any]) -> Iterator[AnyRow]:
         """Rows of ``query`` in key order, one short read per page (safe while deleting)."""
         last = None
         while True:

@@ -17,13 +17,13 @@ from service.store.entities import KeyValue, LoggedModel, LoggedModelStatus, Met
 from service.store.experiments import ExperimentStore
 from service.store.runs import generate_run_name
 from service.store.tables import LoggedModel as LoggedModelRow
-from service.store.tables import LoggedModelParam, LoggedModelTag, Metric
+from service.store.tables import LoggedModelParam, LoggedModelTag, Metric, table_of
 from service.store.validation import validate_length, validate_params, validate_tags
 
-logged_models = LoggedModelRow.__table__
-model_tags = LoggedModelTag.__table__
-model_params = LoggedModelParam.__table__
-metrics = Metric.__table__
+logged_models = table_of(LoggedModelRow)
+model_tags = table_of(LoggedModelTag)
+model_params = table_of(LoggedModelParam)
+metrics = table_of(Metric)
 
 
 def new_model_id() -> str:

@@ -19,15 +19,15 @@ from sqlalchemy.engine import Connection
 from service.errors import InvalidParameterValue, ResourceDoesNotExist
 from service.store import search
 from service.store.any_of import any_of
-from service.store.db import Database
+from service.store.db import AnyRow, AnySelect, Database
 from service.store.entities import LoggedPoint, MetricPoint, Page
-from service.store.tables import LatestMetric, Metric
+from service.store.tables import LatestMetric, Metric, table_of
 from service.store.tables import Run as RunRow
 from service.store.validation import MAX_DOUBLE, storable_metric_value
 
-metrics = Metric.__table__
-latest_metrics = LatestMetric.__table__
-runs = RunRow.__table__
+metrics = table_of(Metric)
+latest_metrics = table_of(LatestMetric)
+runs = table_of(RunRow)
 
 NAN = float("nan")
 
@@ -140,7 +140,7 @@ def _pg_write_points(conn: Connection, run: str, run_id: str, rows: list[PointRo
     """Run a ``_PG_WRITES`` statement; returns the run's lifecycle stage (``None``: no run)."""
     if len(rows) == 1:
         values = rows[0][1:]
-        parameters = (run_id, *values, *values)
+        parameters: tuple[object, ...] = (run_id, *values, *values)
     else:
         parameters = (run_id, *_arrays(rows), *_arrays(_newest(rows)))
     return conn.exec_driver_sql(_PG_WRITES[run, len(rows) == 1], parameters).scalar()
@@ -215,7 +215,7 @@ def _move_latest_by_reading(conn: Connection, run_id: str, newest: list[PointRow
             )
 
 
-def _point(row: sa.Row, run_id: str | None = None) -> MetricPoint:
+def _point(row: AnyRow, run_id: str | None = None) -> MetricPoint:
     return MetricPoint(
         key=row.key,
         value=NAN if row.is_nan else row.value,
@@ -261,7 +261,7 @@ class MetricStore:
             _require_run(conn, run_id)
             # The driver's own tuples: SQLAlchemy's Row objects triple the cost of a long
             # history, and these columns need no type processing.
-            rows: list[HistoryRow] = conn.execute(query).cursor.fetchall()
+            rows: list[HistoryRow] = list(conn.execute(query).cursor.fetchall())
         more = max_results is not None and len(rows) > max_results
         if more:
             rows = rows[:max_results]
@@ -290,7 +290,7 @@ class MetricStore:
 HISTORY_ORDER = (metrics.c.step, metrics.c.timestamp, metrics.c.value, metrics.c.is_nan)
 
 
-def _history_query(run_id: str, key: str) -> sa.Select:
+def _history_query(run_id: str, key: str) -> AnySelect:
     return (
         sa.select(
             metrics.c.key,
@@ -307,7 +307,7 @@ def _history_query(run_id: str, key: str) -> sa.Select:
     )
 
 
-def _chunks(conn: Connection, query: sa.Select, chunk_size: int) -> Iterator[Sequence[HistoryRow]]:
+def _chunks(conn: Connection, query: AnySelect, chunk_size: int) -> Iterator[Sequence[HistoryRow]]:
     """The rows of a history query in chunks, as the driver's own tuples."""
     dialect = conn.dialect.name
     if dialect == "postgresql":
@@ -322,7 +322,7 @@ def _chunks(conn: Connection, query: sa.Select, chunk_size: int) -> Iterator[Seq
 
 
 def _keyset_pages(
-    conn: Connection, query: sa.Select, chunk_size: int
+    conn: Connection, query: AnySelect, chunk_size: int
 ) -> Iterator[Sequence[HistoryRow]]:
     """PostgreSQL: ``LIMIT``ed pages, each starting after the last row of the one before.
 

@@ -21,11 +21,11 @@ from sqlalchemy.engine import Connection
 
 from service.errors import ResourceDoesNotExist
 from service.store.db import Database
-from service.store.tables import Metric
+from service.store.tables import Metric, table_of
 from service.store.tables import Run as RunRow
 
-metrics = Metric.__table__
-runs = RunRow.__table__
+metrics = table_of(Metric)
+runs = table_of(RunRow)
 
 
 class XAxis(Enum):
@@ -101,7 +101,7 @@ def _sample(
         .order_by(metrics.c.step, metrics.c.timestamp, metrics.c.value)
         .limit(max_points + 1)
     )
-    rows = conn.execute(probe).all()
+    rows = list(conn.execute(probe))
     if len(rows) <= max_points:
         if x_axis is XAxis.TIMESTAMP:
             rows.sort(key=lambda row: (row.timestamp, row.step))

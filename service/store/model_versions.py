@@ -304,7 +304,8 @@ class ModelVersionStore:
                 versions.c.name == name, versions.c.version == version
             )
         ).one()
-        return row.storage_location or row.source
+        location: str = row.storage_location or row.source
+        return location
 
     def _link_logged_model(self, model_id: str, name: str, version: int) -> None:
         """Record the new version in the logged model's ``mlflow.modelVersions`` tag."""

@@ -12,7 +12,7 @@ import posixpath
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar, cast
+from typing import TypeVar, TypeVarTuple
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
@@ -25,12 +25,13 @@ from service.store.entities import KeyValue, Page
 from service.store.validation import validate_key, validate_length
 
 T = TypeVar("T")
+Keys = TypeVarTuple("Keys")  # the key columns a registry search selects
 
-models = cast(sa.Table, tables.RegisteredModel.__table__)
-model_tags = cast(sa.Table, tables.RegisteredModelTag.__table__)
-versions = cast(sa.Table, tables.ModelVersion.__table__)
-version_tags = cast(sa.Table, tables.ModelVersionTag.__table__)
-aliases = cast(sa.Table, tables.RegisteredModelAlias.__table__)
+models = tables.table_of(tables.RegisteredModel)
+model_tags = tables.table_of(tables.RegisteredModelTag)
+versions = tables.table_of(tables.ModelVersion)
+version_tags = tables.table_of(tables.ModelVersionTag)
+aliases = tables.table_of(tables.RegisteredModelAlias)
 
 MAX_MODEL_NAME_LENGTH = tables.MODEL_NAME
 MAX_ALIAS_LENGTH = 255
@@ -200,19 +201,19 @@ def load_versions(conn: Connection, keys: Sequence[tuple[str, int]]) -> list[Mod
     }
     names = sorted({name for name, _ in key_list})
     tags: dict[tuple[str, int], list[KeyValue]] = {}
-    for row in conn.execute(
+    for tag in conn.execute(
         sa.select(version_tags)
         .where(
             sa.tuple_(version_tags.c.name, version_tags.c.version).in_(key_list),
         )
         .order_by(version_tags.c.key)
     ):
-        tags.setdefault((row.name, row.version), []).append(KeyValue(row.key, row.value))
+        tags.setdefault((tag.name, tag.version), []).append(KeyValue(tag.key, tag.value))
     version_aliases: dict[tuple[str, int], list[str]] = {}
-    for row in conn.execute(
+    for alias in conn.execute(
         sa.select(aliases).where(aliases.c.name.in_(names)).order_by(aliases.c.alias)
     ):
-        version_aliases.setdefault((row.name, row.version), []).append(row.alias)
+        version_aliases.setdefault((alias.name, alias.version), []).append(alias.alias)
     return [
         ModelVersion(
             name=row["name"],
@@ -264,15 +265,15 @@ def load_models(conn: Connection, names: Sequence[str]) -> list[RegisteredModel]
     for version in load_versions(conn, latest_version_keys(conn, names)):
         latest.setdefault(version.name, []).append(version)
     tags: dict[str, list[KeyValue]] = {}
-    for row in conn.execute(
+    for tag in conn.execute(
         sa.select(model_tags).where(model_tags.c.name.in_(names)).order_by(model_tags.c.key)
     ):
-        tags.setdefault(row.name, []).append(KeyValue(row.key, row.value))
+        tags.setdefault(tag.name, []).append(KeyValue(tag.key, tag.value))
     model_aliases: dict[str, list[ModelAlias]] = {}
-    for row in conn.execute(
+    for alias in conn.execute(
         sa.select(aliases).where(aliases.c.name.in_(names)).order_by(aliases.c.alias)
     ):
-        model_aliases.setdefault(row.name, []).append(ModelAlias(row.alias, row.version))
+        model_aliases.setdefault(alias.name, []).append(ModelAlias(alias.alias, alias.version))
     return [
         RegisteredModel(
             name=name,
@@ -298,8 +299,10 @@ def load_model(conn: Connection, name: str) -> RegisteredModel:
 def search_page(
     db: Database,
     target: search.Target,
-    compile_query: Callable[[list[search.Comparison], list[search.OrderKey]], sa.Select[Any]],
-    load: Callable[[Connection, list[Row[Any]]], list[T]],
+    compile_query: Callable[
+        [Sequence[search.Comparison], Sequence[search.OrderKey]], sa.Select[*Keys]
+    ],
+    load: Callable[[Connection, list[Row[*Keys]]], list[T]],
     name_column: sa.Column[str],
     *,
     filter_string: str | None,

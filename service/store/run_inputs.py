@@ -11,18 +11,18 @@ from sqlalchemy.engine import Connection
 from service.store.any_of import any_of
 from service.store.entities import Dataset, DatasetInput, KeyValue, ModelOutput
 from service.store.tables import Dataset as DatasetRow
-from service.store.tables import RunInput, RunInputTag, RunModelInput, RunModelOutput
+from service.store.tables import RunInput, RunInputTag, RunModelInput, RunModelOutput, table_of
 
-datasets = DatasetRow.__table__
-run_inputs = RunInput.__table__
-run_input_tags = RunInputTag.__table__
-run_model_inputs = RunModelInput.__table__
-run_model_outputs = RunModelOutput.__table__
+datasets = table_of(DatasetRow)
+run_inputs = table_of(RunInput)
+run_input_tags = table_of(RunInputTag)
+run_model_inputs = table_of(RunModelInput)
+run_model_outputs = table_of(RunModelOutput)
 
 
 def _dataset_uuid(conn: Connection, experiment_id: int, dataset: Dataset) -> str:
     """The id of ``dataset`` in the experiment, registering it on first use."""
-    found = conn.execute(
+    found: str | None = conn.execute(
         sa.select(datasets.c.dataset_uuid).where(
             datasets.c.experiment_id == experiment_id,
             datasets.c.name == dataset.name,
@@ -75,10 +75,10 @@ def load_inputs(
     conn: Connection, run_ids: Sequence[str]
 ) -> tuple[dict[str, list[DatasetInput]], dict[str, list[str]]]:
     tags: dict[tuple[str, str], list[KeyValue]] = {}
-    for row in conn.execute(
+    for tag in conn.execute(
         sa.select(run_input_tags).where(any_of(run_input_tags.c.run_uuid, run_ids))
     ):
-        tags.setdefault((row.run_uuid, row.dataset_uuid), []).append(KeyValue(row.key, row.value))
+        tags.setdefault((tag.run_uuid, tag.dataset_uuid), []).append(KeyValue(tag.key, tag.value))
     dataset_inputs: dict[str, list[DatasetInput]] = {}
     query = (
         sa.select(run_inputs.c.run_uuid, datasets)
@@ -99,10 +99,10 @@ def load_inputs(
             DatasetInput(dataset, tags.get((row["run_uuid"], row["dataset_uuid"]), []))
         )
     model_inputs: dict[str, list[str]] = {}
-    for row in conn.execute(
+    for model_input in conn.execute(
         sa.select(run_model_inputs).where(any_of(run_model_inputs.c.run_uuid, run_ids))
     ):
-        model_inputs.setdefault(row.run_uuid, []).append(row.model_id)
+        model_inputs.setdefault(model_input.run_uuid, []).append(model_input.model_id)
     return dataset_inputs, model_inputs
 
 

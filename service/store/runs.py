@@ -34,7 +34,7 @@ from service.store.entities import (
 from service.store.experiments import ExperimentStore
 from service.store.metrics import insert_points, insert_points_if_active, load_latest_metrics
 from service.store.run_inputs import load_inputs, load_outputs, log_dataset_inputs
-from service.store.tables import Param, RunModelInput, RunModelOutput, RunTag
+from service.store.tables import Param, RunModelInput, RunModelOutput, RunTag, table_of
 from service.store.tables import Run as RunRow
 from service.store.validation import (
     MAX_RUN_NAME_LENGTH,
@@ -45,11 +45,11 @@ from service.store.validation import (
     validate_tags,
 )
 
-runs = RunRow.__table__
-params = Param.__table__
-run_tags = RunTag.__table__
-run_model_inputs = RunModelInput.__table__
-run_model_outputs = RunModelOutput.__table__
+runs = table_of(RunRow)
+params = table_of(Param)
+run_tags = table_of(RunTag)
+run_model_inputs = table_of(RunModelInput)
+run_model_outputs = table_of(RunModelOutput)
 
 RUN_NAME_TAG = "mlflow.runName"
 _ADJECTIVES = (
@@ -330,13 +330,13 @@ class RunStore:
 
     # --- helpers ---------------------------------------------------------------------
 
-    def _lock(self, conn: Connection, run_id: str) -> sa.Row:
+    def _lock(self, conn: Connection, run_id: str) -> tuple[str, int]:
         """The run's ``(lifecycle_stage, experiment_id)``, its row locked."""
         query = _RUN_STATE if self.db.is_sqlite else _RUN_STATE_FOR_UPDATE
         row = conn.execute(query, {"run_id": run_id}).first()
         if row is None:
             raise ResourceDoesNotExist(f"Run with id={run_id} not found")
-        return row
+        return row.lifecycle_stage, row.experiment_id
 
     def _lock_active(self, conn: Connection, run_id: str) -> int:
         """Lock the run row; returns its experiment id. Deleted runs are read-only."""

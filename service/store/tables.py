@@ -22,18 +22,26 @@ from sqlmodel import Field, SQLModel
 from service.store.value_index import IndexedValue
 
 
-def key_string(length: int) -> sa.types.TypeEngine:
+def key_string(length: int) -> sa.types.TypeEngine[str]:
     """A VARCHAR that compares byte-wise on MySQL/MariaDB (case-sensitive, exact)."""
     return sa.String(length).with_variant(
         mysql.VARCHAR(length, charset="utf8mb4", collation="utf8mb4_bin"), "mysql", "mariadb"
     )
 
 
-def long_text() -> sa.types.TypeEngine:
+def long_text() -> sa.types.TypeEngine[str]:
     """Unbounded text: MEDIUMTEXT on MySQL, where TEXT stops at 64 KiB."""
     return sa.Text().with_variant(
         mysql.MEDIUMTEXT(charset="utf8mb4", collation="utf8mb4_bin"), "mysql", "mariadb"
     )
+
+
+def table_of(model: type[SQLModel]) -> sa.Table:
+    """The Core table behind a table model (SQLModel's types do not declare ``__table__``)."""
+    table = sa.inspect(model).local_table
+    if not isinstance(table, sa.Table):
+        raise TypeError(f"{model.__name__} is not a table model")
+    return table
 
 
 RUN_ID = 32
@@ -117,7 +125,7 @@ class Param(SQLModel, table=True):
 
 
 # Search by param value (``params.x = 'y'``, ``IN``) starts from the matching params.
-_params = Param.__table__
+_params = table_of(Param)
 sa.Index("ix_params_key_value", _params.c.key, IndexedValue(_params.c.value), _params.c.run_uuid)
 
 

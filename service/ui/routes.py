@@ -7,6 +7,7 @@ check the API makes applies to the UI as well.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from starlette.requests import Request
@@ -44,7 +45,11 @@ class RevalidatedStaticFiles(StaticFiles):
     """Static files the browser revalidates on every use (a cheap 304), never stale."""
 
     def file_response(
-        self, full_path: str | Path, stat_result, scope: Scope, status_code: int = 200
+        self,
+        full_path: str | os.PathLike[str],
+        stat_result: os.stat_result,
+        scope: Scope,
+        status_code: int = 200,
     ) -> Response:
         response = super().file_response(full_path, stat_result, scope, status_code)
         response.headers["Cache-Control"] = "no-cache"

@@ -14,13 +14,11 @@ import pytest
 from tests.local.contract import REPO_ROOT
 from tests.support.server import ServerProcess
 
+#: Every shell script of the repository (a new one in scripts/ is checked without listing it).
 SCRIPTS = [
-    "scripts/setup-dev.sh",
-    "scripts/dev-up.sh",
-    "scripts/dev-down.sh",
-    "scripts/_compose.sh",
-    "scripts/local-stack.sh",
+    *sorted(str(path.relative_to(REPO_ROOT)) for path in (REPO_ROOT / "scripts").glob("*.sh")),
     "requirements/compile.sh",
+    ".ci/run",
 ]
 
 #: Stands in for the docker CLI: records each call, answers what dev-up/dev-down ask.

@@ -78,7 +78,9 @@ class ServerSource:
         self.description = f"tracking server {url}"
         self._model_metrics: dict[str, list[dict[str, Any]]] = {}
 
-    def _pages(self, method: str, path: str, field: str, **request: Any) -> Iterator[dict]:
+    def _pages(
+        self, method: str, path: str, field: str, **request: Any
+    ) -> Iterator[dict[str, Any]]:
         token = None
         while True:
             if method == "GET":

@@ -40,7 +40,8 @@ class RemoteTarget:
 
     def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         try:
-            return call(self.client, "POST", f"{IMPORT_API}/{path}", json=body)
+            answer: dict[str, Any] = call(self.client, "POST", f"{IMPORT_API}/{path}", json=body)
+            return answer
         except ServerError as exc:
             if exc.status in (404, 405):  # MLflow's JSON 404, or a plain server's HTML one
                 raise ServerError(

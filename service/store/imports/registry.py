@@ -22,7 +22,7 @@ from service.store.registry import (
     versions,
 )
 
-logged_models = tables.LoggedModel.__table__
+logged_models = tables.table_of(tables.LoggedModel)
 
 
 class RegistryImports:

@@ -10,7 +10,7 @@ from sqlalchemy.engine import Connection
 
 from service.errors import InvalidParameterValue, ResourceDoesNotExist
 from service.store import key_values, tables
-from service.store.db import Database
+from service.store.db import AnyRow, Database, inserted_id
 from service.store.entities import MetricPoint
 from service.store.experiments import MAX_EXPERIMENT_ID, PROXIED_ARTIFACTS_SCHEME
 from service.store.imports.records import (
@@ -27,17 +27,17 @@ from service.store.imports.rows import insert_missing, insert_params
 from service.store.metrics import insert_metrics
 from service.store.run_inputs import log_dataset_inputs
 
-experiments = tables.Experiment.__table__
-experiment_tags = tables.ExperimentTag.__table__
-runs = tables.Run.__table__
-params = tables.Param.__table__
-run_tags = tables.RunTag.__table__
-metrics = tables.Metric.__table__
-run_model_inputs = tables.RunModelInput.__table__
-run_model_outputs = tables.RunModelOutput.__table__
-logged_models = tables.LoggedModel.__table__
-logged_model_tags = tables.LoggedModelTag.__table__
-logged_model_params = tables.LoggedModelParam.__table__
+experiments = tables.table_of(tables.Experiment)
+experiment_tags = tables.table_of(tables.ExperimentTag)
+runs = tables.table_of(tables.Run)
+params = tables.table_of(tables.Param)
+run_tags = tables.table_of(tables.RunTag)
+metrics = tables.table_of(tables.Metric)
+run_model_inputs = tables.table_of(tables.RunModelInput)
+run_model_outputs = tables.table_of(tables.RunModelOutput)
+logged_models = tables.table_of(tables.LoggedModel)
+logged_model_tags = tables.table_of(tables.LoggedModelTag)
+logged_model_params = tables.table_of(tables.LoggedModelParam)
 
 
 class TrackingImports:
@@ -201,7 +201,7 @@ class _Owned:
     folder: str
     label: str
 
-    def row(self, conn: Connection, row_id: str, *, lock: bool) -> sa.Row | None:
+    def row(self, conn: Connection, row_id: str, *, lock: bool) -> AnyRow | None:
         """``(experiment_id, location)`` of the row, locked for the transaction if asked."""
         table = self.table
         query = sa.select(table.c.experiment_id, table.c[self.location_column]).where(
@@ -305,7 +305,7 @@ def _create_experiment(
     }
     if experiment_id is not None:
         values["experiment_id"] = experiment_id
-    new_id = int(conn.execute(sa.insert(experiments).values(values)).inserted_primary_key[0])
+    new_id = inserted_id(conn.execute(sa.insert(experiments).values(values)))
     conn.execute(
         sa.update(experiments)
         .where(experiments.c.experiment_id == new_id)
@@ -325,7 +325,7 @@ def _create_experiment(
 
 
 def _experiment_location(conn: Connection, experiment_id: int) -> str:
-    location = conn.execute(
+    location: str | None = conn.execute(
         sa.select(experiments.c.artifact_location).where(
             experiments.c.experiment_id == experiment_id
         )
@@ -335,7 +335,7 @@ def _experiment_location(conn: Connection, experiment_id: int) -> str:
     return location
 
 
-def _lock_run(conn: Connection, is_sqlite: bool, run_id: str) -> sa.Row | None:
+def _lock_run(conn: Connection, is_sqlite: bool, run_id: str) -> AnyRow | None:
     """The run's row, locked for the transaction (SQLite serialises writers anyway)."""
     return _RUNS.row(conn, run_id, lock=not is_sqlite)
 

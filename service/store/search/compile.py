@@ -58,23 +58,19 @@ from service.store.search.nodes import (
 DATASET_CONTEXT_TAG = "mlflow.data.context"
 
 
-def _table(model: Any) -> sa.Table:
-    return cast(sa.Table, model.__table__)
-
-
-RUNS = _table(tables.Run)
-LATEST_METRICS = _table(tables.LatestMetric)
-METRICS = _table(tables.Metric)
-PARAMS = _table(tables.Param)
-RUN_TAGS = _table(tables.RunTag)
-RUN_INPUTS = _table(tables.RunInput)
-RUN_INPUT_TAGS = _table(tables.RunInputTag)
-DATASETS = _table(tables.Dataset)
-EXPERIMENTS = _table(tables.Experiment)
-EXPERIMENT_TAGS = _table(tables.ExperimentTag)
-LOGGED_MODELS = _table(tables.LoggedModel)
-LOGGED_MODEL_PARAMS = _table(tables.LoggedModelParam)
-LOGGED_MODEL_TAGS = _table(tables.LoggedModelTag)
+RUNS = tables.table_of(tables.Run)
+LATEST_METRICS = tables.table_of(tables.LatestMetric)
+METRICS = tables.table_of(tables.Metric)
+PARAMS = tables.table_of(tables.Param)
+RUN_TAGS = tables.table_of(tables.RunTag)
+RUN_INPUTS = tables.table_of(tables.RunInput)
+RUN_INPUT_TAGS = tables.table_of(tables.RunInputTag)
+DATASETS = tables.table_of(tables.Dataset)
+EXPERIMENTS = tables.table_of(tables.Experiment)
+EXPERIMENT_TAGS = tables.table_of(tables.ExperimentTag)
+LOGGED_MODELS = tables.table_of(tables.LoggedModel)
+LOGGED_MODEL_PARAMS = tables.table_of(tables.LoggedModelParam)
+LOGGED_MODEL_TAGS = tables.table_of(tables.LoggedModelTag)
 
 RUN_ATTRIBUTES: dict[str, sa.Column[Any]] = {
     "run_id": RUNS.c.run_uuid,
@@ -109,7 +105,7 @@ def run_search_query(
     view_type: ViewType,
     comparisons: Sequence[Comparison] = (),
     order_keys: Sequence[OrderKey] = (),
-) -> sa.Select[tuple[str]]:
+) -> sa.Select[str]:
     """SELECT ``runs.run_uuid`` of matching runs, in final order."""
     query = sa.select(RUNS.c.run_uuid).where(
         one_of(RUNS.c.experiment_id, experiment_ids),
@@ -176,7 +172,7 @@ def experiment_search_query(
     view_type: ViewType,
     comparisons: Sequence[Comparison] = (),
     order_keys: Sequence[OrderKey] = (),
-) -> sa.Select[tuple[int]]:
+) -> sa.Select[int]:
     """SELECT ``experiments.experiment_id`` of matching experiments, in final order."""
     exp = EXPERIMENTS
     conditions = [lifecycle_condition(exp.c.lifecycle_stage, view_type)]
@@ -215,7 +211,7 @@ def logged_model_search_query(
     comparisons: Sequence[Comparison] = (),
     order_keys: Sequence[OrderKey] = (),
     datasets: Sequence[DatasetFilter] = (),
-) -> sa.Select[tuple[str]]:
+) -> sa.Select[str]:
     """SELECT ``logged_models.model_id`` of matching, non-deleted models, in final order.
 
     With ``datasets``, metric comparisons only look at metrics logged on one of them, and a

@@ -17,7 +17,7 @@ Semantics follow MLflow's SQL registry store:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, cast
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
@@ -28,10 +28,10 @@ from service.store.search.nodes import Comparison, KeyType, Op, OrderKey
 
 PROMPT_TAG = "mlflow.prompt.is_prompt"
 
-MODELS = cast(sa.Table, tables.RegisteredModel.__table__)
-MODEL_TAGS = cast(sa.Table, tables.RegisteredModelTag.__table__)
-VERSIONS = cast(sa.Table, tables.ModelVersion.__table__)
-VERSION_TAGS = cast(sa.Table, tables.ModelVersionTag.__table__)
+MODELS = tables.table_of(tables.RegisteredModel)
+MODEL_TAGS = tables.table_of(tables.RegisteredModelTag)
+VERSIONS = tables.table_of(tables.ModelVersion)
+VERSION_TAGS = tables.table_of(tables.ModelVersionTag)
 
 MODEL_ATTRIBUTES: dict[str, sa.Column[Any]] = {
     "name": MODELS.c.name,
@@ -55,7 +55,7 @@ DEFAULT_VERSION_ORDER = (
 
 def registered_model_search_query(
     comparisons: Sequence[Comparison] = (), order_keys: Sequence[OrderKey] = ()
-) -> sa.Select[tuple[str]]:
+) -> sa.Select[str]:
     """SELECT ``registered_models.name`` of matching models, in final order."""
     link = [(MODEL_TAGS.c.name, MODELS.c.name)]
     conditions = _conditions(comparisons, MODEL_ATTRIBUTES, MODEL_TAGS, link)
@@ -67,7 +67,7 @@ def registered_model_search_query(
 
 def model_version_search_query(
     comparisons: Sequence[Comparison] = (), order_keys: Sequence[OrderKey] = ()
-) -> sa.Select[tuple[str, int]]:
+) -> sa.Select[str, int]:
     """SELECT ``(name, version)`` of matching model versions, in final order."""
     link = [(VERSION_TAGS.c.name, VERSIONS.c.name), (VERSION_TAGS.c.version, VERSIONS.c.version)]
     # A version is a prompt's when any version of its model is tagged as one.

@@ -19,19 +19,19 @@ branch_labels = None
 depends_on = None
 
 
-def key_string(length: int) -> sa.types.TypeEngine:
+def key_string(length: int) -> sa.types.TypeEngine[str]:
     return sa.String(length).with_variant(
         mysql.VARCHAR(length, charset="utf8mb4", collation="utf8mb4_bin"), "mysql", "mariadb"
     )
 
 
-def long_text() -> sa.types.TypeEngine:
+def long_text() -> sa.types.TypeEngine[str]:
     return sa.Text().with_variant(
         mysql.MEDIUMTEXT(charset="utf8mb4", collation="utf8mb4_bin"), "mysql", "mariadb"
     )
 
 
-def run_fk() -> sa.Column:
+def run_fk() -> sa.Column[str]:
     return sa.Column(
         "run_uuid",
         key_string(32),

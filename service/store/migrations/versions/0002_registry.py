@@ -20,20 +20,20 @@ branch_labels = None
 depends_on = None
 
 
-def key_string(length: int) -> sa.types.TypeEngine:
+def key_string(length: int) -> sa.types.TypeEngine[str]:
     return sa.String(length).with_variant(
         mysql.VARCHAR(length, charset="utf8mb4", collation="utf8mb4_bin"), "mysql", "mariadb"
     )
 
 
-def long_text() -> sa.types.TypeEngine:
+def long_text() -> sa.types.TypeEngine[str]:
     return sa.Text().with_variant(
         mysql.MEDIUMTEXT(charset="utf8mb4", collation="utf8mb4_bin"), "mysql", "mariadb"
     )
 
 
-def model_name(**kwargs: object) -> sa.Column:
-    return sa.Column("name", key_string(256), primary_key=True, nullable=False, **kwargs)
+def model_name() -> sa.Column[str]:
+    return sa.Column("name", key_string(256), primary_key=True, nullable=False)
 
 
 def version_fk() -> sa.ForeignKeyConstraint:

@@ -22,7 +22,7 @@ branch_labels = None
 depends_on = None
 
 
-def key_string(length: int) -> sa.types.TypeEngine:
+def key_string(length: int) -> sa.types.TypeEngine[str]:
     return sa.String(length).with_variant(
         mysql.VARCHAR(length, charset="utf8mb4", collation="utf8mb4_bin"), "mysql", "mariadb"
     )
