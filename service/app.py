@@ -24,6 +24,7 @@ from service.http.responses import (
 from service.http.routes import build_routes
 from service.store import Store, migrate
 from service.store.db import ConnectorFactory, Database, create_database
+from service.store.startup import wait_for_database
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,7 @@ def create_app(settings: Settings, database: Database | None = None) -> Starlett
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         db = database or open_database(settings)
+        wait_for_database(db, settings.db_startup_wait_seconds)
         if settings.migrate_on_start:
             migrate.upgrade(db)
         app.state.store = Store.over(db)

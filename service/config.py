@@ -56,6 +56,15 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(default=5, ge=1, le=100)
     db_max_overflow: int = Field(default=5, ge=0, le=100)
     migrate_on_start: bool = True
+    db_startup_wait_seconds: float = Field(
+        default=30,
+        ge=0,
+        le=3600,
+        description="How long start-up keeps retrying its first database connection (with "
+        "backoff, one log line per retry) before giving up; 0 tries once. Covers a database "
+        "still booting and, on Cloud SQL, IAM grants that have not propagated yet. Keep it "
+        "inside the start-up probe's budget (the Pulumi program does).",
+    )
     max_request_body_bytes: int = Field(
         default=64 * 1024 * 1024,
         description="Largest JSON request body accepted by the REST API (artifact uploads "
