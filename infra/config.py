@@ -30,6 +30,11 @@ PERMISSIONS = ("NO_PERMISSIONS", "READ", "EDIT", "MANAGE")
 SSL_MODES = ("ENCRYPTED_ONLY", "TRUSTED_CLIENT_CERTIFICATE_REQUIRED")
 LOG_LEVELS = ("debug", "info", "warning", "error")
 _DB_VERSION = re.compile(r"^(POSTGRES_\d+|MYSQL_8_0|MYSQL_8_4)$")
+#: Enterprise Plus offers only the performance-optimized machines (N2 vCPU counts); Enterprise
+#: offers every other tier (shared-core, custom, n1) but not these.
+ENTERPRISE_PLUS_TIER = re.compile(r"^db-perf-optimized-N-(2|4|8|16|32|48|64|80|96|128)$")
+#: Days of transaction logs Cloud SQL keeps at most for point-in-time recovery.
+PITR_MAX_DAYS = {"ENTERPRISE": 7, "ENTERPRISE_PLUS": 35}
 _SERVICE_NAME = re.compile(r"^[a-z][a-z0-9-]{2,21}$")
 
 
@@ -59,7 +64,7 @@ class StackConfig:
     db_disk_size_gb: int = 10
     db_disk_autoresize: bool = True
     db_disk_autoresize_limit_gb: int = 0
-    db_backups_retained: int = 7
+    db_backups_retained: int = 8
     db_pitr_days: int = 7
     db_name: str = "stratus"
     db_ssl_mode: str = "TRUSTED_CLIENT_CERTIFICATE_REQUIRED"
@@ -314,10 +319,37 @@ def _database_problems(cfg: StackConfig) -> list[str]:
         )
     if cfg.db_ssl_mode not in SSL_MODES:
         problems.append(f"stratus:dbSslMode must be one of {', '.join(SSL_MODES)}")
-    if cfg.db_edition not in ("ENTERPRISE", "ENTERPRISE_PLUS"):
+    if cfg.db_edition not in PITR_MAX_DAYS:
         problems.append("stratus:dbEdition must be ENTERPRISE or ENTERPRISE_PLUS")
-    if not 1 <= cfg.db_pitr_days <= 35 or cfg.db_backups_retained < 1:
-        problems.append("stratus:dbPitrDays must be 1-35 and stratus:dbBackupsRetained >= 1")
+    else:
+        problems += _edition_problems(cfg)
     if cfg.db_reserved_connections < 0:
         problems.append("stratus:dbReservedConnections must be >= 0")
+    return problems
+
+
+def _edition_problems(cfg: StackConfig) -> list[str]:
+    """What Cloud SQL would refuse at apply time for this edition, caught before preview."""
+    problems = []
+    plus = cfg.db_edition == "ENTERPRISE_PLUS"
+    if plus and not ENTERPRISE_PLUS_TIER.match(cfg.db_tier):
+        problems.append(
+            f"stratus:dbTier {cfg.db_tier!r} is not offered by stratus:dbEdition "
+            "ENTERPRISE_PLUS, which has only db-perf-optimized-N-<2|4|8|16|32|48|64|80|96|128>"
+        )
+    elif not plus and ENTERPRISE_PLUS_TIER.match(cfg.db_tier):
+        problems.append(f"stratus:dbTier {cfg.db_tier!r} needs stratus:dbEdition ENTERPRISE_PLUS")
+    # Enterprise Plus keeps up to 35 days of logs on PostgreSQL only (the provider's docs).
+    max_days = PITR_MAX_DAYS[cfg.db_edition] if cfg.is_postgres else PITR_MAX_DAYS["ENTERPRISE"]
+    if not 1 <= cfg.db_pitr_days <= max_days:
+        problems.append(
+            f"stratus:dbPitrDays must be 1-{max_days} on {cfg.db_edition} "
+            f"({cfg.db_version}), got {cfg.db_pitr_days}"
+        )
+    if cfg.db_backups_retained <= cfg.db_pitr_days:
+        problems.append(
+            f"stratus:dbBackupsRetained ({cfg.db_backups_retained}) must be above "
+            f"stratus:dbPitrDays ({cfg.db_pitr_days}): a point-in-time restore starts from "
+            "a backup older than the oldest log kept"
+        )
     return problems

@@ -40,7 +40,7 @@ class DatabaseArgs:
     disk_autoresize: bool = True
     disk_autoresize_limit_gb: int = 0
     """0: no limit."""
-    backups_retained: int = 7
+    backups_retained: int = 8
     pitr_days: int = 7
     """Days of transaction logs kept for point-in-time recovery."""
     database_name: str = "stratus"
@@ -78,7 +78,9 @@ class Database(StratusComponent):
             database_version=args.version,
             deletion_protection=args.deletion_protection,
             settings=_settings(args),
-            opts=self._child(),
+            opts=pulumi.ResourceOptions.merge(
+                self._child(), pulumi.ResourceOptions(ignore_changes=_ignored_changes(args))
+            ),
         )
         self.database = gcp.sql.Database(
             f"{name}-db",
@@ -117,6 +119,17 @@ def iam_user_name(email: str, engine: str) -> str:
     if engine == "postgres":
         return email.removesuffix(".gserviceaccount.com")
     return email.split("@", 1)[0]
+
+
+#: The instance's disk size as Pulumi names it in ``ignore_changes``.
+DISK_SIZE_PATH = "settings.diskSize"
+
+
+def _ignored_changes(args: DatabaseArgs) -> list[str]:
+    """With auto-resize, Cloud SQL grows the disk past ``disk_size``; a later ``pulumi up``
+    must not try to shrink it back (the API refuses, and the provider would plan a
+    replacement). The size is then only the initial one."""
+    return [DISK_SIZE_PATH] if args.disk_autoresize else []
 
 
 def _settings(args: DatabaseArgs) -> gcp.sql.DatabaseInstanceSettingsArgs:

@@ -6,8 +6,10 @@ tests/infra/test_env_contract.py checks every name against ``service.config.Sett
 Who gets in is decided in one of two ways, never neither:
 
 * **App sign-in** (``app_auth`` set): the server authenticates every request itself
-  (docs/auth.md), so Cloud Run lets every request reach it (``allUsers`` invoker), which
-  is what lets a browser open the UI. ``allUsers`` is bound only in this case.
+  (docs/auth.md), so Cloud Run's invoker check is switched off (``invoker_iam_disabled``),
+  which is what lets a browser open the UI. No IAM binding names a public member: an
+  ``allUsers`` binding is refused in organizations that restrict member domains
+  (``iam.allowedPolicyMemberDomains``), while disabling the invoker check is not.
 * **Cloud Run IAM** (``app_auth`` None): ``roles/run.invoker`` for the listed members
   only, and the server's own auth is off.
 """
@@ -28,8 +30,6 @@ run = gcp.cloudrunv2
 CONTAINER_PORT = 8080
 HEALTH_PATH = "/health"
 INVOKER_ROLE = "roles/run.invoker"
-#: The IAM layer lets everyone through; only ever together with app sign-in.
-EVERYONE = "allUsers"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -151,7 +151,8 @@ class TrackingService(StratusComponent):
             location=args.region,
             name=args.service_name,
             ingress="INGRESS_TRAFFIC_ALL",
-            invoker_iam_disabled=False,
+            # With app sign-in the server checks every request; without it, Cloud Run IAM does.
+            invoker_iam_disabled=args.app_auth is not None,
             deletion_protection=args.deletion_protection,
             labels=LABELS,
             template=run.ServiceTemplateArgs(
@@ -167,7 +168,7 @@ class TrackingService(StratusComponent):
             opts=self._child(),
         )
         self.url = self.service.uri
-        invokers = [EVERYONE] if args.app_auth is not None else list(args.invokers)
+        invokers = [] if args.app_auth is not None else list(args.invokers)
         self.invoker_bindings = [
             run.ServiceIamMember(
                 f"{name}-invoker-{_slug(member)}",

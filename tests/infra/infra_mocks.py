@@ -48,6 +48,8 @@ class Registered:
     parent: str
     dependencies: set[str]
     inputs: dict[str, Any]
+    ignore_changes: list[str] = field(default_factory=list)
+    additional_secret_outputs: list[str] = field(default_factory=list)
 
 
 class RecordingMocks(pulumi.runtime.Mocks):
@@ -95,6 +97,8 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                     parent=request.parent,
                     dependencies=set(request.dependencies),
                     inputs=rpc.deserialize_properties(request.object),
+                    ignore_changes=list(request.ignoreChanges),
+                    additional_secret_outputs=list(request.additionalSecretOutputs),
                 )
             )
         return response

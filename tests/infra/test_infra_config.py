@@ -89,6 +89,32 @@ def test_defaults_need_only_project_and_region():
         ({"access": "iam", "oauthClientId": "x.apps"}, "stratus:oauthClientId needs"),
         ({"iapAudience": "stratus"}, "stratus:iapAudience"),
         ({"groups": {"vision": "a@example.com"}}, "stratus:groups"),
+        # Cloud SQL would refuse these only at apply time, after the preview looked fine.
+        (
+            {"dbPitrDays": 8, "dbBackupsRetained": 30},
+            "stratus:dbPitrDays must be 1-7 on ENTERPRISE ",
+        ),
+        ({"dbPitrDays": 7, "dbBackupsRetained": 7}, "stratus:dbBackupsRetained (7) must be above"),
+        ({"dbPitrDays": 3, "dbBackupsRetained": 2}, "stratus:dbBackupsRetained (2) must be above"),
+        (
+            {"dbEdition": "ENTERPRISE_PLUS"},
+            "stratus:dbTier 'db-custom-1-3840' is not offered by stratus:dbEdition",
+        ),
+        (
+            {"dbEdition": "ENTERPRISE_PLUS", "dbTier": "db-perf-optimized-N-3"},
+            "is not offered by stratus:dbEdition ENTERPRISE_PLUS",
+        ),
+        ({"dbTier": "db-perf-optimized-N-2"}, "needs stratus:dbEdition ENTERPRISE_PLUS"),
+        (
+            {
+                "dbVersion": "MYSQL_8_0",
+                "dbEdition": "ENTERPRISE_PLUS",
+                "dbTier": "db-perf-optimized-N-2",
+                "dbPitrDays": 14,
+                "dbBackupsRetained": 30,
+            },
+            "stratus:dbPitrDays must be 1-7 on ENTERPRISE_PLUS (MYSQL_8_0)",
+        ),
     ],
 )
 def test_bad_values_are_refused_with_the_key_named(overrides, message):
@@ -102,3 +128,20 @@ def test_several_problems_are_reported_together():
     with pytest.raises(StackConfigError) as caught:
         load_config()
     assert "stratus:dbSslMode" in str(caught.value) and "stratus:logLevel" in str(caught.value)
+
+
+def test_enterprise_plus_with_its_tier_and_long_pitr_is_accepted():
+    infra_mocks.install(
+        config_for(
+            dbEdition="enterprise_plus",
+            dbTier="db-perf-optimized-N-2",
+            dbPitrDays=35,
+            dbBackupsRetained=36,
+        )
+    )
+    cfg = load_config()
+    assert (cfg.db_edition, cfg.db_pitr_days, cfg.db_backups_retained) == (
+        "ENTERPRISE_PLUS",
+        35,
+        36,
+    )

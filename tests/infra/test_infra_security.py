@@ -1,9 +1,10 @@
 """Security properties of the whole graph: private, password-less, backed up, least privilege.
 
-"Private" has two shapes (stratus:access): with app sign-in (the default) Cloud Run lets
-every request reach the server, which authenticates each one itself; with ``iam`` only the
-members may invoke the service and the server's own auth is off. ``allUsers`` appears in
-the first shape only, as the one invoker binding, never without app auth.
+"Private" has two shapes (stratus:access): with app sign-in (the default) Cloud Run's
+invoker check is off and the server authenticates every request itself; with ``iam`` only
+the members may invoke the service and the server's own auth is off. No IAM member is ever
+public (``allUsers``, ``allAuthenticatedUsers``): organizations that restrict member domains
+refuse such bindings, so neither shape may need one.
 """
 
 from __future__ import annotations
@@ -40,19 +41,40 @@ def walk(value: Any, path: str = ""):
         yield path, value
 
 
-def _public_grants(graph) -> list[tuple[str, str]]:
+PUBLIC = re.compile(r"allUsers|allAuthenticatedUsers")
+#: Every shape of the graph a lead can configure that changes who is bound to what.
+SHAPES = {
+    "default": {},
+    "iam": IAM_ONLY,
+    "oauth": config_for(oauthClientId="1234-web.apps.googleusercontent.com"),
+    "signing": config_for(signing=True),
+    "mysql-private": config_for(
+        dbVersion="MYSQL_8_0",
+        privateNetwork=f"projects/{PROJECT}/global/networks/n",
+        privateSubnetwork=f"projects/{PROJECT}/regions/europe-west1/subnetworks/s",
+    ),
+}
+
+
+def _public_grants(graph) -> list[tuple[str, str, str]]:
+    """Every place a public IAM member appears, in any input of any resource."""
     return [
-        (resource.typ, path)
+        (resource.typ, resource.name, path)
         for resource in graph.resources
         for path, leaf in walk(resource.inputs)
-        if isinstance(leaf, str) and leaf in ("allUsers", "allAuthenticatedUsers")
+        if isinstance(leaf, str) and PUBLIC.search(leaf)
     ]
 
 
-def test_everyone_reaches_the_service_only_with_app_sign_in(default_graph):
-    assert _public_grants(default_graph) == [(INVOKER, ".member")]
-    (binding,) = default_graph.of_type(INVOKER)
-    assert binding.inputs["role"] == "roles/run.invoker"
+@pytest.mark.parametrize("shape", sorted(SHAPES))
+def test_no_public_iam_member_anywhere(program, shape):
+    assert _public_grants(program(SHAPES[shape])) == []
+
+
+def test_with_app_sign_in_the_invoker_check_is_off_not_public(default_graph):
+    assert default_graph.of_type(INVOKER) == []
+    service = default_graph.one("gcp:cloudrunv2/service:Service").inputs
+    assert service["invokerIamDisabled"] is True
     env = default_graph.env()
     assert env["STRATUS_AUTH_ENABLED"] == "true"
     assert env["STRATUS_MEMBERS"] == "lead@example.com,domain:example.com"
@@ -61,7 +83,7 @@ def test_everyone_reaches_the_service_only_with_app_sign_in(default_graph):
 
 def test_with_iam_access_nothing_is_public_and_app_auth_is_off(program):
     graph = program(IAM_ONLY)
-    assert _public_grants(graph) == []
+    assert graph.one("gcp:cloudrunv2/service:Service").inputs["invokerIamDisabled"] is False
     assert graph.env()["STRATUS_AUTH_ENABLED"] == "false"  # explicit: K_SERVICE would turn it on
     assert graph.secret_env() == {}
     assert not graph.of_type(SECRET)
@@ -149,7 +171,7 @@ def test_backups_pitr_and_deletion_protection_are_on(default_graph):
     assert backups["enabled"] is True
     assert backups["pointInTimeRecoveryEnabled"] is True
     assert backups["transactionLogRetentionDays"] == 7
-    assert backups["backupRetentionSettings"]["retainedBackups"] == 7
+    assert backups["backupRetentionSettings"]["retainedBackups"] == 8
     assert default_graph.one("gcp:cloudrunv2/service:Service").inputs["deletionProtection"] is True
 
 
@@ -222,7 +244,6 @@ def test_probes_identity_and_scaling_of_the_service(default_graph):
     assert container["ports"] == {"name": "h2c", "containerPort": 8080}
     assert template["scaling"] == {"minInstanceCount": 0, "maxInstanceCount": 4}
     assert template["maxInstanceRequestConcurrency"] == 80
-    assert service["invokerIamDisabled"] is False
 
 
 def test_http2_off_uses_http1_port(program):

@@ -31,7 +31,7 @@ def test_every_resource_exists(default_graph):
     types = {r.typ for r in default_graph.resources}
     for typ in (SA, INSTANCE, DATABASE, SQL_USER, BUCKET, BUCKET_IAM, PROJECT_IAM, API, REPO):
         assert typ in types, typ
-    assert {IMAGE, RUN, INVOKER} <= types
+    assert {IMAGE, RUN} <= types
     components = {r.typ for r in default_graph.resources if not r.custom}
     assert components == {
         "stratus:infra:ProjectApis",
@@ -126,10 +126,8 @@ def test_outputs_include_the_line_researchers_paste(default_graph):
 
 
 def test_with_app_sign_in_the_server_decides(default_graph):
-    (binding,) = default_graph.of_type(INVOKER)
-    assert binding.inputs["member"] == "allUsers"
-    assert binding.inputs["role"] == "roles/run.invoker"
-    assert default_graph.depends_on(binding, RUN)
+    assert default_graph.of_type(INVOKER) == []
+    assert default_graph.one(RUN).inputs["invokerIamDisabled"] is True
     env = default_graph.env()
     assert env["STRATUS_AUTH_ENABLED"] == "true"
     assert env["STRATUS_MEMBERS"] == "lead@example.com,domain:example.com"
@@ -163,6 +161,7 @@ def test_with_iam_access_invokers_are_exactly_the_configured_members(program):
     assert sorted(b.inputs["member"] for b in bindings) == sorted(
         ["group:ml-team@example.com", *MEMBERS]
     )
+    assert graph.one(RUN).inputs["invokerIamDisabled"] is False
     for binding in bindings:
         assert binding.inputs["role"] == "roles/run.invoker"
         assert binding.inputs["name"] == "stratus"
