@@ -13,6 +13,7 @@ from typing import Any
 
 import pulumi
 
+from infra.components.tracking_service import CLOUD_RUN_FRONT_END
 from infra.errors import StackConfigError
 
 NAMESPACE = "stratus"
@@ -85,6 +86,7 @@ class StackConfig:
     default_permission: str = "READ"
     oauth_client_id: str | None = None
     iap_audience: str | None = None
+    forwarded_allow_ips: str = CLOUD_RUN_FRONT_END
 
     @property
     def app_auth(self) -> bool:
@@ -211,6 +213,7 @@ def load_config(reader: ConfigReader | None = None) -> StackConfig:
         default_permission=r.get_str("defaultPermission", d.default_permission).upper(),
         oauth_client_id=r.get_optional("oauthClientId"),
         iap_audience=r.get_optional("iapAudience"),
+        forwarded_allow_ips=r.get_str("forwardedAllowIps", d.forwarded_allow_ips),
     )
     validate(cfg)
     return cfg

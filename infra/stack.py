@@ -8,6 +8,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pulumi
+import pulumi_gcp as gcp
 
 from infra.budget import check_connection_budget
 from infra.components import (
@@ -27,7 +28,9 @@ from infra.components import (
     TrackingService,
     TrackingServiceArgs,
 )
+from infra.components.tracking_service import deterministic_url
 from infra.config import StackConfig
+from service.config import GCLOUD_ADC_CLIENT_ID, GCLOUD_CLI_CLIENT_ID
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 _DRIVERS = {"postgres": "postgresql+pg8000", "mysql": "mysql+pymysql"}
@@ -87,6 +90,7 @@ def build_stack(cfg: StackConfig) -> StackOutputs:
             project=cfg.project,
             region=cfg.region,
             service_name=name,
+            service_url=_service_url(cfg),
             image=image,
             service_account_email=identity.email,
             database_url=database.user_name.apply(
@@ -110,6 +114,7 @@ def build_stack(cfg: StackConfig) -> StackOutputs:
             vpc_network=cfg.private_network,
             vpc_subnetwork=cfg.private_subnetwork,
             deletion_protection=cfg.deletion_protection,
+            forwarded_allow_ips=cfg.forwarded_allow_ips,
         ),
         # The first revision must find its roles, its database user and its bucket grant.
         pulumi.ResourceOptions(
@@ -145,6 +150,15 @@ def build_stack(cfg: StackConfig) -> StackOutputs:
     )
 
 
+def _service_url(cfg: StackConfig) -> pulumi.Output[str]:
+    """The deterministic service URL: the one researchers export, and the only ID-token
+    audience of its own the server accepts."""
+    project = gcp.organizations.get_project_output(project_id=cfg.project)
+    return project.number.apply(
+        lambda number: deterministic_url(cfg.service_name, str(number), cfg.region)
+    )
+
+
 def _app_auth(cfg: StackConfig, secrets: AuthSecrets | None) -> AppAuth | None:
     if secrets is None:
         return None
@@ -157,6 +171,8 @@ def _app_auth(cfg: StackConfig, secrets: AuthSecrets | None) -> AppAuth | None:
         oauth_client_id=cfg.oauth_client_id,
         oauth_client_secret_secret=secrets.oauth_client_secret_id,
         iap_audience=cfg.iap_audience,
+        # The audiences of the ID tokens researchers' gcloud credentials mint (docs/auth.md).
+        client_ids=(GCLOUD_ADC_CLIENT_ID, GCLOUD_CLI_CLIENT_ID),
     )
 
 

@@ -30,6 +30,24 @@ run = gcp.cloudrunv2
 CONTAINER_PORT = 8080
 HEALTH_PATH = "/health"
 INVOKER_ROLE = "roles/run.invoker"
+#: The start-up probe: Cloud Run allows at most 240 s (failure threshold x period).
+STARTUP_PROBE_PERIOD_SECONDS = 3
+STARTUP_PROBE_FAILURES = 80
+STARTUP_PROBE_BUDGET_SECONDS = STARTUP_PROBE_PERIOD_SECONDS * STARTUP_PROBE_FAILURES
+#: What start-up keeps for the migrations after it reached the database.
+MIGRATION_ALLOWANCE_SECONDS = 60
+#: STRATUS_DB_STARTUP_WAIT_SECONDS: retry the first connection (IAM grants from the same
+#: `pulumi up` take a minute or two to work) for the rest of the probe's budget.
+DB_STARTUP_WAIT_SECONDS = STARTUP_PROBE_BUDGET_SECONDS - MIGRATION_ALLOWANCE_SECONDS
+#: Cloud Run's front end is the only peer that reaches the container, from a link-local
+#: address; only its X-Forwarded-* headers are trusted (STRATUS_FORWARDED_ALLOW_IPS).
+CLOUD_RUN_FRONT_END = "169.254.0.0/16"
+
+
+def deterministic_url(service_name: str, project_number: str, region: str) -> str:
+    """The service URL Cloud Run derives from name, project number and region, known before
+    the service exists: ``https://<service>-<project-number>.<region>.run.app``."""
+    return f"https://{service_name}-{project_number}.{region}.run.app"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -47,6 +65,9 @@ class AppAuth:
     oauth_client_secret_secret: pulumi.Input[str] | None = None
     """Secret with the OAuth client's secret; read only when ``oauth_client_id`` is set."""
     iap_audience: str | None = None
+    client_ids: Sequence[str] = ()
+    """OAuth client ids whose ID tokens are accepted next to the service URL (the gcloud
+    clients researchers' credentials use); STRATUS_AUTH_AUDIENCES."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -55,6 +76,9 @@ class TrackingServiceArgs:
     region: str
     service_name: str
     """The Cloud Run service's name (part of its URL)."""
+    service_url: pulumi.Input[str]
+    """The URL researchers use (see deterministic_url); the ID-token audience the server
+    accepts, so it is never taken from a request's Host header."""
     image: pulumi.Input[str]
     """The image, pinned by digest (``…@sha256:…``)."""
     service_account_email: pulumi.Input[str]
@@ -82,6 +106,8 @@ class TrackingServiceArgs:
     """With vpc_subnetwork: Direct VPC egress, to reach a private-IP Cloud SQL instance."""
     vpc_subnetwork: str | None = None
     deletion_protection: bool = True
+    forwarded_allow_ips: str = CLOUD_RUN_FRONT_END
+    """Peers whose X-Forwarded-* headers the server trusts."""
 
 
 def container_env(args: TrackingServiceArgs) -> dict[str, pulumi.Input[str]]:
@@ -101,15 +127,21 @@ def container_env(args: TrackingServiceArgs) -> dict[str, pulumi.Input[str]]:
         # With the h2c port, Cloud Run speaks cleartext HTTP/2 end to end (no 32 MiB request
         # limit); the server must then run its h2c-capable ASGI server.
         "STRATUS_HTTP2": "true" if args.http2 else "false",
-        **_auth_env(args.app_auth),
+        "STRATUS_DB_STARTUP_WAIT_SECONDS": str(DB_STARTUP_WAIT_SECONDS),
+        "STRATUS_FORWARDED_ALLOW_IPS": args.forwarded_allow_ips,
+        **_auth_env(args.app_auth, args.service_url),
     }
 
 
-def _auth_env(auth: AppAuth | None) -> dict[str, str]:
+def _auth_env(auth: AppAuth | None, service_url: pulumi.Input[str]) -> dict[str, pulumi.Input[str]]:
     # Explicit either way: on Cloud Run (K_SERVICE set) the server's default would be on.
     if auth is None:
         return {"STRATUS_AUTH_ENABLED": "false"}
-    env = {
+    client_ids = [*auth.client_ids, *([auth.oauth_client_id] if auth.oauth_client_id else [])]
+    env: dict[str, pulumi.Input[str]] = {
+        "STRATUS_AUTH_AUDIENCES": pulumi.Output.from_input(service_url).apply(
+            lambda url: ",".join([url, *client_ids])
+        ),
         "STRATUS_AUTH_ENABLED": "true",
         "STRATUS_MEMBERS": ",".join(auth.members),
         "STRATUS_ADMINS": ",".join(auth.admins),
@@ -167,7 +199,7 @@ class TrackingService(StratusComponent):
             ),
             opts=self._child(),
         )
-        self.url = self.service.uri
+        self.url = pulumi.Output.from_input(args.service_url)
         invokers = [] if args.app_auth is not None else list(args.invokers)
         self.invoker_bindings = [
             run.ServiceIamMember(
@@ -214,12 +246,13 @@ def _container(args: TrackingServiceArgs) -> run.ServiceTemplateContainerArgs:
             cpu_idle=True,
             startup_cpu_boost=True,
         ),
-        # Start-up applies pending migrations under a database lock: allow two minutes.
+        # Start-up waits for the database (DB_STARTUP_WAIT_SECONDS), then applies pending
+        # migrations under a database lock: Cloud Run's longest probe budget, 240 s.
         startup_probe=run.ServiceTemplateContainerStartupProbeArgs(
             http_get=run.ServiceTemplateContainerStartupProbeHttpGetArgs(path=HEALTH_PATH),
-            period_seconds=3,
+            period_seconds=STARTUP_PROBE_PERIOD_SECONDS,
             timeout_seconds=2,
-            failure_threshold=40,
+            failure_threshold=STARTUP_PROBE_FAILURES,
         ),
         liveness_probe=run.ServiceTemplateContainerLivenessProbeArgs(
             http_get=run.ServiceTemplateContainerLivenessProbeHttpGetArgs(path=HEALTH_PATH),

@@ -23,6 +23,7 @@ from pulumi.runtime import rpc
 REPO_ROOT = Path(__file__).resolve().parents[2]
 MAIN = REPO_ROOT / "infra" / "__main__.py"
 PROJECT = "test-project"
+PROJECT_NUMBER = "123456789012"
 REGION = "europe-west1"
 DIGEST = "sha256:" + "ab" * 32
 MEMBERS = ["user:lead@example.com", "domain:example.com"]
@@ -74,8 +75,10 @@ class RecordingMocks(pulumi.runtime.Mocks):
             state.update(digest=DIGEST, ref=f"{state['tags'][0]}@{DIGEST}")
         return f"{args.name}-id", state
 
-    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], None]:
-        return dict(args.args), None
+    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
+        if args.token == "gcp:organizations/getProject:getProject":
+            return {**args.args, "number": PROJECT_NUMBER}
+        return dict(args.args)
 
 
 class RecordingMonitor(pulumi_mocks.MockMonitor):

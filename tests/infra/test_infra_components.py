@@ -28,10 +28,12 @@ from infra.components import (
     TrackingServiceArgs,
 )
 from infra.components.database import iam_user_name
+from infra.components.tracking_service import deterministic_url
 from infra.stack import database_url
 
 EMAIL = f"svc-run@{PROJECT}.iam.gserviceaccount.com"
 IMAGE = f"{REGION}-docker.pkg.dev/{PROJECT}/stratus/stratus@{DIGEST}"
+SERVICE_URL = deterministic_url("svc", "123456789012", REGION)
 
 
 def test_children_wait_for_the_components_depends_on():
@@ -171,6 +173,7 @@ def test_tracking_service_alone():
         project=PROJECT,
         region=REGION,
         service_name="svc",
+        service_url=SERVICE_URL,
         image=IMAGE,
         service_account_email=EMAIL,
         database_url="postgresql+pg8000://u@/db",
@@ -200,7 +203,10 @@ def test_tracking_service_alone():
         r.name for r in graph.of_type("gcp:cloudrunv2/serviceIamMember:ServiceIamMember")
     )
     assert names == ["svc-invoker-group-a-example-com", "svc-invoker-user-b-example-com"]
-    assert captured["url"] == "https://svc-xyz123-ew.a.run.app"
+    assert captured["url"] == SERVICE_URL
+    env = graph.env()
+    assert "STRATUS_AUTH_AUDIENCES" not in env  # the server's auth is off with IAM access
+    assert env["STRATUS_FORWARDED_ALLOW_IPS"] == "169.254.0.0/16"
 
 
 def test_auth_secrets_alone():
@@ -229,6 +235,7 @@ def test_tracking_service_with_app_sign_in():
         project=PROJECT,
         region=REGION,
         service_name="svc",
+        service_url=SERVICE_URL,
         image=IMAGE,
         service_account_email=EMAIL,
         database_url="postgresql+pg8000://u@/db",
@@ -250,6 +257,9 @@ def test_tracking_service_with_app_sign_in():
     assert members == []  # Cloud Run's invoker check is off instead; nothing public in IAM
     assert graph.one("gcp:cloudrunv2/service:Service").inputs["invokerIamDisabled"] is True
     assert graph.env()["STRATUS_MEMBERS"] == "b@example.com"
+    assert graph.env()["STRATUS_AUTH_AUDIENCES"] == (
+        f"{SERVICE_URL},web.apps.googleusercontent.com"
+    )
     assert graph.env()["STRATUS_OAUTH_CLIENT_ID"] == "web.apps.googleusercontent.com"
     assert graph.secret_env()["STRATUS_OAUTH_CLIENT_SECRET"]["secret"] == (
         "svc-oauth-client-secret"
