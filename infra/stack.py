@@ -121,6 +121,7 @@ def build_stack(cfg: StackConfig) -> StackOutputs:
             depends_on=[
                 apis,
                 *identity.bindings,
+                *database.bindings,
                 bucket.binding,
                 database.user,
                 database.database,

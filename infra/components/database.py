@@ -22,6 +22,10 @@ _Retention = gcp.sql.DatabaseInstanceSettingsBackupConfigurationBackupRetentionS
 IAM_AUTH_FLAG = {"postgres": "cloudsql.iam_authentication", "mysql": "cloudsql_iam_authentication"}
 #: Lets the service account create and migrate the schema. The instance hosts only Stratus.
 IAM_USER_ROLES = ["cloudsqlsuperuser"]
+#: What the connector needs to open IAM-authenticated connections: ``connect`` and ``get``
+#: (client), ``login`` (instance user). Granted on the project but conditioned on this
+#: instance, so the account can reach no other instance in the project.
+CLIENT_ROLES = ("roles/cloudsql.client", "roles/cloudsql.instanceUser")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -66,6 +70,8 @@ class Database(StratusComponent):
     """PROJECT:REGION:INSTANCE, for STRATUS_CLOUD_SQL_INSTANCE."""
     user_name: pulumi.Output[str]
     """The IAM user's name inside the database (see iam_user_name)."""
+    bindings: list[gcp.projects.IAMMember]
+    """The Cloud SQL roles of the IAM user's account, on this instance only."""
 
     def __init__(
         self, name: str, args: DatabaseArgs, opts: pulumi.ResourceOptions | None = None
@@ -107,10 +113,36 @@ class Database(StratusComponent):
             deletion_policy="ABANDON" if engine == "postgres" else None,
             opts=self._child(),
         )
+        member = pulumi.Output.concat("serviceAccount:", args.iam_user_email)
+        self.bindings = [
+            gcp.projects.IAMMember(
+                f"{name}-{role.split('/')[1].replace('.', '-')}",
+                project=args.project,
+                role=role,
+                member=member,
+                condition=gcp.projects.IAMMemberConditionArgs(
+                    title=f"{name} instance only",
+                    description="Cloud SQL access limited to the Stratus instance",
+                    expression=self.instance.name.apply(
+                        lambda instance: instance_condition(args.project, instance)
+                    ),
+                ),
+                opts=self._child(),
+            )
+            for role in CLIENT_ROLES
+        ]
         self.connection_name = self.instance.connection_name
         self.register_outputs(
             {"connection_name": self.connection_name, "user_name": self.user_name}
         )
+
+
+def instance_condition(project: str, instance: str) -> str:
+    """The IAM condition (CEL) that limits a Cloud SQL role to one instance."""
+    return (
+        f"resource.name == 'projects/{project}/instances/{instance}' "
+        "&& resource.type == 'sqladmin.googleapis.com/Instance'"
+    )
 
 
 def iam_user_name(email: str, engine: str) -> str:

@@ -1,8 +1,9 @@
 """The service's own identity: a dedicated service account with least privilege.
 
-Project-wide it gets only Cloud SQL client and instance user (to open IAM-authenticated
-connections through the connector). Object access is granted on the artifact bucket alone,
-by ArtifactBucket. Never the default compute account, never project-wide storage roles.
+It gets no project-wide role at all. Each resource grants it access to itself: the Cloud
+SQL roles are conditioned on the one instance (Database), object access is on the artifact
+bucket alone (ArtifactBucket), secret access on the two auth secrets (AuthSecrets). Never
+the default compute account.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import pulumi_gcp as gcp
 
 from infra.components._base import StratusComponent
 
-PROJECT_ROLES = ("roles/cloudsql.client", "roles/cloudsql.instanceUser")
 TOKEN_CREATOR = "roles/iam.serviceAccountTokenCreator"
 
 
@@ -29,7 +29,7 @@ class ServiceIdentityArgs:
 
 
 class ServiceIdentity(StratusComponent):
-    """A service account and its project roles."""
+    """A service account, and (with signing) the right to sign blobs as itself."""
 
     account: gcp.serviceaccount.Account
     email: pulumi.Output[str]
@@ -52,16 +52,7 @@ class ServiceIdentity(StratusComponent):
         )
         self.email = self.account.email
         self.member = pulumi.Output.concat("serviceAccount:", self.account.email)
-        self.bindings = [
-            gcp.projects.IAMMember(
-                f"{name}-{role.split('/')[1].replace('.', '-')}",
-                project=args.project,
-                role=role,
-                member=self.member,
-                opts=self._child(),
-            )
-            for role in PROJECT_ROLES
-        ]
+        self.bindings = []
         if args.signing:
             # signBlob on itself only: the account cannot mint tokens for any other identity.
             self.bindings.append(

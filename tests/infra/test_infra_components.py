@@ -60,9 +60,8 @@ def test_identity_alone():
         lambda: ServiceIdentity("svc", ServiceIdentityArgs(project=PROJECT, account_id="svc-run")),
     )
     assert graph.one("gcp:serviceaccount/account:Account").inputs["accountId"] == "svc-run"
-    roles = sorted(r.inputs["role"] for r in graph.of_type("gcp:projects/iAMMember:IAMMember"))
-    assert roles == ["roles/cloudsql.client", "roles/cloudsql.instanceUser"]
-    assert {r.name for r in graph.resources} >= {"svc", "svc-sa", "svc-cloudsql-client"}
+    assert graph.of_type("gcp:projects/iAMMember:IAMMember") == []  # nothing project-wide
+    assert {r.name for r in graph.resources} >= {"svc", "svc-sa"}
 
 
 def test_bucket_alone_with_lifecycle_and_versioning():
@@ -127,6 +126,26 @@ def test_fixed_size_disk_is_managed(program):
     instance = graph.one("gcp:sql/databaseInstance:DatabaseInstance")
     assert instance.inputs["settings"]["diskSize"] == 20
     assert instance.ignore_changes == []
+
+
+def test_database_grants_its_cloud_sql_roles_on_itself_only():
+    graph = build(
+        install(),
+        lambda: Database("svc", DatabaseArgs(project=PROJECT, region=REGION, iam_user_email=EMAIL)),
+    )
+    grants = graph.of_type("gcp:projects/iAMMember:IAMMember")
+    assert sorted(g.inputs["role"] for g in grants) == [
+        "roles/cloudsql.client",
+        "roles/cloudsql.instanceUser",
+    ]
+    for grant in grants:
+        assert grant.inputs["member"] == f"serviceAccount:{EMAIL}"
+        assert grant.inputs["condition"]["expression"] == (
+            f"resource.name == 'projects/{PROJECT}/instances/svc-instance-a1b2c3d' "
+            "&& resource.type == 'sqladmin.googleapis.com/Instance'"
+        )
+        assert grant.inputs["condition"]["title"]
+        assert graph.depends_on(grant, "gcp:sql/databaseInstance:DatabaseInstance")
 
 
 def test_database_alone_high_availability():

@@ -200,12 +200,20 @@ def test_service_account_is_dedicated_with_least_privilege(default_graph):
     account = default_graph.one("gcp:serviceaccount/account:Account").inputs
     assert account["accountId"] == "stratus-run"
     member = f"serviceAccount:stratus-run@{PROJECT}.iam.gserviceaccount.com"
-    project_roles = {
-        r.inputs["role"]
+    project_grants = [
+        r
         for r in default_graph.of_type("gcp:projects/iAMMember:IAMMember")
         if r.inputs["member"] == member
+    ]
+    assert {r.inputs["role"] for r in project_grants} == {
+        "roles/cloudsql.client",
+        "roles/cloudsql.instanceUser",
     }
-    assert project_roles == {"roles/cloudsql.client", "roles/cloudsql.instanceUser"}
+    instance = default_graph.exports["cloud_sql_connection_name"].split(":")[2]
+    for grant in project_grants:  # conditioned on the stack's instance: no other is reachable
+        assert (
+            f"'projects/{PROJECT}/instances/{instance}'" in grant.inputs["condition"]["expression"]
+        )
     bucket_grant = default_graph.one("gcp:storage/bucketIAMMember:BucketIAMMember").inputs
     assert bucket_grant["role"] == "roles/storage.objectUser"
     assert bucket_grant["member"] == member
