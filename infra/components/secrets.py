@@ -1,7 +1,9 @@
 """The secrets app sign-in needs, in Secret Manager, readable by the service alone.
 
 * The session-signing key: 64 random characters made here (pulumi-random), stored as a
-  secret version. It never appears in stack config; Pulumi keeps it encrypted in state.
+  secret version. It never appears in stack config. In the state it is a Pulumi secret,
+  encrypted by the stack's secrets provider: the Cloud KMS key scripts/gcp-bootstrap.sh
+  creates (or Pulumi Cloud's per-stack key), so reading the state bucket does not reveal it.
 * The OAuth client secret for "Sign in with Google": only the secret is created here. Its
   value comes from the team's OAuth client, so the team lead adds it once with
   ``gcloud secrets versions add`` (docs/auth.md); the service reads it only when
@@ -46,13 +48,19 @@ class AuthSecrets(StratusComponent):
         self._accessors: list[pulumi.Resource] = []
         self.session_key = self._secret(f"{name}-session-key", args)
         self.oauth_client_secret = self._secret(f"{name}-oauth-client-secret", args)
+        # Secret wherever it flows, whatever the provider's schema says: never plain in state.
         value = random.RandomPassword(
-            f"{name}-session-key", length=64, special=False, opts=self._child()
+            f"{name}-session-key",
+            length=64,
+            special=False,
+            opts=pulumi.ResourceOptions.merge(
+                self._child(), pulumi.ResourceOptions(additional_secret_outputs=["result"])
+            ),
         )
         version = gcp.secretmanager.SecretVersion(
             f"{name}-session-key",
             secret=self.session_key.id,
-            secret_data=value.result,
+            secret_data=pulumi.Output.secret(value.result),
             opts=self._child(),
         )
         self.bindings = [version, *self._accessors]

@@ -140,6 +140,31 @@ def test_no_password_or_secret_anywhere(default_graph):
         assert SECRETISH.search(name) and ref["version"] == "latest"
 
 
+def _plain_occurrences(value: Any, path: str = "") -> list[str]:
+    """Paths where the generated key appears outside a Pulumi secret."""
+    if isinstance(value, dict):
+        if value.get(rpc._special_sig_key) == rpc._special_secret_sig:
+            return []  # encrypted by the stack's secrets provider in the state
+        return [p for key, item in value.items() for p in _plain_occurrences(item, f"{path}.{key}")]
+    if isinstance(value, list):
+        return [p for i, item in enumerate(value) for p in _plain_occurrences(item, f"{path}[{i}]")]
+    return [path] if isinstance(value, str) and RANDOM_VALUE in value else []
+
+
+@pytest.mark.parametrize("config", [{}, config_for(oauthClientId="x-web.apps.example")])
+def test_no_secret_value_is_plain_in_the_state(program, config):
+    """The state keeps every input and output; the session key must be a secret in all of
+    them (the bootstrap's KMS secrets provider encrypts secrets), and never exported."""
+    graph = program(config)
+    (generator,) = graph.of_type("random:index/randomPassword:RandomPassword")
+    assert "result" in generator.additional_secret_outputs
+    (version,) = graph.of_type(SECRET_VERSION)
+    assert _generated_secret(version.inputs["secretData"])
+    for resource in graph.resources:
+        assert _plain_occurrences(resource.inputs) == [], resource.name
+    assert _plain_occurrences(graph.exports) == []
+
+
 def test_secrets_are_readable_by_the_service_alone(program):
     graph = program(config_for(oauthClientId="1234-web.apps.googleusercontent.com"))
     ids = {secret.inputs["secretId"] for secret in graph.of_type(SECRET)}
