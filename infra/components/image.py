@@ -2,8 +2,9 @@
 pushed during `pulumi up` with the docker-build provider (needs a local Docker engine with
 buildx, logged in to the registry through ``gcloud auth configure-docker``).
 
-Without local Docker, build with Cloud Build and set ``stratus:image`` instead; this
-component is then not created at all (docs/deploy.md, "Without Docker").
+Without local Docker, build with Cloud Build (scripts/gcp-cloud-build.sh, as a dedicated
+build service account) and set ``stratus:image`` instead; this component is then not
+created at all (docs/deploy.md, "Without Docker").
 """
 
 from __future__ import annotations
