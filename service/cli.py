@@ -89,6 +89,22 @@ def db_upgrade(args: argparse.Namespace) -> int:
     return 0
 
 
+def db_grant(args: argparse.Namespace) -> int:
+    from service.app import open_database
+    from service.logs import configure_logging
+    from service.store.grants import grant_schema_privileges
+    from service.store.startup import wait_for_database
+
+    settings = _settings(args)
+    configure_logging(settings.log_level, settings.log_format)
+    database = open_database(settings)
+    wait_for_database(database, settings.db_startup_wait_seconds)
+    for statement in grant_schema_privileges(database, args.user):
+        print(statement)
+    database.dispose()
+    return 0
+
+
 def db_current(args: argparse.Namespace) -> int:
     from service.app import open_database
     from service.store import migrate
@@ -282,6 +298,14 @@ def build_parser() -> argparse.ArgumentParser:
     current_parser = db_commands.add_parser("current", help="show the schema revision")
     _store_flags(current_parser)
     current_parser.set_defaults(handler=db_current)
+    grant_parser = db_commands.add_parser(
+        "grant",
+        help="as a privileged user, give USER what the server needs on this database "
+        "(docs/deploy.md)",
+    )
+    grant_parser.add_argument("user", help="the server's database user")
+    _store_flags(grant_parser)
+    grant_parser.set_defaults(handler=db_grant)
 
     import_parser = commands.add_parser(
         "import", help="bring experiments, runs, models and the registry over from MLflow"
