@@ -23,12 +23,14 @@ from infra.components import (
     DatabaseArgs,
     ProjectApis,
     ProjectApisArgs,
+    SchemaGrant,
+    SchemaGrantArgs,
     ServiceIdentity,
     ServiceIdentityArgs,
     TrackingService,
     TrackingServiceArgs,
 )
-from infra.components.tracking_service import deterministic_url
+from infra.components.tracking_service import DB_STARTUP_WAIT_SECONDS, deterministic_url
 from infra.config import StackConfig
 from service.config import GCLOUD_ADC_CLIENT_ID, GCLOUD_CLI_CLIENT_ID
 
@@ -74,8 +76,38 @@ def build_stack(cfg: StackConfig) -> StackOutputs:
         ),
         after_apis,
     )
-    database = Database(name, _database_args(cfg, identity.email), after_apis)
+    # The database's privileged user: runs the one-shot grant job, never serves a request.
+    admin = ServiceIdentity(
+        f"{name}-dbadmin",
+        ServiceIdentityArgs(
+            project=cfg.project,
+            account_id=f"{name}-dbadmin",
+            display_name="Stratus database administrator (one-shot grant job)",
+            description="Grants the server's database user its privileges; serves nothing.",
+        ),
+        after_apis,
+    )
+    database = Database(name, _database_args(cfg, identity.email, admin.email), after_apis)
     image = _image(cfg, after_apis)
+    grant = SchemaGrant(
+        name,
+        SchemaGrantArgs(
+            project=cfg.project,
+            region=cfg.region,
+            job_name=f"{name}-db-grant",
+            image=image,
+            service_account_email=admin.email,
+            database_url=_database_url(cfg, database.admin_user_name or database.user_name),
+            cloud_sql_instance=database.connection_name,
+            cloud_sql_ip_type="private" if cfg.uses_private_ip else "public",
+            grantee=database.user_name,
+            startup_wait_seconds=DB_STARTUP_WAIT_SECONDS,
+            vpc_network=cfg.private_network,
+            vpc_subnetwork=cfg.private_subnetwork,
+            deletion_protection=cfg.deletion_protection,
+        ),
+        pulumi.ResourceOptions(depends_on=[apis, *database.bindings, database.database]),
+    )
     secrets = (
         AuthSecrets(
             name, AuthSecretsArgs(project=cfg.project, accessor=identity.member), after_apis
@@ -93,9 +125,7 @@ def build_stack(cfg: StackConfig) -> StackOutputs:
             service_url=_service_url(cfg),
             image=image,
             service_account_email=identity.email,
-            database_url=database.user_name.apply(
-                lambda user: database_url(user, cfg.db_name, postgres=cfg.is_postgres)
-            ),
+            database_url=_database_url(cfg, database.user_name),
             artifact_root=bucket.artifact_root,
             cloud_sql_instance=database.connection_name,
             cloud_sql_ip_type="private" if cfg.uses_private_ip else "public",
@@ -116,14 +146,15 @@ def build_stack(cfg: StackConfig) -> StackOutputs:
             deletion_protection=cfg.deletion_protection,
             forwarded_allow_ips=cfg.forwarded_allow_ips,
         ),
-        # The first revision must find its roles, its database user and its bucket grant.
+        # The first revision must find its roles, its database user, the privileges the grant
+        # job gave that user, and its bucket grant.
         pulumi.ResourceOptions(
             depends_on=[
                 apis,
                 *identity.bindings,
                 *database.bindings,
+                grant.job,
                 bucket.binding,
-                database.user,
                 database.database,
                 *(secrets.bindings if secrets else []),
             ]
@@ -177,17 +208,24 @@ def _app_auth(cfg: StackConfig, secrets: AuthSecrets | None) -> AppAuth | None:
     )
 
 
+def _database_url(cfg: StackConfig, user: pulumi.Output[str]) -> pulumi.Output[str]:
+    return user.apply(lambda name: database_url(name, cfg.db_name, postgres=cfg.is_postgres))
+
+
 def database_url(user: str, db_name: str, *, postgres: bool) -> str:
     """A password-less SQLAlchemy URL for IAM database auth through the connector."""
     driver = _DRIVERS["postgres" if postgres else "mysql"]
     return f"{driver}://{quote(user, safe='')}@/{db_name}"
 
 
-def _database_args(cfg: StackConfig, iam_user_email: pulumi.Output[str]) -> DatabaseArgs:
+def _database_args(
+    cfg: StackConfig, iam_user_email: pulumi.Output[str], admin_email: pulumi.Output[str]
+) -> DatabaseArgs:
     return DatabaseArgs(
         project=cfg.project,
         region=cfg.region,
         iam_user_email=iam_user_email,
+        admin_email=admin_email,
         version=cfg.db_version,
         tier=cfg.db_tier,
         edition=cfg.db_edition,

@@ -5,6 +5,7 @@ from infra.components.bucket import ArtifactBucket, ArtifactBucketArgs
 from infra.components.database import Database, DatabaseArgs
 from infra.components.identity import ServiceIdentity, ServiceIdentityArgs
 from infra.components.image import ContainerImage, ContainerImageArgs
+from infra.components.schema_grant import SchemaGrant, SchemaGrantArgs
 from infra.components.secrets import AuthSecrets, AuthSecretsArgs
 from infra.components.tracking_service import AppAuth, TrackingService, TrackingServiceArgs
 
@@ -20,6 +21,8 @@ __all__ = [
     "DatabaseArgs",
     "ProjectApis",
     "ProjectApisArgs",
+    "SchemaGrant",
+    "SchemaGrantArgs",
     "ServiceIdentity",
     "ServiceIdentityArgs",
     "TrackingService",

@@ -1,9 +1,13 @@
-"""Cloud SQL: one instance, one database, and the service account as its IAM database user.
+"""Cloud SQL: one instance, one database, and service accounts as its IAM database users.
 
-No password exists anywhere: the instance has no root password set by this program, the
-only user is of type CLOUD_IAM_SERVICE_ACCOUNT, and the service connects through the Cloud
-SQL Python Connector with ``enable_iam_auth``. SSL is enforced, connectors are required and
-no network is authorized, so the public IP (if used) accepts only connector traffic.
+No password exists anywhere: the instance has no root password set by this program, every
+user is of type CLOUD_IAM_SERVICE_ACCOUNT, and connections go through the Cloud SQL
+connectors with IAM authentication. SSL is enforced, connectors are required and no
+network is authorized, so the public IP (if used) accepts only connector traffic.
+
+Two users: the server's, with no Cloud SQL role at all (``stratus db grant``, run by
+SchemaGrant, gives it what migrations need), and an administrator account's, a member of
+``cloudsqlsuperuser`` that only that one-shot grant job uses.
 """
 
 from __future__ import annotations
@@ -20,8 +24,10 @@ _Retention = gcp.sql.DatabaseInstanceSettingsBackupConfigurationBackupRetentionS
 
 #: The IAM database authentication flag differs between the two engines.
 IAM_AUTH_FLAG = {"postgres": "cloudsql.iam_authentication", "mysql": "cloudsql_iam_authentication"}
-#: Lets the service account create and migrate the schema. The instance hosts only Stratus.
-IAM_USER_ROLES = ["cloudsqlsuperuser"]
+#: The server's user belongs to no role: its privileges come from ``stratus db grant``.
+IAM_USER_ROLES: list[str] = []
+#: The administrator account's user: it can grant those privileges.
+ADMIN_USER_ROLES = ["cloudsqlsuperuser"]
 #: What the connector needs to open IAM-authenticated connections: ``connect`` and ``get``
 #: (client), ``login`` (instance user). Granted on the project but conditioned on this
 #: instance, so the account can reach no other instance in the project.
@@ -33,7 +39,9 @@ class DatabaseArgs:
     project: str
     region: str
     iam_user_email: pulumi.Input[str]
-    """The service account that becomes the database's IAM user."""
+    """The service account that becomes the server's IAM database user."""
+    admin_email: pulumi.Input[str] | None = None
+    """A service account that becomes a privileged IAM user (``cloudsqlsuperuser``)."""
     version: str = "POSTGRES_16"
     """POSTGRES_<n>, MYSQL_8_0 or MYSQL_8_4."""
     tier: str = "db-custom-1-3840"
@@ -66,12 +74,15 @@ class Database(StratusComponent):
     instance: gcp.sql.DatabaseInstance
     database: gcp.sql.Database
     user: gcp.sql.User
+    admin_user: gcp.sql.User | None
+    """The privileged IAM user, when ``admin_email`` was given."""
+    admin_user_name: pulumi.Output[str] | None
     connection_name: pulumi.Output[str]
     """PROJECT:REGION:INSTANCE, for STRATUS_CLOUD_SQL_INSTANCE."""
     user_name: pulumi.Output[str]
     """The IAM user's name inside the database (see iam_user_name)."""
-    bindings: list[gcp.projects.IAMMember]
-    """The Cloud SQL roles of the IAM user's account, on this instance only."""
+    bindings: list[pulumi.Resource]
+    """The Cloud SQL roles of the users' accounts (on this instance only) and the users."""
 
     def __init__(
         self, name: str, args: DatabaseArgs, opts: pulumi.ResourceOptions | None = None
@@ -98,30 +109,57 @@ class Database(StratusComponent):
             collation="utf8mb4_bin" if args.engine == "mysql" else None,
             opts=self._child(),
         )
-        engine = args.engine
-        self.user_name = pulumi.Output.from_input(args.iam_user_email).apply(
-            lambda email: iam_user_name(email, engine)
+        self.user_name, self.user = self._iam_user(
+            f"{name}-iam-user", args, args.iam_user_email, IAM_USER_ROLES
         )
-        self.user = gcp.sql.User(
-            f"{name}-iam-user",
+        self.bindings = [self.user, *self._client_roles(name, args, args.iam_user_email)]
+        self.admin_user = self.admin_user_name = None
+        if args.admin_email is not None:
+            self.admin_user_name, self.admin_user = self._iam_user(
+                f"{name}-admin-user", args, args.admin_email, ADMIN_USER_ROLES
+            )
+            self.bindings += [
+                self.admin_user,
+                *self._client_roles(f"{name}-admin", args, args.admin_email),
+            ]
+        self.connection_name = self.instance.connection_name
+        self.register_outputs(
+            {"connection_name": self.connection_name, "user_name": self.user_name}
+        )
+
+    def _iam_user(
+        self, name: str, args: DatabaseArgs, email: pulumi.Input[str], roles: list[str]
+    ) -> tuple[pulumi.Output[str], gcp.sql.User]:
+        engine = args.engine
+        user_name = pulumi.Output.from_input(email).apply(
+            lambda address: iam_user_name(address, engine)
+        )
+        user = gcp.sql.User(
+            name,
             project=args.project,
             instance=self.instance.name,
-            name=self.user_name,
+            name=user_name,
             type="CLOUD_IAM_SERVICE_ACCOUNT",
-            database_roles=IAM_USER_ROLES,
+            database_roles=roles,
             # PostgreSQL refuses to drop a user that owns tables; leave it with the instance.
             deletion_policy="ABANDON" if engine == "postgres" else None,
             opts=self._child(),
         )
-        member = pulumi.Output.concat("serviceAccount:", args.iam_user_email)
-        self.bindings = [
+        return user_name, user
+
+    def _client_roles(
+        self, name: str, args: DatabaseArgs, email: pulumi.Input[str]
+    ) -> list[gcp.projects.IAMMember]:
+        """Connect and log in, conditioned on this instance: no other one is reachable."""
+        member = pulumi.Output.concat("serviceAccount:", email)
+        return [
             gcp.projects.IAMMember(
                 f"{name}-{role.split('/')[1].replace('.', '-')}",
                 project=args.project,
                 role=role,
                 member=member,
                 condition=gcp.projects.IAMMemberConditionArgs(
-                    title=f"{name} instance only",
+                    title="Stratus instance only",
                     description="Cloud SQL access limited to the Stratus instance",
                     expression=self.instance.name.apply(
                         lambda instance: instance_condition(args.project, instance)
@@ -131,10 +169,6 @@ class Database(StratusComponent):
             )
             for role in CLIENT_ROLES
         ]
-        self.connection_name = self.instance.connection_name
-        self.register_outputs(
-            {"connection_name": self.connection_name, "user_name": self.user_name}
-        )
 
 
 def instance_condition(project: str, instance: str) -> str:

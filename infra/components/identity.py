@@ -24,6 +24,8 @@ class ServiceIdentityArgs:
     """The project the account lives in and gets its roles on."""
     account_id: str
     """The account's id, the part of the email before ``@`` (6-30 characters)."""
+    display_name: str = "Stratus tracking server (Cloud Run)"
+    description: str = "Runs the Stratus Cloud Run service; the Cloud SQL IAM database user."
     signing: bool = False
     """Let the account sign blobs as itself (signed URLs without a key file)."""
 
@@ -46,8 +48,8 @@ class ServiceIdentity(StratusComponent):
             f"{name}-sa",
             project=args.project,
             account_id=args.account_id,
-            display_name="Stratus tracking server (Cloud Run)",
-            description="Runs the Stratus Cloud Run service; the Cloud SQL IAM database user.",
+            display_name=args.display_name,
+            description=args.description,
             opts=self._child(),
         )
         self.email = self.account.email

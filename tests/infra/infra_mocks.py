@@ -126,6 +126,11 @@ class Graph:
         assert len(found) == 1, f"expected one {typ}, found {[r.name for r in found]}"
         return found[0]
 
+    def named(self, typ: str, name: str) -> Registered:
+        """The one resource of ``typ`` registered as ``name``."""
+        (found,) = [r for r in self.of_type(typ) if r.name == name]
+        return found
+
     def urn_of(self, typ: str, name: str) -> str:
         return next(r.urn for r in self.resources if r.typ == typ and r.name == name)
 

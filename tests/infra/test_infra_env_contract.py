@@ -77,7 +77,9 @@ def test_database_url_names_the_iam_user_and_no_password(default_graph):
     sqlalchemy_url = pytest.importorskip("sqlalchemy.engine").make_url
     url = sqlalchemy_url(default_graph.env()["STRATUS_DATABASE_URL"])
     assert url.drivername == "postgresql+pg8000"
-    assert url.username == default_graph.one("gcp:sql/user:User").inputs["name"]
+    assert (
+        url.username == default_graph.named("gcp:sql/user:User", "stratus-iam-user").inputs["name"]
+    )
     assert url.username == "stratus-run@test-project.iam"
     assert url.password is None and url.host is None
     assert url.database == "stratus"
@@ -115,3 +117,9 @@ def test_startup_wait_fits_inside_the_startup_probe(default_graph):
     assert budget <= 240  # Cloud Run's ceiling for a start-up probe
     wait = int(default_graph.env()["STRATUS_DB_STARTUP_WAIT_SECONDS"])
     assert 60 <= wait <= budget - 60  # a minute of IAM propagation, a minute for migrations
+
+
+def test_the_grant_jobs_variables_are_read_by_the_service(default_graph):
+    job = default_graph.one("gcp:cloudrunv2/job:Job")
+    names = {e["name"] for e in job.inputs["template"]["template"]["containers"][0]["envs"]}
+    assert names <= settings_env_names()

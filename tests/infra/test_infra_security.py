@@ -130,9 +130,9 @@ def test_no_password_or_secret_anywhere(default_graph):
             assert leaf in (None, "", []), (resource.name, path)
     instance = default_graph.one(INSTANCE).inputs
     assert "rootPassword" not in instance
-    user = default_graph.one("gcp:sql/user:User").inputs
-    assert user["type"] == "CLOUD_IAM_SERVICE_ACCOUNT"
-    assert "password" not in user
+    for user in default_graph.of_type("gcp:sql/user:User"):
+        assert user.inputs["type"] == "CLOUD_IAM_SERVICE_ACCOUNT"
+        assert "password" not in user.inputs
     env = default_graph.env()
     assert not [name for name in env if SECRETISH.search(name)]
     assert not [v for v in env.values() if re.match(r"^\w+(\+\w+)?://[^/@]*:[^/@]*@", v)]
@@ -222,7 +222,7 @@ def test_database_is_iam_only_ssl_enforced_and_unexposed(default_graph):
 
 
 def test_service_account_is_dedicated_with_least_privilege(default_graph):
-    account = default_graph.one("gcp:serviceaccount/account:Account").inputs
+    account = default_graph.named("gcp:serviceaccount/account:Account", "stratus-sa").inputs
     assert account["accountId"] == "stratus-run"
     member = f"serviceAccount:stratus-run@{PROJECT}.iam.gserviceaccount.com"
     project_grants = [
@@ -288,3 +288,66 @@ def test_http2_off_uses_http1_port(program):
 def test_h2c_port_runs_the_h2c_server(default_graph):
     assert default_graph.container()["ports"]["name"] == "h2c"
     assert default_graph.env()["STRATUS_HTTP2"] == "true"
+
+
+JOB = "gcp:cloudrunv2/job:Job"
+ADMIN = f"stratus-dbadmin@{PROJECT}.iam.gserviceaccount.com"
+
+
+def test_the_servers_database_user_is_no_superuser(default_graph):
+    server = default_graph.named("gcp:sql/user:User", "stratus-iam-user").inputs
+    assert server["name"] == f"stratus-run@{PROJECT}.iam"
+    assert server.get("databaseRoles", []) == []  # not cloudsqlsuperuser
+    admin = default_graph.named("gcp:sql/user:User", "stratus-admin-user").inputs
+    assert admin["name"] == f"stratus-dbadmin@{PROJECT}.iam"
+    assert admin["databaseRoles"] == ["cloudsqlsuperuser"]
+
+
+def test_a_one_shot_job_grants_the_server_user_what_migrations_need(default_graph):
+    job = default_graph.one(JOB)
+    template = job.inputs["template"]["template"]
+    assert template["serviceAccount"] == ADMIN  # the privileged account, not the server's
+    (container,) = template["containers"]
+    assert container["commands"] == ["stratus"]
+    assert container["args"] == ["db", "grant", f"stratus-run@{PROJECT}.iam"]
+    assert container["image"] == default_graph.container()["image"]
+    env = {e["name"]: e["value"] for e in container["envs"]}
+    assert env["STRATUS_DATABASE_URL"] == (
+        f"postgresql+pg8000://stratus-dbadmin%40{PROJECT}.iam@/stratus"
+    )
+    assert env["STRATUS_CLOUD_SQL_INSTANCE"] == default_graph.exports["cloud_sql_connection_name"]
+    assert job.inputs["runExecutionToken"]  # `pulumi up` waits for the execution to succeed
+    service = default_graph.one("gcp:cloudrunv2/service:Service")
+    assert job.urn in service.dependencies  # the first revision migrates after the grant
+    assert default_graph.depends_on(job, "gcp:sql/user:User")
+    assert default_graph.depends_on(job, "gcp:projects/iAMMember:IAMMember")
+
+
+def test_the_admin_account_serves_nothing_and_reaches_only_this_instance(default_graph):
+    service = default_graph.one("gcp:cloudrunv2/service:Service").inputs
+    assert service["template"]["serviceAccount"] != ADMIN
+    grants = [
+        g
+        for g in default_graph.of_type("gcp:projects/iAMMember:IAMMember")
+        if g.inputs["member"] == f"serviceAccount:{ADMIN}"
+    ]
+    assert {g.inputs["role"] for g in grants} == {
+        "roles/cloudsql.client",
+        "roles/cloudsql.instanceUser",
+    }
+    for grant in grants:
+        assert "resource.name == 'projects/" in grant.inputs["condition"]["expression"]
+    for bucket_grant in default_graph.of_type("gcp:storage/bucketIAMMember:BucketIAMMember"):
+        assert bucket_grant.inputs["member"] != f"serviceAccount:{ADMIN}"
+
+
+def test_the_grant_job_uses_the_private_network_too(program):
+    network = f"projects/{PROJECT}/global/networks/n"
+    subnet = f"projects/{PROJECT}/regions/europe-west1/subnetworks/s"
+    graph = program(config_for(privateNetwork=network, privateSubnetwork=subnet))
+    template = graph.one(JOB).inputs["template"]["template"]
+    assert template["vpcAccess"]["networkInterfaces"] == [
+        {"network": network, "subnetwork": subnet}
+    ]
+    env = {e["name"]: e["value"] for e in template["containers"][0]["envs"]}
+    assert env["STRATUS_CLOUD_SQL_IP_TYPE"] == "private"

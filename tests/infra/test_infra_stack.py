@@ -39,6 +39,7 @@ def test_every_resource_exists(default_graph):
         "stratus:infra:ArtifactBucket",
         "stratus:infra:Database",
         "stratus:infra:ContainerImage",
+        "stratus:infra:SchemaGrant",
         "stratus:infra:AuthSecrets",
         "stratus:infra:TrackingService",
     }
@@ -83,7 +84,7 @@ def test_cloud_run_waits_for_its_grants_user_and_database(default_graph):
     service = default_graph.one(RUN)
     for typ in (PROJECT_IAM, BUCKET_IAM, SQL_USER, DATABASE, INSTANCE, SA, IMAGE):
         assert default_graph.depends_on(service, typ), typ
-    sql_user = default_graph.one(SQL_USER)
+    sql_user = default_graph.named(SQL_USER, "stratus-iam-user")
     assert default_graph.depends_on(sql_user, INSTANCE)
     assert default_graph.depends_on(sql_user, SA)
     assert default_graph.depends_on(default_graph.one(IMAGE), REPO)
@@ -175,7 +176,8 @@ def test_mysql_variant(program):
     assert flags == {"cloudsql_iam_authentication": "on"}
     backups = settings["backupConfiguration"]
     assert backups["binaryLogEnabled"] is True and backups["enabled"] is True
-    assert graph.one(SQL_USER).inputs["name"] == "stratus-run"
+    assert graph.named(SQL_USER, "stratus-iam-user").inputs["name"] == "stratus-run"
+    assert graph.named(SQL_USER, "stratus-admin-user").inputs["name"] == "stratus-dbadmin"
     assert graph.one(DATABASE).inputs["charset"] == "utf8mb4"
     assert graph.env()["STRATUS_DATABASE_URL"] == "mysql+pymysql://stratus-run@/stratus"
 
