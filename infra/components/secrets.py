@@ -57,10 +57,11 @@ class AuthSecrets(StratusComponent):
                 self._child(), pulumi.ResourceOptions(additional_secret_outputs=["result"])
             ),
         )
+        data: pulumi.Output[str] = pulumi.Output.secret(value.result)
         version = gcp.secretmanager.SecretVersion(
             f"{name}-session-key",
             secret=self.session_key.id,
-            secret_data=pulumi.Output.secret(value.result),
+            secret_data=data,
             opts=self._child(),
         )
         self.bindings = [version, *self._accessors]

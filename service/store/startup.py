@@ -35,7 +35,7 @@ class Backoff:
     longest: float = 8.0
 
     def delay(self, attempt: int) -> float:
-        return min(self.longest, self.first * 2 ** (attempt - 1))
+        return min(self.longest, self.first * 2.0 ** (attempt - 1))
 
 
 def is_transient(exc: BaseException) -> bool:

@@ -52,7 +52,7 @@ def login(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str,
 
 
 @pytest.mark.parametrize("login", NETWORK_BACKENDS, indirect=True)
-def test_a_granted_user_migrates_and_serves_without_superuser(login):
+def test_a_granted_user_migrates_and_serves_without_superuser(login: tuple[str, str, str]) -> None:
     admin_url, user, user_url = login
     as_user = create_database(user_url)
     with pytest.raises(DBAPIError):  # before the grant: no table may be created
@@ -81,7 +81,7 @@ def test_a_granted_user_migrates_and_serves_without_superuser(login):
     as_user.dispose()
 
 
-def test_a_user_name_that_is_not_one_is_refused(tmp_path: Path):
+def test_a_user_name_that_is_not_one_is_refused(tmp_path: Path) -> None:
     database = create_database(f"sqlite:///{tmp_path / 'x.db'}")
     with pytest.raises(InvalidParameterValue, match="Not a database user name"):
         grant_schema_privileges(database, "x'; DROP TABLE runs; --")
