@@ -154,6 +154,9 @@ CLOUD_ONLY = {
     "STRATUS_DB_POOL_SIZE": "sized for Cloud Run's instance count and Cloud SQL's connections",
     "STRATUS_DB_MAX_OVERFLOW": "sized for Cloud Run's instance count and Cloud SQL's connections",
     "STRATUS_AUTH_ENABLED": "identities come from Google: a laptop stack runs open on loopback",
+    "STRATUS_DB_STARTUP_WAIT_SECONDS": "sized to Cloud Run's start-up probe and IAM propagation; "
+    "the default covers a local database still booting",
+    "STRATUS_FORWARDED_ALLOW_IPS": "Cloud Run's front end; no proxy stands before a laptop stack",
 }
 #: Variables whose value names a place (a database, a bucket), so they differ by design.
 PLACES = {"STRATUS_DATABASE_URL", "STRATUS_ARTIFACT_ROOT"}
@@ -170,6 +173,7 @@ def test_same_environment_as_cloud_run(stratus_env: dict[str, str]) -> None:
             project="p",
             region="europe-west1",
             service_name="stratus",
+            service_url="https://stratus-123456789012.europe-west1.run.app",
             image="img",
             service_account_email="sa@p.iam.gserviceaccount.com",
             database_url="postgresql+pg8000://sa@/stratus",
