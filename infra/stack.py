@@ -97,7 +97,7 @@ def build_stack(cfg: StackConfig) -> StackOutputs:
             job_name=f"{name}-db-grant",
             image=image,
             service_account_email=admin.email,
-            database_url=_database_url(cfg, database.admin_user_name or database.user_name),
+            database_url=_database_url(cfg, database.admin_user_name),
             cloud_sql_instance=database.connection_name,
             cloud_sql_ip_type="private" if cfg.uses_private_ip else "public",
             grantee=database.user_name,

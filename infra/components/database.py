@@ -40,8 +40,8 @@ class DatabaseArgs:
     region: str
     iam_user_email: pulumi.Input[str]
     """The service account that becomes the server's IAM database user."""
-    admin_email: pulumi.Input[str] | None = None
-    """A service account that becomes a privileged IAM user (``cloudsqlsuperuser``)."""
+    admin_email: pulumi.Input[str]
+    """The service account that becomes the privileged IAM user (``cloudsqlsuperuser``)."""
     version: str = "POSTGRES_16"
     """POSTGRES_<n>, MYSQL_8_0 or MYSQL_8_4."""
     tier: str = "db-custom-1-3840"
@@ -74,9 +74,9 @@ class Database(StratusComponent):
     instance: gcp.sql.DatabaseInstance
     database: gcp.sql.Database
     user: gcp.sql.User
-    admin_user: gcp.sql.User | None
-    """The privileged IAM user, when ``admin_email`` was given."""
-    admin_user_name: pulumi.Output[str] | None
+    admin_user: gcp.sql.User
+    """The privileged IAM user, for the one-shot grant job."""
+    admin_user_name: pulumi.Output[str]
     connection_name: pulumi.Output[str]
     """PROJECT:REGION:INSTANCE, for STRATUS_CLOUD_SQL_INSTANCE."""
     user_name: pulumi.Output[str]
@@ -112,16 +112,15 @@ class Database(StratusComponent):
         self.user_name, self.user = self._iam_user(
             f"{name}-iam-user", args, args.iam_user_email, IAM_USER_ROLES
         )
-        self.bindings = [self.user, *self._client_roles(name, args, args.iam_user_email)]
-        self.admin_user = self.admin_user_name = None
-        if args.admin_email is not None:
-            self.admin_user_name, self.admin_user = self._iam_user(
-                f"{name}-admin-user", args, args.admin_email, ADMIN_USER_ROLES
-            )
-            self.bindings += [
-                self.admin_user,
-                *self._client_roles(f"{name}-admin", args, args.admin_email),
-            ]
+        self.admin_user_name, self.admin_user = self._iam_user(
+            f"{name}-admin-user", args, args.admin_email, ADMIN_USER_ROLES
+        )
+        self.bindings = [
+            self.user,
+            self.admin_user,
+            *self._client_roles(name, args, args.iam_user_email),
+            *self._client_roles(f"{name}-admin", args, args.admin_email),
+        ]
         self.connection_name = self.instance.connection_name
         self.register_outputs(
             {"connection_name": self.connection_name, "user_name": self.user_name}

@@ -32,6 +32,7 @@ from infra.components.tracking_service import deterministic_url
 from infra.stack import database_url
 
 EMAIL = f"svc-run@{PROJECT}.iam.gserviceaccount.com"
+ADMIN_EMAIL = f"svc-dbadmin@{PROJECT}.iam.gserviceaccount.com"
 IMAGE = f"{REGION}-docker.pkg.dev/{PROJECT}/stratus/stratus@{DIGEST}"
 SERVICE_URL = deterministic_url("svc", "123456789012", REGION)
 
@@ -92,7 +93,12 @@ def test_database_alone_postgres():
     captured = {}
 
     def program():
-        db = Database("svc", DatabaseArgs(project=PROJECT, region=REGION, iam_user_email=EMAIL))
+        db = Database(
+            "svc",
+            DatabaseArgs(
+                project=PROJECT, region=REGION, iam_user_email=EMAIL, admin_email=ADMIN_EMAIL
+            ),
+        )
         return pulumi.Output.all(db.connection_name, db.user_name).apply(
             lambda pair: captured.update(connection=pair[0], user=pair[1])
         )
@@ -131,15 +137,20 @@ def test_fixed_size_disk_is_managed(program):
 def test_database_grants_its_cloud_sql_roles_on_itself_only():
     graph = build(
         install(),
-        lambda: Database("svc", DatabaseArgs(project=PROJECT, region=REGION, iam_user_email=EMAIL)),
+        lambda: Database(
+            "svc",
+            DatabaseArgs(
+                project=PROJECT, region=REGION, iam_user_email=EMAIL, admin_email=ADMIN_EMAIL
+            ),
+        ),
     )
     grants = graph.of_type("gcp:projects/iAMMember:IAMMember")
-    assert sorted(g.inputs["role"] for g in grants) == [
-        "roles/cloudsql.client",
-        "roles/cloudsql.instanceUser",
+    assert sorted((g.inputs["member"], g.inputs["role"]) for g in grants) == [
+        (f"serviceAccount:{account}", role)
+        for account in (ADMIN_EMAIL, EMAIL)
+        for role in ("roles/cloudsql.client", "roles/cloudsql.instanceUser")
     ]
     for grant in grants:
-        assert grant.inputs["member"] == f"serviceAccount:{EMAIL}"
         assert grant.inputs["condition"]["expression"] == (
             f"resource.name == 'projects/{PROJECT}/instances/svc-instance-a1b2c3d' "
             "&& resource.type == 'sqladmin.googleapis.com/Instance'"
@@ -150,7 +161,11 @@ def test_database_grants_its_cloud_sql_roles_on_itself_only():
 
 def test_database_alone_high_availability():
     args = DatabaseArgs(
-        project=PROJECT, region=REGION, iam_user_email=EMAIL, high_availability=True
+        project=PROJECT,
+        region=REGION,
+        iam_user_email=EMAIL,
+        admin_email=ADMIN_EMAIL,
+        high_availability=True,
     )
     graph = build(install(), lambda: Database("svc", args))
     settings = graph.one("gcp:sql/databaseInstance:DatabaseInstance").inputs["settings"]
