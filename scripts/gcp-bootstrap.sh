@@ -178,7 +178,9 @@ if pulumi stack select "$STACK" >/dev/null 2>&1; then
     fi
 else
     info "Creating stack '$STACK'"
-    pulumi stack init "$STACK" --secrets-provider "$SECRETS_PROVIDER"
+    pulumi stack init "$STACK" --secrets-provider "$SECRETS_PROVIDER" ||
+        die "could not create stack '$STACK'. A permission error on the KMS key right after
+    it was granted is IAM propagation: wait a minute and run this script again."
 fi
 pulumi config set gcp:project "$PROJECT_ID"
 pulumi config set gcp:region "$REGION"
