@@ -16,6 +16,7 @@ from service import auth
 from service.artifacts import open_artifact_store
 from service.config import Settings
 from service.errors import InvalidParameterValue, StratusError
+from service.http import compression
 from service.http.responses import (
     on_http_exception,
     on_stratus_error,
@@ -81,6 +82,7 @@ def create_app(settings: Settings, database: Database | None = None) -> Starlett
         auth.install(app)
     else:
         auth.warn_disabled(settings)
+    compression.install(app)
     return app
 
 
