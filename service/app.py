@@ -23,22 +23,9 @@ from service.http.responses import (
 )
 from service.http.routes import build_routes
 from service.store import Store, migrate
-from service.store.db import ConnectorFactory, Database, create_database
+from service.store.db import Database, open_database
 
 log = logging.getLogger(__name__)
-
-
-def open_database(
-    settings: Settings, connector_factory: ConnectorFactory | None = None
-) -> Database:
-    return create_database(
-        settings.resolved_database_url,
-        cloud_sql_instance=settings.cloud_sql_instance,
-        cloud_sql_ip_type=settings.cloud_sql_ip_type,
-        pool_size=settings.db_pool_size,
-        max_overflow=settings.db_max_overflow,
-        connector_factory=connector_factory,
-    )
 
 
 def create_app(settings: Settings, database: Database | None = None) -> Starlette:

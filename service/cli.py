@@ -76,9 +76,9 @@ def serve(args: argparse.Namespace) -> int:
 
 
 def db_upgrade(args: argparse.Namespace) -> int:
-    from service.app import open_database
     from service.logs import configure_logging
     from service.store import migrate
+    from service.store.db import open_database
 
     settings = _settings(args)
     configure_logging(settings.log_level, settings.log_format)
@@ -90,8 +90,8 @@ def db_upgrade(args: argparse.Namespace) -> int:
 
 
 def db_current(args: argparse.Namespace) -> int:
-    from service.app import open_database
     from service.store import migrate
+    from service.store.db import open_database
 
     database = open_database(_settings(args))
     current = migrate.current_revision(database)
@@ -195,9 +195,9 @@ def _auth_parsers(commands: Any) -> None:
 def gc(args: argparse.Namespace) -> int:
     """``stratus gc``: permanently remove deleted runs, experiments and logged models."""
     from service import gc as collector
-    from service.app import open_database
     from service.artifacts import open_artifact_store
     from service.logs import configure_logging
+    from service.store.db import open_database
     from service.store.gc import GarbageStore
 
     settings = _settings(args)

@@ -13,7 +13,7 @@ import contextlib
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -21,6 +21,9 @@ from sqlalchemy.engine import Connection, CursorResult, Engine, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from service.errors import TemporarilyUnavailable
+
+if TYPE_CHECKING:
+    from service.config import Settings
 
 ConnectorFactory = Callable[[], Any]
 # A query and a result row of any shape (SQLAlchemy types them by their column types).
@@ -103,6 +106,20 @@ def _is_connection_error(exc: OperationalError) -> bool:
             "database is locked",
             "terminating connection",
         )
+    )
+
+
+def open_database(
+    settings: Settings, connector_factory: ConnectorFactory | None = None
+) -> Database:
+    """The backend store that ``settings`` describe (URL, Cloud SQL instance, pool)."""
+    return create_database(
+        settings.resolved_database_url,
+        cloud_sql_instance=settings.cloud_sql_instance,
+        cloud_sql_ip_type=settings.cloud_sql_ip_type,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        connector_factory=connector_factory,
     )
 
 
