@@ -70,6 +70,14 @@ def create_app(settings: Settings, database: Database | None = None) -> Starlett
 
 
 async def _on_data_error(request: Request, exc: Exception) -> Response:
-    """A value the database refused (too long, out of range): the caller's mistake, a 400."""
-    orig = getattr(exc, "orig", exc)
-    return await on_stratus_error(request, InvalidParameterValue(f"Invalid value: {orig}"))
+    """A value the database refused (too long, out of range): the caller's mistake, a 400.
+
+    The driver's text (it can quote SQL and other rows' values) goes to the log only.
+    """
+    log.info("The database refused a value on %s: %s", request.url.path, getattr(exc, "orig", exc))
+    return await on_stratus_error(
+        request,
+        InvalidParameterValue(
+            "Invalid value: the database refused it (too long, out of range or a duplicate)."
+        ),
+    )
