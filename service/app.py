@@ -16,6 +16,7 @@ from service import auth
 from service.artifacts import open_artifact_store
 from service.config import Settings
 from service.errors import InvalidParameterValue, StratusError
+from service.http.forwarded import ForwardedHeaders
 from service.http.responses import (
     on_http_exception,
     on_stratus_error,
@@ -66,6 +67,8 @@ def create_app(settings: Settings, database: Database | None = None) -> Starlett
         auth.install(app)
     else:
         auth.warn_disabled(settings)
+    # Added last, so outermost: auth and every handler see the client behind the proxy.
+    app.add_middleware(ForwardedHeaders, trusted=settings.forwarded_allow_ips)
     return app
 
 

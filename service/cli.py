@@ -39,10 +39,9 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
     from service.app import create_app
     from service.logs import configure_logging
+    from service.server import serve as run_server
 
     settings = _settings(args)
     configure_logging(settings.log_level, settings.log_format)
@@ -54,24 +53,8 @@ def serve(args: argparse.Namespace) -> int:
     if not settings.artifact_root:
         log.warning("No STRATUS_ARTIFACT_ROOT: artifacts go to %s", settings.resolved_artifact_root)
     app = create_app(settings)
-    if settings.http2:
-        from service.h2c import serve_h2c
-
-        log.info("Serving HTTP/1.1 and h2c on http://%s:%d", settings.host, settings.port)
-        serve_h2c(app, settings)
-        return 0
-    log.info("Serving on http://%s:%d", settings.host, settings.port)
-    uvicorn.run(
-        app,
-        host=settings.host,
-        port=settings.port,
-        log_config=None,
-        access_log=settings.access_log,
-        timeout_graceful_shutdown=settings.shutdown_grace_seconds,
-        server_header=False,
-        proxy_headers=True,
-        forwarded_allow_ips="*",
-    )
+    log.info("Serving HTTP/1.1 and h2c on http://%s:%d", settings.host, settings.port)
+    run_server(app, settings)
     return 0
 
 

@@ -98,9 +98,9 @@ def container_env(args: TrackingServiceArgs) -> dict[str, pulumi.Input[str]]:
         "STRATUS_DB_MAX_OVERFLOW": str(args.max_overflow),
         # Cloud Run sends SIGTERM and kills the container 10 s later; drain within that.
         "STRATUS_SHUTDOWN_GRACE_SECONDS": "8",
-        # With the h2c port, Cloud Run speaks cleartext HTTP/2 end to end (no 32 MiB request
-        # limit); the server must then run its h2c-capable ASGI server.
-        "STRATUS_HTTP2": "true" if args.http2 else "false",
+        # Every request reaches the container through Cloud Run's front end, from addresses
+        # that are not fixed: its X-Forwarded-For/-Proto are the only word on the client.
+        "STRATUS_FORWARDED_ALLOW_IPS": "*",
         **_auth_env(args.app_auth),
     }
 

@@ -154,6 +154,7 @@ CLOUD_ONLY = {
     "STRATUS_DB_POOL_SIZE": "sized for Cloud Run's instance count and Cloud SQL's connections",
     "STRATUS_DB_MAX_OVERFLOW": "sized for Cloud Run's instance count and Cloud SQL's connections",
     "STRATUS_AUTH_ENABLED": "identities come from Google: a laptop stack runs open on loopback",
+    "STRATUS_FORWARDED_ALLOW_IPS": "Cloud Run's front end is the only peer there; no proxy here",
 }
 #: Variables whose value names a place (a database, a bucket), so they differ by design.
 PLACES = {"STRATUS_DATABASE_URL", "STRATUS_ARTIFACT_ROOT"}
