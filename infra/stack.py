@@ -30,7 +30,7 @@ from infra.components import (
 from infra.config import StackConfig
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-_DRIVERS = {"postgres": "postgresql+pg8000", "mysql": "mysql+pymysql"}
+_DRIVERS = {"postgres": "postgresql+psycopg", "mysql": "mysql+pymysql"}
 
 
 @dataclass(frozen=True)

@@ -70,7 +70,7 @@ def test_values_are_accepted_by_settings(default_graph, monkeypatch):
 def test_database_url_names_the_iam_user_and_no_password(default_graph):
     sqlalchemy_url = pytest.importorskip("sqlalchemy.engine").make_url
     url = sqlalchemy_url(default_graph.env()["STRATUS_DATABASE_URL"])
-    assert url.drivername == "postgresql+pg8000"
+    assert url.drivername == "postgresql+psycopg"
     assert url.username == default_graph.one("gcp:sql/user:User").inputs["name"]
     assert url.username == "stratus-run@test-project.iam"
     assert url.password is None and url.host is None

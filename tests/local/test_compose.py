@@ -173,7 +173,7 @@ def test_same_environment_as_cloud_run(stratus_env: dict[str, str]) -> None:
             service_name="stratus",
             image="img",
             service_account_email="sa@p.iam.gserviceaccount.com",
-            database_url="postgresql+pg8000://sa@/stratus",
+            database_url="postgresql+psycopg://sa@/stratus",
             artifact_root="gs://bucket/mlflow",
             cloud_sql_instance="p:europe-west1:db",
         )

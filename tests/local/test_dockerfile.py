@@ -216,7 +216,7 @@ def test_image_imports_the_gcp_stack_and_every_extension(image: ReplayedImage) -
     """Every compiled extension still loads after strip, and the gcp extra is importable."""
     _in_image(
         image,
-        "import gcsfs, google.cloud.sql.connector, pg8000, psycopg, pymysql, uvloop;"
+        "import gcsfs, google.cloud.sql.connector, psycopg, pymysql, uvloop;"
         "assert psycopg.pq.__impl__ == 'binary'",
     )
     extensions = sorted(
