@@ -35,7 +35,7 @@ from infra.config import StackConfig
 from service.config import GCLOUD_ADC_CLIENT_ID, GCLOUD_CLI_CLIENT_ID
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-_DRIVERS = {"postgres": "postgresql+pg8000", "mysql": "mysql+pymysql"}
+_DRIVERS = {"postgres": "postgresql+psycopg", "mysql": "mysql+pymysql"}
 
 
 @dataclass(frozen=True)

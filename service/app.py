@@ -17,6 +17,7 @@ from service.artifacts import open_artifact_store
 from service.config import Settings
 from service.errors import InvalidParameterValue, StratusError
 from service.http import compression
+from service.http.forwarded import ForwardedHeaders
 from service.http.responses import (
     on_http_exception,
     on_stratus_error,
@@ -24,23 +25,10 @@ from service.http.responses import (
 )
 from service.http.routes import build_routes
 from service.store import Store, migrate
-from service.store.db import ConnectorFactory, Database, create_database
+from service.store.db import Database, open_database
 from service.store.startup import wait_for_database
 
 log = logging.getLogger(__name__)
-
-
-def open_database(
-    settings: Settings, connector_factory: ConnectorFactory | None = None
-) -> Database:
-    return create_database(
-        settings.resolved_database_url,
-        cloud_sql_instance=settings.cloud_sql_instance,
-        cloud_sql_ip_type=settings.cloud_sql_ip_type,
-        pool_size=settings.db_pool_size,
-        max_overflow=settings.db_max_overflow,
-        connector_factory=connector_factory,
-    )
 
 
 def create_app(settings: Settings, database: Database | None = None) -> Starlette:
@@ -83,10 +71,20 @@ def create_app(settings: Settings, database: Database | None = None) -> Starlett
     else:
         auth.warn_disabled(settings)
     compression.install(app)
+    # Added last, so outermost: auth and every handler see the client behind the proxy.
+    app.add_middleware(ForwardedHeaders, trusted=settings.forwarded_allow_ips)
     return app
 
 
 async def _on_data_error(request: Request, exc: Exception) -> Response:
-    """A value the database refused (too long, out of range): the caller's mistake, a 400."""
-    orig = getattr(exc, "orig", exc)
-    return await on_stratus_error(request, InvalidParameterValue(f"Invalid value: {orig}"))
+    """A value the database refused (too long, out of range): the caller's mistake, a 400.
+
+    The driver's text (it can quote SQL and other rows' values) goes to the log only.
+    """
+    log.info("The database refused a value on %s: %s", request.url.path, getattr(exc, "orig", exc))
+    return await on_stratus_error(
+        request,
+        InvalidParameterValue(
+            "Invalid value: the database refused it (too long, out of range or a duplicate)."
+        ),
+    )

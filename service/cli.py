@@ -39,10 +39,9 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
     from service.app import create_app
     from service.logs import configure_logging
+    from service.server import serve as run_server
 
     settings = _settings(args)
     configure_logging(settings.log_level, settings.log_format)
@@ -54,31 +53,15 @@ def serve(args: argparse.Namespace) -> int:
     if not settings.artifact_root:
         log.warning("No STRATUS_ARTIFACT_ROOT: artifacts go to %s", settings.resolved_artifact_root)
     app = create_app(settings)
-    if settings.http2:
-        from service.h2c import serve_h2c
-
-        log.info("Serving HTTP/1.1 and h2c on http://%s:%d", settings.host, settings.port)
-        serve_h2c(app, settings)
-        return 0
-    log.info("Serving on http://%s:%d", settings.host, settings.port)
-    uvicorn.run(
-        app,
-        host=settings.host,
-        port=settings.port,
-        log_config=None,
-        access_log=settings.access_log,
-        timeout_graceful_shutdown=settings.shutdown_grace_seconds,
-        server_header=False,
-        proxy_headers=True,
-        forwarded_allow_ips="*",
-    )
+    log.info("Serving HTTP/1.1 and h2c on http://%s:%d", settings.host, settings.port)
+    run_server(app, settings)
     return 0
 
 
 def db_upgrade(args: argparse.Namespace) -> int:
-    from service.app import open_database
     from service.logs import configure_logging
     from service.store import migrate
+    from service.store.db import open_database
 
     settings = _settings(args)
     configure_logging(settings.log_level, settings.log_format)
@@ -90,7 +73,7 @@ def db_upgrade(args: argparse.Namespace) -> int:
 
 
 def db_grant(args: argparse.Namespace) -> int:
-    from service.app import open_database
+    from service.store.db import open_database
     from service.logs import configure_logging
     from service.store.grants import grant_schema_privileges
     from service.store.startup import wait_for_database
@@ -106,8 +89,8 @@ def db_grant(args: argparse.Namespace) -> int:
 
 
 def db_current(args: argparse.Namespace) -> int:
-    from service.app import open_database
     from service.store import migrate
+    from service.store.db import open_database
 
     database = open_database(_settings(args))
     current = migrate.current_revision(database)
@@ -211,9 +194,9 @@ def _auth_parsers(commands: Any) -> None:
 def gc(args: argparse.Namespace) -> int:
     """``stratus gc``: permanently remove deleted runs, experiments and logged models."""
     from service import gc as collector
-    from service.app import open_database
     from service.artifacts import open_artifact_store
     from service.logs import configure_logging
+    from service.store.db import open_database
     from service.store.gc import GarbageStore
 
     settings = _settings(args)

@@ -7,6 +7,7 @@ Run; ``stratus serve`` flags only override these values.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from pathlib import Path
 from typing import Annotated, Literal
@@ -76,11 +77,12 @@ class Settings(BaseSettings):
     access_log: bool = Field(
         default=False, description="Log every request (Cloud Run already logs requests)."
     )
-    http2: bool = Field(
-        default=False,
-        description="Serve HTTP/2 cleartext (h2c, prior knowledge) next to HTTP/1.1, with "
-        "hypercorn in place of uvicorn. Cloud Run's end-to-end HTTP/2 (port name h2c) needs "
-        "it, and it lifts Cloud Run's 32 MiB request limit (docs/artifacts.md).",
+    forwarded_allow_ips: CommaList = Field(
+        default=("127.0.0.1", "::1"),
+        description="Comma-separated addresses or networks (CIDR) of the proxies whose "
+        "X-Forwarded-For/-Proto/-Host headers are trusted, or * for any peer (only where "
+        "the port is reachable through the proxy alone, as on Cloud Run). Default: "
+        "loopback only.",
     )
     # --- access control (docs/auth.md) -------------------------------------------------
     auth_enabled: bool | None = Field(
@@ -159,7 +161,7 @@ class Settings(BaseSettings):
     def _lower(cls, value: object) -> object:
         return value.lower() if isinstance(value, str) else value
 
-    @field_validator("admins", "members", "auth_audiences", mode="before")
+    @field_validator("admins", "members", "auth_audiences", "forwarded_allow_ips", mode="before")
     @classmethod
     def _comma_list(cls, value: object) -> object:
         if isinstance(value, str):
@@ -177,6 +179,14 @@ class Settings(BaseSettings):
     @classmethod
     def _lower_group_members(cls, value: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
         return {name: tuple(m.strip().lower() for m in names) for name, names in value.items()}
+
+    @field_validator("forwarded_allow_ips", mode="after")
+    @classmethod
+    def _addresses(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for entry in value:
+            if entry != "*":
+                ipaddress.ip_network(entry, strict=False)  # ValueError names the bad entry
+        return value
 
     @field_validator("default_permission", mode="before")
     @classmethod

@@ -78,6 +78,13 @@ class RequestTooLarge(StratusError):
 
 
 class TemporarilyUnavailable(StratusError):
-    """The database is unreachable or overloaded; the client retries 503s by itself."""
+    """A backing service (database, bucket, Google) is unreachable or overloaded.
+
+    A 503 with ``Retry-After``: the mlflow client retries 5xx by itself.
+    """
 
     error_code = "TEMPORARILY_UNAVAILABLE"
+
+    def __init__(self, message: str, retry_after_seconds: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after_seconds = retry_after_seconds

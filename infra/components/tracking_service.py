@@ -39,9 +39,10 @@ MIGRATION_ALLOWANCE_SECONDS = 60
 #: STRATUS_DB_STARTUP_WAIT_SECONDS: retry the first connection (IAM grants from the same
 #: `pulumi up` take a minute or two to work) for the rest of the probe's budget.
 DB_STARTUP_WAIT_SECONDS = STARTUP_PROBE_BUDGET_SECONDS - MIGRATION_ALLOWANCE_SECONDS
-#: Cloud Run's front end is the only peer that reaches the container, from a link-local
-#: address; only its X-Forwarded-* headers are trusted (STRATUS_FORWARDED_ALLOW_IPS).
-CLOUD_RUN_FRONT_END = "169.254.0.0/16"
+#: Cloud Run's front end is the only peer that can reach the container, and Google does
+#: not document its address: trust the peer, and take the client from the right-most
+#: X-Forwarded-For entry, the one the front end wrote (STRATUS_FORWARDED_ALLOW_IPS).
+CLOUD_RUN_FRONT_END = "*"
 
 
 def deterministic_url(service_name: str, project_number: str, region: str) -> str:
@@ -124,10 +125,9 @@ def container_env(args: TrackingServiceArgs) -> dict[str, pulumi.Input[str]]:
         "STRATUS_DB_MAX_OVERFLOW": str(args.max_overflow),
         # Cloud Run sends SIGTERM and kills the container 10 s later; drain within that.
         "STRATUS_SHUTDOWN_GRACE_SECONDS": "8",
-        # With the h2c port, Cloud Run speaks cleartext HTTP/2 end to end (no 32 MiB request
-        # limit); the server must then run its h2c-capable ASGI server.
-        "STRATUS_HTTP2": "true" if args.http2 else "false",
         "STRATUS_DB_STARTUP_WAIT_SECONDS": str(DB_STARTUP_WAIT_SECONDS),
+        # Every request reaches the container through Cloud Run's front end: its
+        # X-Forwarded-For/-Proto are the only word on the client (docs/configuration.md).
         "STRATUS_FORWARDED_ALLOW_IPS": args.forwarded_allow_ips,
         **_auth_env(args.app_auth, args.service_url),
     }

@@ -21,6 +21,7 @@ from fsspec.core import url_to_fs
 from fsspec.implementations.local import LocalFileSystem
 
 from service.artifacts.base import ArtifactReader, ArtifactWriter, FileEntry
+from service.artifacts.errors import storage_errors
 from service.artifacts.paths import RESERVED_PREFIX, ArtifactPath
 from service.errors import InvalidParameterValue, ResourceDoesNotExist
 
@@ -68,18 +69,23 @@ class FsspecArtifactStore:
 
     def open_write(self, path: ArtifactPath) -> ArtifactWriter:
         full = self._full(path)
-        if self.fs.isdir(full):
-            raise _not_writable(path, "it is a directory")
-        if self._local:
-            staging = posixpath.join(self._base, STAGING_DIR)
-            os.makedirs(staging, exist_ok=True)
-            return _StagedWriter(posixpath.join(staging, uuid.uuid4().hex), full, path)
-        return _DirectWriter(self.fs.open(full, "wb", block_size=BLOCK_BYTES))
+        with storage_errors(self.root):
+            if self.fs.isdir(full):
+                raise _not_writable(path, "it is a directory")
+            if self._local:
+                staging = posixpath.join(self._base, STAGING_DIR)
+                os.makedirs(staging, exist_ok=True)
+                return _StagedWriter(
+                    posixpath.join(staging, uuid.uuid4().hex), full, path, self.root
+                )
+            handle = self.fs.open(full, "wb", block_size=BLOCK_BYTES)
+        return _DirectWriter(handle, self.root)
 
     def delete(self, path: ArtifactPath) -> bool:
         full = self._full(path)
         try:
-            self.fs.rm(full, recursive=True)
+            with storage_errors(self.root):
+                self.fs.rm(full, recursive=True)
         except FileNotFoundError:
             return False
         return True
@@ -105,20 +111,25 @@ class FsspecArtifactStore:
     def open_read(self, path: ArtifactPath) -> ArtifactReader:
         full = self._full(path)
         try:
-            info = self.fs.info(full)
-            if info["type"] == "directory":
-                raise InvalidParameterValue(
-                    f"Artifact path refers to a directory, not a file: '{path}'"
-                )
-            handle = self.fs.open(full, "rb", block_size=BLOCK_BYTES)
+            with storage_errors(self.root):
+                info = self.fs.info(full)
+                if info["type"] == "directory":
+                    raise InvalidParameterValue(
+                        f"Artifact path refers to a directory, not a file: '{path}'"
+                    )
+                handle = self.fs.open(full, "rb", block_size=BLOCK_BYTES)
+                # Read ahead of the response: a store that fails now is still a 503,
+                # not a download cut short after its headers.
+                first = handle.read(READ_CHUNK_BYTES)
         except (FileNotFoundError, NotADirectoryError):
             raise ResourceDoesNotExist(f"No such artifact: '{path}'") from None
-        return _Reader(handle, int(info["size"]))
+        return _Reader(handle, int(info["size"]), first)
 
     def list(self, path: ArtifactPath) -> list[FileEntry]:
         full = self._full(path)
         try:
-            infos = self.fs.ls(full, detail=True)
+            with storage_errors(self.root):
+                infos = self.fs.ls(full, detail=True)
         except (FileNotFoundError, NotADirectoryError):
             return []
         if len(infos) == 1 and infos[0]["name"].rstrip("/") == full:
@@ -141,12 +152,15 @@ def _not_writable(path: ArtifactPath, reason: str) -> InvalidParameterValue:
 
 
 class _Reader:
-    def __init__(self, handle: IO[bytes], size: int) -> None:
+    def __init__(self, handle: IO[bytes], size: int, first: bytes) -> None:
         self._handle = handle
+        self._first = first
         self.size = size
 
     def chunks(self) -> Iterator[bytes]:
         try:
+            if self._first:
+                yield self._first
             while chunk := self._handle.read(READ_CHUNK_BYTES):
                 yield chunk
         finally:
@@ -159,10 +173,11 @@ class _Reader:
 class _StagedWriter:
     """Local disk: write a staging file, then rename it over the destination."""
 
-    def __init__(self, staging: str, final: str, path: ArtifactPath) -> None:
+    def __init__(self, staging: str, final: str, path: ArtifactPath, root: str) -> None:
         self._staging = staging
         self._final = final
         self._path = path
+        self._root = root
         self._file = open(staging, "wb")  # noqa: SIM115 - closed by commit() or abort()
 
     def write(self, data: bytes) -> None:
@@ -171,8 +186,9 @@ class _StagedWriter:
     def commit(self) -> None:
         self._file.close()
         try:
-            os.makedirs(os.path.dirname(self._final), exist_ok=True)
-            os.replace(self._staging, self._final)
+            with storage_errors(self._root):
+                os.makedirs(os.path.dirname(self._final), exist_ok=True)
+                os.replace(self._staging, self._final)
         except (NotADirectoryError, FileExistsError, IsADirectoryError) as exc:
             # A file where a directory is needed on the way, or a directory at the path.
             self._discard()
@@ -193,14 +209,17 @@ class _StagedWriter:
 class _DirectWriter:
     """Object stores: the upload is finalised by ``close()``; aborting never finalises it."""
 
-    def __init__(self, handle: Any) -> None:
+    def __init__(self, handle: Any, root: str) -> None:
         self._handle = handle
+        self._root = root
 
     def write(self, data: bytes) -> None:
-        self._handle.write(data)
+        with storage_errors(self._root):
+            self._handle.write(data)
 
     def commit(self) -> None:
-        self._handle.close()
+        with storage_errors(self._root):
+            self._handle.close()
 
     def abort(self) -> None:
         # Cancel a started resumable upload, and mark the file closed so that neither we

@@ -18,11 +18,10 @@ from service.config import Settings
 from service.errors import StratusError
 from service.store import migrate
 from service.store.auth import AuthStore, TokenRecord, normalize_username
+from service.store.db import open_database
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from service.app import open_database
-
     database = open_database(settings)
     try:
         if settings.migrate_on_start:

@@ -27,7 +27,7 @@ from service.auth.permissions import Caller
 from service.auth.routing import RouteTable
 from service.auth.rules import MEMBER, Gate, OnSuccess, Rule
 from service.errors import PermissionDenied, StratusError, Unauthenticated
-from service.http.responses import error_body
+from service.http.responses import error_response
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ class AuthMiddleware:
             await _unauthenticated(scope, exc)(scope, receive, send)
             return
         except StratusError as exc:
-            await error_body(exc.error_code, exc.message, exc.http_status)(scope, receive, send)
+            await error_response(exc)(scope, receive, send)
             return
         scope.setdefault("state", {})["caller"] = caller
         if rule.on_success is not None:
@@ -96,7 +96,7 @@ def _unauthenticated(scope: Scope, exc: Unauthenticated) -> Response:
     if navigating:
         target = path + (f"?{scope['query_string'].decode()}" if scope["query_string"] else "")
         return RedirectResponse(f"{SIGN_IN_PATH}?next={quote(target, safe='')}", 303)
-    response = error_body(exc.error_code, exc.message, exc.http_status)
+    response = error_response(exc)
     response.headers["WWW-Authenticate"] = 'Bearer realm="stratus"'
     return response
 

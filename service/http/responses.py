@@ -10,7 +10,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
-from service.errors import HTTP_STATUS, StratusError
+from service.errors import HTTP_STATUS, StratusError, TemporarilyUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -23,17 +23,28 @@ def ok(payload: dict[str, Any] | None = None) -> Response:
     return Response(orjson.dumps(body), media_type="application/json")
 
 
-def error_body(error_code: str, message: str, status: int) -> Response:
+def error_body(
+    error_code: str, message: str, status: int, headers: dict[str, str] | None = None
+) -> Response:
     return Response(
         orjson.dumps({"error_code": error_code, "message": message}),
         status_code=status,
+        headers=headers,
         media_type="application/json",
     )
 
 
+def error_response(exc: StratusError) -> Response:
+    """The one rendering of a StratusError; a 503 says when to try again."""
+    headers = None
+    if isinstance(exc, TemporarilyUnavailable):
+        headers = {"Retry-After": str(exc.retry_after_seconds)}
+    return error_body(exc.error_code, exc.message, exc.http_status, headers)
+
+
 async def on_stratus_error(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StratusError)
-    return error_body(exc.error_code, exc.message, exc.http_status)
+    return error_response(exc)
 
 
 async def on_http_exception(request: Request, exc: Exception) -> Response:

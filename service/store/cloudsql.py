@@ -3,7 +3,8 @@
 Imported only when ``STRATUS_CLOUD_SQL_INSTANCE`` is set: the connector and google-auth
 cost about 0.6 s and 80 MB at import. With no password in the database URL the
 connector uses IAM database authentication, so the service account is the database
-user and no password exists anywhere.
+user and no password exists anywhere. PostgreSQL goes through psycopg, the driver of every
+other path too: the connector hands it the TLS connection through a local Unix socket.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from service.errors import InvalidParameterValue
 
 #: SQLAlchemy driver name -> the connector's driver name.
 CONNECTOR_DRIVERS = {
-    ("postgresql", "pg8000"): "pg8000",
+    ("postgresql", "psycopg"): "psycopg",
     ("mysql", "pymysql"): "pymysql",
 }
 
@@ -42,7 +43,7 @@ def cloud_sql_creator(
     driver = CONNECTOR_DRIVERS.get((url.get_backend_name(), url.get_driver_name()))
     if driver is None:
         raise InvalidParameterValue(
-            "With a Cloud SQL instance the database URL must use postgresql+pg8000:// or "
+            "With a Cloud SQL instance the database URL must use postgresql+psycopg:// or "
             f"mysql+pymysql://, not {url.drivername}://"
         )
     connector = (connector_factory or default_connector_factory(ip_type))()

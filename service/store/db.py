@@ -10,22 +10,29 @@ is configured.
 from __future__ import annotations
 
 import contextlib
+import logging
+import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, CursorResult, Engine, make_url
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from service.errors import TemporarilyUnavailable
+
+if TYPE_CHECKING:
+    from service.config import Settings
 
 ConnectorFactory = Callable[[], Any]
 # A query and a result row of any shape (SQLAlchemy types them by their column types).
 AnySelect: TypeAlias = sa.Select[*tuple[Any, ...]]
 AnyRow: TypeAlias = sa.Row[*tuple[Any, ...]]
+
+log = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
@@ -77,32 +84,49 @@ class Database:
 
 @contextlib.contextmanager
 def _unavailable_on_disconnect() -> Iterator[None]:
-    """A dropped or unreachable database is a 503 (retried by the client), never a 500."""
+    """A dropped or unreachable database is a 503 (retried by the client), never a 500.
+
+    SQLAlchemy asks the dialect (``is_disconnect``) whether a driver error means the
+    connection is gone and says so in ``connection_invalidated``; a connection that could
+    not be opened at all, and SQLite's busy timeout, are just as transient. The driver's
+    text goes to the log only: it can name hosts, users and SQL.
+    """
     try:
         yield
-    except OperationalError as exc:
-        if exc.connection_invalidated or _is_connection_error(exc):
-            raise TemporarilyUnavailable(f"The database is unavailable: {exc.orig}") from exc
-        raise
     except DBAPIError as exc:
-        if exc.connection_invalidated:
-            raise TemporarilyUnavailable(f"The database is unavailable: {exc.orig}") from exc
-        raise
+        if not (exc.connection_invalidated or _is_busy(exc) or _is_connect_failure(exc)):
+            raise
+        log.warning("Database unavailable: %s", exc.orig)
+        raise TemporarilyUnavailable(
+            "The database is unavailable; retry shortly.", retry_after_seconds=2
+        ) from exc
 
 
-def _is_connection_error(exc: OperationalError) -> bool:
-    text = str(exc.orig).lower()
-    return any(
-        marker in text
-        for marker in (
-            "connection refused",
-            "could not connect",
-            "server closed",
-            "lost connection",
-            "can't connect",
-            "database is locked",
-            "terminating connection",
-        )
+def _is_connect_failure(exc: DBAPIError) -> bool:
+    """An operational error outside any statement: the pool failed to open a connection
+    (refused, timed out, authentication backend down), or a commit failed in flight."""
+    return exc.statement is None and isinstance(exc, OperationalError | InterfaceError)
+
+
+def _is_busy(exc: DBAPIError) -> bool:
+    """SQLite gave up waiting for another writer (after ``SQLITE_BUSY_TIMEOUT_MS``)."""
+    return getattr(exc.orig, "sqlite_errorcode", None) in (
+        sqlite3.SQLITE_BUSY,
+        sqlite3.SQLITE_LOCKED,
+    )
+
+
+def open_database(
+    settings: Settings, connector_factory: ConnectorFactory | None = None
+) -> Database:
+    """The backend store that ``settings`` describe (URL, Cloud SQL instance, pool)."""
+    return create_database(
+        settings.resolved_database_url,
+        cloud_sql_instance=settings.cloud_sql_instance,
+        cloud_sql_ip_type=settings.cloud_sql_ip_type,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        connector_factory=connector_factory,
     )
 
 

@@ -327,8 +327,7 @@ def _keyset_pages(
     """PostgreSQL: ``LIMIT``ed pages, each starting after the last row of the one before.
 
     Twice as fast as a server-side cursor, whose rows come through SQLAlchemy's buffer in
-    small ``FETCH`` round trips, and the same with every driver (pg8000 behind the Cloud
-    SQL connector, psycopg).
+    small ``FETCH`` round trips, and the same behind the Cloud SQL connector's proxy.
     """
     page = query.limit(chunk_size)
     after = page

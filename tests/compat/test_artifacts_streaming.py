@@ -1,8 +1,8 @@
 """Big files: streamed both ways with flat server memory, over HTTP/1.1 and over h2c.
 
-The h2c server is what Cloud Run runs (``STRATUS_HTTP2=true``, artifacts on GCS): a file
-past Cloud Run's 32 MiB HTTP/1 limit goes through it as HTTP/2 with prior knowledge,
-exactly as Cloud Run's front end forwards it to the container.
+Every server speaks h2c next to HTTP/1.1 on one port, as on Cloud Run (artifacts on GCS
+there): a file past Cloud Run's 32 MiB HTTP/1 limit goes through it as HTTP/2 with prior
+knowledge, exactly as Cloud Run's front end forwards it to the container.
 """
 
 from __future__ import annotations
@@ -92,12 +92,12 @@ def round_trip(client: httpx.Client, server: ServerProcess, path: str, size: int
 def h2c_server(
     server: ServerProcess, gcs_emulator: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[ServerProcess]:
-    """The Cloud Run configuration: h2c on, artifacts in a (emulated) GCS bucket."""
+    """The Cloud Run configuration: artifacts in a (emulated) GCS bucket."""
     proc = ServerProcess(
         database_url=server.database_url,
         artifact_root=f"gs://{GCS_TEST_BUCKET}/h2c-{time.time_ns()}",
         workdir=tmp_path_factory.mktemp("h2c"),
-        env={"STRATUS_HTTP2": "true", "STORAGE_EMULATOR_HOST": gcs_emulator},
+        env={"STORAGE_EMULATOR_HOST": gcs_emulator},
     ).start()
     yield proc
     proc.stop()
@@ -167,7 +167,6 @@ def test_h2c_server_drains_an_upload_on_sigterm(
         database_url=server.database_url,
         artifact_root=str(tmp_path / "artifacts"),
         workdir=tmp_path,
-        env={"STRATUS_HTTP2": "true"},
     ).start()
     size = 8 * MiB
 

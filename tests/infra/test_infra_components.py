@@ -176,7 +176,7 @@ def test_iam_user_names_and_urls():
     assert iam_user_name(EMAIL, "postgres") == f"svc-run@{PROJECT}.iam"
     assert iam_user_name(EMAIL, "mysql") == "svc-run"
     pg = database_url(f"svc-run@{PROJECT}.iam", "stratus", postgres=True)
-    assert pg == f"postgresql+pg8000://svc-run%40{PROJECT}.iam@/stratus"
+    assert pg == f"postgresql+psycopg://svc-run%40{PROJECT}.iam@/stratus"
     assert database_url("svc-run", "db", postgres=False) == "mysql+pymysql://svc-run@/db"
 
 
@@ -210,7 +210,7 @@ def test_tracking_service_alone():
         service_url=SERVICE_URL,
         image=IMAGE,
         service_account_email=EMAIL,
-        database_url="postgresql+pg8000://u@/db",
+        database_url="postgresql+psycopg://u@/db",
         artifact_root="gs://b/artifacts",
         cloud_sql_instance=f"{PROJECT}:{REGION}:i",
         invokers=["group:a@example.com", "user:b@example.com"],
@@ -272,7 +272,7 @@ def test_tracking_service_with_app_sign_in():
         service_url=SERVICE_URL,
         image=IMAGE,
         service_account_email=EMAIL,
-        database_url="postgresql+pg8000://u@/db",
+        database_url="postgresql+psycopg://u@/db",
         artifact_root="gs://b/artifacts",
         cloud_sql_instance=f"{PROJECT}:{REGION}:i",
         invokers=["user:b@example.com"],  # not bound: the server checks members itself

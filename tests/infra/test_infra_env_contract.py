@@ -41,15 +41,9 @@ def test_contract_names_are_derived_from_settings():
     assert "PORT" in names  # the alias Cloud Run sets
 
 
-#: Names agreed for parallel work that the program sets before service/config.py reads them
-#: (STRATUS_FORWARDED_ALLOW_IPS: which peers' X-Forwarded-* headers to trust). Each is
-#: checked like any other as soon as Settings has it.
-AGREED_NOT_YET_READ = {"STRATUS_FORWARDED_ALLOW_IPS"}
-
-
 def test_every_container_variable_is_read_by_the_service(default_graph):
     env = {**default_graph.env(), **default_graph.secret_env()}
-    unknown = set(env) - settings_env_names() - AGREED_NOT_YET_READ
+    unknown = set(env) - settings_env_names()
     assert not unknown, f"Cloud Run sets variables service/config.py never reads: {unknown}"
 
 
@@ -76,7 +70,7 @@ def test_values_are_accepted_by_settings(default_graph, monkeypatch):
 def test_database_url_names_the_iam_user_and_no_password(default_graph):
     sqlalchemy_url = pytest.importorskip("sqlalchemy.engine").make_url
     url = sqlalchemy_url(default_graph.env()["STRATUS_DATABASE_URL"])
-    assert url.drivername == "postgresql+pg8000"
+    assert url.drivername == "postgresql+psycopg"
     assert (
         url.username == default_graph.named("gcp:sql/user:User", "stratus-iam-user").inputs["name"]
     )

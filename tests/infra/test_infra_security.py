@@ -282,12 +282,16 @@ def test_probes_identity_and_scaling_of_the_service(default_graph):
 def test_http2_off_uses_http1_port(program):
     graph = program(config_for(http2=False))
     assert graph.container()["ports"]["name"] == "http1"
-    assert graph.env()["STRATUS_HTTP2"] == "false"
 
 
-def test_h2c_port_runs_the_h2c_server(default_graph):
+def test_the_server_believes_cloud_runs_front_end_only(default_graph):
+    """The one server speaks h2c and HTTP/1.1 alike; no switch is needed for the port name.
+    The container is reachable through Cloud Run's front end alone, whose forwarded
+    headers carry the client's address and scheme."""
     assert default_graph.container()["ports"]["name"] == "h2c"
-    assert default_graph.env()["STRATUS_HTTP2"] == "true"
+    env = default_graph.env()
+    assert "STRATUS_HTTP2" not in env
+    assert env["STRATUS_FORWARDED_ALLOW_IPS"] == "*"
 
 
 JOB = "gcp:cloudrunv2/job:Job"
@@ -313,7 +317,7 @@ def test_a_one_shot_job_grants_the_server_user_what_migrations_need(default_grap
     assert container["image"] == default_graph.container()["image"]
     env = {e["name"]: e["value"] for e in container["envs"]}
     assert env["STRATUS_DATABASE_URL"] == (
-        f"postgresql+pg8000://stratus-dbadmin%40{PROJECT}.iam@/stratus"
+        f"postgresql+psycopg://stratus-dbadmin%40{PROJECT}.iam@/stratus"
     )
     assert env["STRATUS_CLOUD_SQL_INSTANCE"] == default_graph.exports["cloud_sql_connection_name"]
     assert job.inputs["runExecutionToken"]  # `pulumi up` waits for the execution to succeed

@@ -156,7 +156,7 @@ CLOUD_ONLY = {
     "STRATUS_AUTH_ENABLED": "identities come from Google: a laptop stack runs open on loopback",
     "STRATUS_DB_STARTUP_WAIT_SECONDS": "sized to Cloud Run's start-up probe and IAM propagation; "
     "the default covers a local database still booting",
-    "STRATUS_FORWARDED_ALLOW_IPS": "Cloud Run's front end; no proxy stands before a laptop stack",
+    "STRATUS_FORWARDED_ALLOW_IPS": "Cloud Run's front end is the only peer there; no proxy here",
 }
 #: Variables whose value names a place (a database, a bucket), so they differ by design.
 PLACES = {"STRATUS_DATABASE_URL", "STRATUS_ARTIFACT_ROOT"}
@@ -176,7 +176,7 @@ def test_same_environment_as_cloud_run(stratus_env: dict[str, str]) -> None:
             service_url="https://stratus-123456789012.europe-west1.run.app",
             image="img",
             service_account_email="sa@p.iam.gserviceaccount.com",
-            database_url="postgresql+pg8000://sa@/stratus",
+            database_url="postgresql+psycopg://sa@/stratus",
             artifact_root="gs://bucket/mlflow",
             cloud_sql_instance="p:europe-west1:db",
         )

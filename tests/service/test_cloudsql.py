@@ -1,11 +1,7 @@
-"""Cloud SQL wiring: the connector is injected, the SQL runs on the local databases."""
+"""Cloud SQL wiring: the connector's own driver adapters, on the local databases."""
 
 from __future__ import annotations
 
-from typing import Any
-
-import pg8000.dbapi
-import pymysql
 import pytest
 import sqlalchemy as sa
 
@@ -13,28 +9,15 @@ from service.errors import InvalidParameterValue
 from service.store import migrate
 from service.store.db import create_database
 from tests.support.backends import scratch_database
+from tests.support.cloudsql import LoopbackConnector
 
 INSTANCE = "my-project:europe-west1:stratus"
-
-
-class FakeConnector:
-    """Stands in for ``google.cloud.sql.connector.Connector``; opens local connections."""
-
-    def __init__(self, database: str) -> None:
-        self.database = database
-        self.calls: list[tuple[str, str, dict[str, Any]]] = []
-
-    def connect(self, instance: str, driver: str, **kwargs: Any) -> Any:
-        self.calls.append((instance, driver, kwargs))
-        if driver == "pg8000":
-            return pg8000.dbapi.connect(user="postgres", host="127.0.0.1", database=self.database)
-        return pymysql.connect(user="root", host="127.0.0.1", database=self.database)
 
 
 @pytest.mark.parametrize(
     ("backend", "url_template", "driver"),
     [
-        ("postgresql", "postgresql+pg8000://stratus-sa@my-project.iam@/{db}", "pg8000"),
+        ("postgresql", "postgresql+psycopg://stratus-sa@my-project.iam@/{db}", "psycopg"),
         ("mysql", "mysql+pymysql://stratus-sa@/{db}", "pymysql"),
     ],
 )
@@ -43,7 +26,7 @@ def test_connections_go_through_the_connector_with_iam_auth(
 ) -> None:
     with scratch_database(backend, tmp_path) as local_url:
         db_name = sa.engine.make_url(local_url).database
-        connector = FakeConnector(db_name)
+        connector = LoopbackConnector()
         url = url_template.format(db=db_name).replace("@my-project.iam@", "%40my-project.iam@")
         database = create_database(
             url, cloud_sql_instance=INSTANCE, connector_factory=lambda: connector
@@ -64,11 +47,11 @@ def test_connections_go_through_the_connector_with_iam_auth(
 
 
 def test_unsupported_driver_is_refused() -> None:
-    with pytest.raises(InvalidParameterValue, match="postgresql\\+pg8000"):
+    with pytest.raises(InvalidParameterValue, match=r"postgresql\+psycopg"):
         create_database(
-            "postgresql+psycopg://u@/db",
+            "postgresql+pg8000://u@/db",
             cloud_sql_instance=INSTANCE,
-            connector_factory=lambda: FakeConnector("x"),
+            connector_factory=LoopbackConnector,
         )
 
 

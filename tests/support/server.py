@@ -1,4 +1,10 @@
-"""Run the real ``stratus serve`` in a subprocess on a free loopback port."""
+"""Run the real ``stratus serve`` in a subprocess on a free loopback port.
+
+It starts as the container does (Dockerfile ``ENTRYPOINT ["stratus", "serve"]``): the
+``stratus`` command of this environment, configured by the environment alone (``PORT``,
+``STRATUS_HOST`` and the store settings), so the same server, driver and settings path
+run here as on Cloud Run.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +20,8 @@ from pathlib import Path
 import httpx
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+#: The console script next to this interpreter: what ``pip install`` put on PATH.
+STRATUS_COMMAND = Path(sys.executable).parent / "stratus"
 
 
 def free_port() -> int:
@@ -53,23 +61,15 @@ class ServerProcess:
             "STRATUS_DATABASE_URL": self.database_url,
             "STRATUS_ARTIFACT_ROOT": self.artifact_root,
             "STRATUS_DATA_DIR": str(self.workdir / "data"),
+            "STRATUS_HOST": "127.0.0.1",
+            "PORT": str(self.port),
             "PYTHONPATH": str(REPO_ROOT),
             **self.env,
         }
-        env.pop("PORT", None)
+        env.pop("STRATUS_PORT", None)
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "service",
-                "serve",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                *self.extra_args,
-            ],
+            [str(STRATUS_COMMAND), "serve", *self.extra_args],
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -8,7 +8,7 @@ from service.artifacts import ArtifactStore, artifact_path, open_artifact_store,
 from service.config import Settings
 from service.importer.sources.base import ArtifactsUnavailable, Source
 from service.store import Store, migrate
-from service.store.db import Database
+from service.store.db import Database, open_database
 from service.store.entities import MetricPoint
 from service.store.imports import (
     ExperimentImport,
@@ -34,8 +34,6 @@ class LocalTarget:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> LocalTarget:
-        from service.app import open_database
-
         database = open_database(settings)
         migrate.upgrade(database)
         return cls(database, open_artifact_store(settings.resolved_artifact_root))
