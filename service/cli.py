@@ -73,8 +73,8 @@ def db_upgrade(args: argparse.Namespace) -> int:
 
 
 def db_grant(args: argparse.Namespace) -> int:
-    from service.store.db import open_database
     from service.logs import configure_logging
+    from service.store.db import open_database
     from service.store.grants import grant_schema_privileges
     from service.store.startup import wait_for_database
 
