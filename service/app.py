@@ -37,8 +37,11 @@ def create_app(settings: Settings, database: Database | None = None) -> Starlett
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         db = database or open_database(settings)
-        wait_for_database(db, settings.db_startup_wait_seconds)
         if settings.migrate_on_start:
+            # Migrating needs the database: wait for it (still booting, or IAM still
+            # propagating on a first deploy). Without migrations the server starts at
+            # once and answers 503 until the database is there.
+            wait_for_database(db, settings.db_startup_wait_seconds)
             migrate.upgrade(db)
         app.state.store = Store.over(db)
         if settings.auth_is_enabled:

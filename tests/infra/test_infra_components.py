@@ -240,7 +240,7 @@ def test_tracking_service_alone():
     assert captured["url"] == SERVICE_URL
     env = graph.env()
     assert "STRATUS_AUTH_AUDIENCES" not in env  # the server's auth is off with IAM access
-    assert env["STRATUS_FORWARDED_ALLOW_IPS"] == "169.254.0.0/16"
+    assert env["STRATUS_FORWARDED_ALLOW_IPS"] == "*"
 
 
 def test_auth_secrets_alone():

