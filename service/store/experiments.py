@@ -87,9 +87,9 @@ class ExperimentStore:
         if visible is not None:
             query = query.where(visible.clause(experiments.c.experiment_id))
         with self.db.read() as conn:
-            ids = [r[0] for r in conn.execute(query.offset(offset).limit(max_results + 1))]
-            more = len(ids) > max_results
-            ids = ids[:max_results]
+            ids, token = search.fetch_page(
+                lambda q: list(conn.execute(q).scalars()), query, offset, max_results
+            )
             rows = (
                 conn.execute(sa.select(experiments).where(any_of(experiments.c.experiment_id, ids)))
                 .mappings()
@@ -99,7 +99,6 @@ class ExperimentStore:
             )
             by_id = {e.experiment_id: e for e in self._with_tags(conn, rows)}
         items = [by_id[i] for i in ids if i in by_id]
-        token = search.encode_page_token(offset + max_results) if more else None
         return Page(items, token)
 
     # --- writes ----------------------------------------------------------------------

@@ -142,10 +142,10 @@ class LoggedModelStore:
             list(experiment_ids), comparisons, order_keys, datasets
         )
         with self.db.read() as conn:
-            ids = [r[0] for r in conn.execute(query.offset(offset).limit(max_results + 1))]
-            more = len(ids) > max_results
-            found = self._load(conn, ids[:max_results])
-        token = search.encode_page_token(offset + max_results) if more else None
+            ids, token = search.fetch_page(
+                lambda q: list(conn.execute(q).scalars()), query, offset, max_results
+            )
+            found = self._load(conn, ids)
         return Page(found, token)
 
     def _require(self, conn: Connection, model_id: str) -> None:

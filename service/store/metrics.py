@@ -254,18 +254,15 @@ class MetricStore:
                 "a positive integer"
             )
         offset = search.decode_page_token(page_token)
-        query = _history_query(run_id, key).offset(offset)
-        if max_results is not None:
-            query = query.limit(max_results + 1)
         with self.db.read() as conn:
             _require_run(conn, run_id)
-            # The driver's own tuples: SQLAlchemy's Row objects triple the cost of a long
-            # history, and these columns need no type processing.
-            rows: list[HistoryRow] = list(conn.execute(query).cursor.fetchall())
-        more = max_results is not None and len(rows) > max_results
-        if more:
-            rows = rows[:max_results]
-        token = search.encode_page_token(offset + len(rows)) if more else None
+
+            def fetch(query: AnySelect) -> list[HistoryRow]:
+                # The driver's own tuples: SQLAlchemy's Row objects triple the cost of a
+                # long history, and these columns need no type processing.
+                return list(conn.execute(query).cursor.fetchall())
+
+            rows, token = search.fetch_page(fetch, _history_query(run_id, key), offset, max_results)
         return Page(rows, token)
 
     def history_chunks(

@@ -324,9 +324,8 @@ def search_page(
     if visible is not None:
         query = query.where(visible.clause(name_column))
     with db.read() as conn:
-        keys = list(conn.execute(query.offset(offset).limit(limit + 1)))
-        found = load(conn, keys[:limit])
-    token = search.encode_page_token(offset + limit) if len(keys) > limit else None
+        keys, token = search.fetch_page(lambda q: list(conn.execute(q)), query, offset, limit)
+        found = load(conn, keys)
     return Page(found, token)
 
 

@@ -322,10 +322,10 @@ class RunStore:
             return Page([])
         query = search.run_search_query(list(experiment_ids), view_type, comparisons, order_keys)
         with self.db.read() as conn:
-            ids = [row[0] for row in conn.execute(query.offset(offset).limit(max_results + 1))]
-            more = len(ids) > max_results
-            found = self._load(conn, ids[:max_results])
-        token = search.encode_page_token(offset + max_results) if more else None
+            ids, token = search.fetch_page(
+                lambda q: list(conn.execute(q).scalars()), query, offset, max_results
+            )
+            found = self._load(conn, ids)
         return Page(found, token)
 
     # --- helpers ---------------------------------------------------------------------

@@ -7,8 +7,7 @@ Typical store use::
     limit = check_max_results(max_results, Target.RUNS)
     offset = decode_page_token(page_token)
     query = run_search_query(experiment_ids, view_type, comparisons, order_keys)
-    ids = conn.execute(query.offset(offset).limit(limit + 1)).scalars().all()
-    token = encode_page_token(offset + limit) if len(ids) > limit else None
+    ids, token = fetch_page(lambda q: list(conn.execute(q).scalars()), query, offset, limit)
 
 Modules: ``tokens`` (lexer), ``grammar`` (parser), ``targets`` (per-endpoint vocabulary),
 ``nodes`` (AST and options), ``clauses`` (shared SQL pieces), ``compile`` (runs,
@@ -28,7 +27,12 @@ from service.store.search.nodes import (
     Op,
     OrderKey,
 )
-from service.store.search.paging import check_max_results, decode_page_token, encode_page_token
+from service.store.search.paging import (
+    check_max_results,
+    decode_page_token,
+    encode_page_token,
+    fetch_page,
+)
 from service.store.search.registry import (
     model_version_search_query,
     registered_model_search_query,
@@ -46,6 +50,7 @@ __all__ = [
     "decode_page_token",
     "encode_page_token",
     "experiment_search_query",
+    "fetch_page",
     "logged_model_search_query",
     "model_version_search_query",
     "parse_filter",

@@ -10,13 +10,18 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from service.errors import InvalidParameterValue
+from service.store.db import AnySelect
 from service.store.search.targets import Target
 
 #: Larger offsets cannot be bound as a BIGINT on every backend.
 MAX_OFFSET = 2**62
+
+R = TypeVar("R")
 
 
 def encode_page_token(offset: int) -> str:
@@ -42,6 +47,23 @@ def decode_page_token(token: str | None) -> int:
     if not isinstance(offset, int) or isinstance(offset, bool) or not 0 <= offset <= MAX_OFFSET:
         raise InvalidParameterValue(f"Invalid page token, parsed value={parsed!r}")
     return offset
+
+
+def fetch_page(
+    fetch: Callable[[AnySelect], list[R]], query: AnySelect, offset: int, limit: int | None
+) -> tuple[list[R], str | None]:
+    """The rows of ``query`` from ``offset``, at most ``limit``, and the next page's token.
+
+    ``fetch`` runs a query on the caller's connection and chooses the shape of the rows.
+    One row past ``limit`` is asked for, so a token comes only when more rows exist. No
+    ``limit``: every row from ``offset``, and no token.
+    """
+    if limit is None:
+        return fetch(query.offset(offset)), None
+    rows = fetch(query.offset(offset).limit(limit + 1))
+    if len(rows) <= limit:
+        return rows, None
+    return rows[:limit], encode_page_token(offset + limit)
 
 
 @dataclass(frozen=True)
