@@ -1,12 +1,17 @@
 """A database that is gone is a 503 with Retry-After, and its error text stays in the log.
 
 The disconnect is real: a PostgreSQL backend killed under a checked-out connection (the
-dialect's ``is_disconnect`` recognises it), and a port where nothing listens.
+dialect's ``is_disconnect`` recognises it), a port where nothing listens, and the network
+path to a running server's database cut while it serves.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import socket
+import threading
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -16,7 +21,7 @@ from service.app import create_app
 from service.config import Settings
 from service.errors import TemporarilyUnavailable
 from service.store.db import Database, create_database
-from tests.support.backends import PG_ADMIN_URL, enabled_backends
+from tests.support.backends import PG_ADMIN_URL, enabled_backends, scratch_database
 from tests.support.server import free_port
 
 needs_postgresql = pytest.mark.skipif(
@@ -60,16 +65,62 @@ def test_an_unreachable_database_is_temporarily_unavailable() -> None:
         database.dispose()
 
 
+class _Forwarder:
+    """A TCP pipe to the shared PostgreSQL that can be cut: the database going away."""
+
+    def __init__(self, target: tuple[str, int]) -> None:
+        self.target = target
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.open: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:  # cut
+                return
+            upstream = socket.create_connection(self.target)
+            self.open += [client, upstream]
+            for source, sink in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(source, sink), daemon=True).start()
+
+    @staticmethod
+    def _pipe(source: socket.socket, sink: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while data := source.recv(65536):
+                sink.sendall(data)
+
+    def cut(self) -> None:
+        # shutdown() first: close() alone leaves a blocked accept() listening.
+        self.listener.shutdown(socket.SHUT_RDWR)
+        self.listener.close()
+        for sock in self.open:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
+
+
+@needs_postgresql
 def test_the_client_gets_503_with_retry_after_and_no_driver_text(
-    tmp_path, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    database = _nothing_listening()
-    settings = Settings(
-        migrate_on_start=False, auth_enabled=False, artifact_root=str(tmp_path / "artifacts")
-    )
-    app = create_app(settings, database=database)
-    with caplog.at_level(logging.WARNING, "service.store.db"), TestClient(app) as http:
-        response = http.get("/api/2.0/mlflow/experiments/get", params={"experiment_id": "0"})
+    with scratch_database("postgresql", tmp_path) as url:
+        parsed = sa.engine.make_url(url)
+        forwarder = _Forwarder((parsed.host or "127.0.0.1", parsed.port or 5432))
+        through = parsed.set(host="127.0.0.1", port=forwarder.port)
+        settings = Settings(
+            database_url=through.render_as_string(hide_password=False),
+            artifact_root=str(tmp_path / "artifacts"),
+            auth_enabled=False,
+        )
+        get = ("/api/2.0/mlflow/experiments/get", {"experiment_id": "0"})
+        with TestClient(create_app(settings)) as http:
+            assert http.get(get[0], params=get[1]).status_code == 200
+            forwarder.cut()
+            with caplog.at_level(logging.WARNING, "service.store.db"):
+                response = http.get(get[0], params=get[1])
     assert response.status_code == 503
     assert response.headers["Retry-After"].isdigit()
     assert response.json() == {
@@ -78,4 +129,4 @@ def test_the_client_gets_503_with_retry_after_and_no_driver_text(
     }
     # The driver's words (host, port, refusal) are for the operator, in the log.
     assert "Database unavailable" in caplog.text
-    assert str(database.engine.url.port) in caplog.text
+    assert str(forwarder.port) in caplog.text
