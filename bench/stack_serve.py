@@ -36,17 +36,10 @@ def main(name: str) -> None:
         import uvicorn
 
         uvicorn.run(app, host=settings.host, port=settings.port, log_config=None)
-    elif name == "hypercorn":
-        from hypercorn.asyncio import serve
-        from hypercorn.config import Config
+    elif name == "hypercorn":  # exactly as `stratus serve` runs it
+        from service.server import serve
 
-        config = Config()
-        config.bind = [f"{settings.host}:{settings.port}"]
-        config.keep_alive_max_requests = 2**31  # its default, 1000, ends h2 connections
-        import uvloop
-
-        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-            runner.run(serve(app, config))  # type: ignore[arg-type]
+        serve(app, settings)
     elif name == "granian":
         from granian.constants import HTTPModes, Interfaces, Loops
         from granian.server import Server
