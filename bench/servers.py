@@ -230,13 +230,7 @@ class Server:
                 child.kill()
 
     def tree(self) -> list[psutil.Process]:
-        if self.process is None or self.process.poll() is not None:
-            return []
-        try:
-            root = psutil.Process(self.process.pid)
-            return [root, *root.children(recursive=True)]
-        except psutil.NoSuchProcess:
-            return []
+        return process_tree(self.process)
 
     def memory(self) -> tuple[int, int]:
         """(RSS, PSS) in bytes, summed over the process tree."""
@@ -251,14 +245,30 @@ class Server:
         return rss, pss
 
     def cpu_seconds(self) -> float:
-        total = 0.0
-        for proc in self.tree():
-            try:
-                times = proc.cpu_times()
-            except psutil.NoSuchProcess:
-                continue
-            total += times.user + times.system
-        return total
+        return cpu_seconds(self.tree())
+
+
+def process_tree(process: subprocess.Popen[bytes] | None) -> list[psutil.Process]:
+    """A live process and all its descendants (none once it has exited)."""
+    if process is None or process.poll() is not None:
+        return []
+    try:
+        root = psutil.Process(process.pid)
+        return [root, *root.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return []
+
+
+def cpu_seconds(tree: list[psutil.Process]) -> float:
+    """User plus system CPU time spent so far by the processes of ``tree``."""
+    total = 0.0
+    for proc in tree:
+        try:
+            times = proc.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system
+    return total
 
 
 class MemorySampler:

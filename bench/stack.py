@@ -38,11 +38,17 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import psutil
 
 from bench.client import MB, BenchError, now_ms, pattern_chunks, pattern_digest
 from bench.seed import STRATUS, SeedRun, insert_history
-from bench.servers import REPO_ROOT, DatabaseSpec, free_port, fresh_database
+from bench.servers import (
+    REPO_ROOT,
+    DatabaseSpec,
+    cpu_seconds,
+    free_port,
+    fresh_database,
+    process_tree,
+)
 
 API = "/api/2.0/mlflow"
 ARTIFACTS = "/api/2.0/mlflow-artifacts/artifacts"
@@ -129,22 +135,11 @@ class Variant:
                 self.process.wait()
 
     def cpu_seconds(self) -> float:
-        assert self.process is not None
-        root = psutil.Process(self.process.pid)
-        total = 0.0
-        for proc in (root, *root.children(recursive=True)):
-            try:
-                times = proc.cpu_times()
-            except psutil.NoSuchProcess:
-                continue
-            total += times.user + times.system
-        return total
+        return cpu_seconds(process_tree(self.process))
 
     def rss_mb(self) -> float:
         """Resident memory of the server's process tree."""
-        assert self.process is not None
-        root = psutil.Process(self.process.pid)
-        return sum(p.memory_info().rss for p in (root, *root.children(recursive=True))) / MB
+        return sum(p.memory_info().rss for p in process_tree(self.process)) / MB
 
     def client(self, protocol: str) -> httpx.Client:
         h2c = protocol == "h2c"
