@@ -20,6 +20,7 @@ from starlette.routing import Route
 
 from service.artifacts import ArtifactStore, ArtifactWriter, artifact_path
 from service.errors import InvalidParameterValue
+from service.http import compression
 from service.http.context import blocking
 from service.http.responses import ok
 
@@ -59,15 +60,16 @@ async def download_artifact(request: Request) -> Response:
     path = artifact_path(request.path_params["artifact_path"])
     reader = await blocking(_artifacts(request).open_read, path)
     name = posixpath.basename(path)
-    return StreamingResponse(
-        reader.chunks(),
-        media_type=media_type(name),
-        headers={
-            "Content-Length": str(reader.size),
-            "Content-Disposition": content_disposition(name),
-            "X-Content-Type-Options": "nosniff",
-        },
-    )
+    headers = {
+        "Content-Length": str(reader.size),
+        "Content-Disposition": content_disposition(name),
+        "X-Content-Type-Options": "nosniff",
+    }
+    if reader.size < compression.MINIMUM_BYTES:
+        # In one message, so it goes as it is: gzip would cost more than it saves.
+        body = await blocking(b"".join, reader.chunks())
+        return Response(body, media_type=media_type(name), headers=headers)
+    return StreamingResponse(reader.chunks(), media_type=media_type(name), headers=headers)
 
 
 async def list_artifacts(request: Request) -> Response:
