@@ -42,6 +42,8 @@ def serve(args: argparse.Namespace) -> int:
     from service.app import create_app
     from service.logs import configure_logging
     from service.server import serve as run_server
+    from service.store.db import open_database
+    from service.store.startup import describe, wait_for_database
 
     settings = _settings(args)
     configure_logging(settings.log_level, settings.log_format)
@@ -52,7 +54,21 @@ def serve(args: argparse.Namespace) -> int:
         )
     if not settings.artifact_root:
         log.warning("No STRATUS_ARTIFACT_ROOT: artifacts go to %s", settings.resolved_artifact_root)
-    app = create_app(settings)
+    database = open_database(settings)
+    if settings.migrate_on_start:
+        # Before the port opens: a database that never answers is one line and exit 1
+        # (Cloud Run then retries the instance), not a start-up traceback.
+        try:
+            wait_for_database(database, settings.db_startup_wait_seconds)
+        except Exception as exc:
+            log.error(
+                "Not starting: the database did not answer within %.0f s (%s)",
+                settings.db_startup_wait_seconds,
+                describe(exc),
+            )
+            database.dispose()
+            return 1
+    app = create_app(settings, database)
     log.info("Serving HTTP/1.1 and h2c on http://%s:%d", settings.host, settings.port)
     run_server(app, settings)
     return 0

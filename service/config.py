@@ -56,6 +56,20 @@ class Settings(BaseSettings):
     log_format: Literal["plain", "json"] = "plain"
     db_pool_size: int = Field(default=5, ge=1, le=100)
     db_max_overflow: int = Field(default=5, ge=0, le=100)
+    db_pool_timeout_seconds: float = Field(
+        default=10,
+        gt=0,
+        le=600,
+        description="How long a request waits for a free database connection before it is "
+        "answered 503 with Retry-After.",
+    )
+    db_statement_timeout_seconds: float = Field(
+        default=60,
+        ge=0,
+        le=3600,
+        description="The longest a statement may run on PostgreSQL or MySQL before it is "
+        "cancelled and the request answered 503; 0 for no limit. Migrations are not limited.",
+    )
     migrate_on_start: bool = True
     db_startup_wait_seconds: float = Field(
         default=30,

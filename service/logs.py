@@ -41,3 +41,6 @@ def configure_logging(level: str, fmt: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    # The pool logs a traceback each time it cannot roll back a connection the database
+    # dropped; the store logs the outage itself, once (service.store.db.Outage).
+    logging.getLogger("sqlalchemy.pool").setLevel(logging.CRITICAL)

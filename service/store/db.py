@@ -13,6 +13,7 @@ import contextlib
 import logging
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
@@ -21,6 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, CursorResult, Engine, make_url
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from service.errors import TemporarilyUnavailable
 
@@ -54,6 +56,7 @@ class Database:
         # SQLite allows one writer at a time; serialising writers in-process turns lock
         # contention into a short queue instead of SQLITE_BUSY errors.
         self._write_lock = threading.Lock() if self.dialect == "sqlite" else None
+        self._outage = Outage()
 
     @property
     def is_sqlite(self) -> bool:
@@ -61,14 +64,14 @@ class Database:
 
     @contextlib.contextmanager
     def read(self) -> Iterator[Connection]:
-        with _unavailable_on_disconnect(), self.engine.connect() as conn:
+        with self._unavailable_on_disconnect(), self.engine.connect() as conn:
             yield conn
 
     @contextlib.contextmanager
     def write(self) -> Iterator[Connection]:
         """A connection inside one transaction, committed on success, rolled back on error."""
         lock = self._write_lock or contextlib.nullcontext()
-        with _unavailable_on_disconnect(), lock:
+        with self._unavailable_on_disconnect(), lock:
             conn = self.engine.connect()
             if self.is_sqlite:
                 conn = conn.execution_options(stratus_write=True)
@@ -81,31 +84,77 @@ class Database:
     def dispose(self) -> None:
         self.engine.dispose()
 
+    @contextlib.contextmanager
+    def _unavailable_on_disconnect(self) -> Iterator[None]:
+        """A dropped, unreachable, busy or too slow database is a 503 with ``Retry-After``
+        (which the client retries), never a 500.
 
-@contextlib.contextmanager
-def _unavailable_on_disconnect() -> Iterator[None]:
-    """A dropped or unreachable database is a 503 (retried by the client), never a 500.
+        SQLAlchemy asks the dialect (``is_disconnect``) whether a driver error means the
+        connection is gone and says so in ``connection_invalidated``; a connection that
+        could not be opened, SQLite's busy timeout, a statement over the statement timeout
+        and a pool with no connection free in time are just as transient. The driver's
+        text goes to the log only (it can name hosts, users and SQL), once per outage.
+        """
+        try:
+            yield
+        except DBAPIError as exc:
+            if _is_statement_timeout(exc):
+                raise TemporarilyUnavailable(
+                    "The database took too long to answer; retry shortly.", retry_after_seconds=2
+                ) from exc
+            if not (exc.connection_invalidated or _is_busy(exc) or _is_connect_failure(exc)):
+                raise
+            self._outage.began(exc)
+            raise TemporarilyUnavailable(
+                "The database is unavailable; retry shortly.", retry_after_seconds=2
+            ) from exc
+        except PoolTimeout as exc:
+            raise TemporarilyUnavailable(
+                "Every database connection is busy; retry shortly.", retry_after_seconds=1
+            ) from exc
+        self._outage.ended()
 
-    SQLAlchemy asks the dialect (``is_disconnect``) whether a driver error means the
-    connection is gone and says so in ``connection_invalidated``; a connection that could
-    not be opened at all, and SQLite's busy timeout, are just as transient. The driver's
-    text goes to the log only: it can name hosts, users and SQL.
-    """
-    try:
-        yield
-    except DBAPIError as exc:
-        if not (exc.connection_invalidated or _is_busy(exc) or _is_connect_failure(exc)):
-            raise
-        log.warning("Database unavailable: %s", exc.orig)
-        raise TemporarilyUnavailable(
-            "The database is unavailable; retry shortly.", retry_after_seconds=2
-        ) from exc
+
+class Outage:
+    """Whether the database is away, logged once when that changes: one line when it goes
+    (with the driver's first line of reason), one when it is back (with how long it was
+    away), whatever the number of requests in between."""
+
+    def __init__(self) -> None:
+        self._since: float | None = None
+        self._lock = threading.Lock()
+
+    def began(self, exc: DBAPIError) -> None:
+        with self._lock:
+            if self._since is not None:
+                return
+            self._since = time.monotonic()
+        reason = (str(exc.orig).strip().splitlines() or [type(exc.orig).__name__])[0]
+        log.warning("Database unavailable (%s): answering 503 until it is back", reason)
+
+    def ended(self) -> None:
+        if self._since is None:  # the hot path: one attribute read
+            return
+        with self._lock:
+            since, self._since = self._since, None
+        if since is not None:
+            log.warning("Database available again after %.1f s", time.monotonic() - since)
 
 
 def _is_connect_failure(exc: DBAPIError) -> bool:
     """An operational error outside any statement: the pool failed to open a connection
     (refused, timed out, authentication backend down), or a commit failed in flight."""
     return exc.statement is None and isinstance(exc, OperationalError | InterfaceError)
+
+
+def _is_statement_timeout(exc: DBAPIError) -> bool:
+    """The statement ran past ``STRATUS_DB_STATEMENT_TIMEOUT_SECONDS``: PostgreSQL's
+    query_canceled (57014), MariaDB's 1969 or MySQL's 3024."""
+    orig = exc.orig
+    if getattr(orig, "sqlstate", None) == "57014":
+        return True
+    args: tuple[Any, ...] = getattr(orig, "args", ())
+    return bool(args) and args[0] in (1969, 3024)
 
 
 def _is_busy(exc: DBAPIError) -> bool:
@@ -126,6 +175,8 @@ def open_database(
         cloud_sql_ip_type=settings.cloud_sql_ip_type,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
+        pool_timeout=settings.db_pool_timeout_seconds,
+        statement_timeout=settings.db_statement_timeout_seconds,
         connector_factory=connector_factory,
     )
 
@@ -137,9 +188,16 @@ def create_database(
     cloud_sql_ip_type: str = "public",
     pool_size: int = 5,
     max_overflow: int = 5,
+    pool_timeout: float = 10.0,
+    statement_timeout: float = 0,
     connector_factory: ConnectorFactory | None = None,
 ) -> Database:
-    """Build the engine for ``url``; through the Cloud SQL connector if an instance is given."""
+    """Build the engine for ``url``; through the Cloud SQL connector if an instance is given.
+
+    ``pool_timeout`` bounds the wait for a free connection and ``statement_timeout`` (in
+    seconds, 0 for none) each statement on PostgreSQL and MySQL; past either, a request
+    is a 503 rather than a queue that grows without end.
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         return Database(_sqlite_engine(url))
@@ -147,6 +205,7 @@ def create_database(
     kwargs: dict[str, Any] = {
         "pool_size": pool_size,
         "max_overflow": max_overflow,
+        "pool_timeout": pool_timeout,
         "pool_pre_ping": True,
         "pool_recycle": 1800,
     }
@@ -161,7 +220,31 @@ def create_database(
             ip_type=cloud_sql_ip_type,
             connector_factory=connector_factory,
         )
-    return Database(sa.create_engine(url, **kwargs))
+    engine = sa.create_engine(url, **kwargs)
+    if statement_timeout > 0:
+        _limit_statements(engine, statement_timeout)
+    return Database(engine)
+
+
+def _limit_statements(engine: Engine, seconds: float) -> None:
+    """Set the session's statement timeout on every new connection (any driver, the
+    connector's too). Migrations lift it on their own connection (``migrate``)."""
+    backend = engine.dialect.name
+
+    @event.listens_for(engine, "connect")
+    def _set_timeout(dbapi_conn: Any, _record: Any) -> None:
+        cursor = dbapi_conn.cursor()
+        try:
+            if backend == "postgresql":
+                cursor.execute(f"SET statement_timeout = {int(seconds * 1000)}")
+            elif "mariadb" in str(dbapi_conn.get_server_info()).lower():
+                cursor.execute(f"SET SESSION max_statement_time = {seconds:.3f}")
+            else:  # MySQL limits SELECTs only
+                cursor.execute(f"SET SESSION max_execution_time = {int(seconds * 1000)}")
+        finally:
+            cursor.close()
+        if backend == "postgresql":
+            dbapi_conn.commit()  # psycopg opened a transaction for the SET
 
 
 def _sqlite_engine(url: str) -> Engine:

@@ -67,16 +67,31 @@ def upgrade(database: Database, revision: str = "head") -> None:
             from alembic import command
 
             log.info("Applying database migrations from %s up to %s", found or "empty", wanted)
+            _lift_statement_timeout(conn)
             command.upgrade(_config(conn), wanted)
             conn.commit()
+        conn.invalidate()  # not back to the pool: it runs without the statement timeout
 
 
 def downgrade(database: Database, revision: str) -> None:
     from alembic import command
 
-    with database.engine.connect() as conn, _migration_lock(conn):
-        command.downgrade(_config(conn), revision)
-        conn.commit()
+    with database.engine.connect() as conn:
+        with _migration_lock(conn):
+            _lift_statement_timeout(conn)
+            command.downgrade(_config(conn), revision)
+            conn.commit()
+        conn.invalidate()
+
+
+def _lift_statement_timeout(conn: Connection) -> None:
+    """A migration may take longer than a request may (``STRATUS_DB_STATEMENT_TIMEOUT_SECONDS``)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text("SET statement_timeout = 0"))
+    elif conn.dialect.name == "mysql":
+        mariadb = getattr(conn.dialect, "is_mariadb", False)
+        variable = "max_statement_time" if mariadb else "max_execution_time"
+        conn.execute(sa.text(f"SET SESSION {variable} = 0"))
 
 
 def _current_revision(conn: Connection) -> str | None:

@@ -82,12 +82,12 @@ def wait_for_database(
                 attempt,
                 left,
                 pause,
-                _reason(exc),
+                describe(exc),
             )
             sleep(pause)
 
 
-def _reason(exc: BaseException) -> str:
+def describe(exc: BaseException) -> str:
     """The error's class and first line: enough to tell a refused port from refused IAM."""
     orig = getattr(exc, "orig", None) or exc
     first_line = (str(orig).strip().splitlines() or [""])[0]

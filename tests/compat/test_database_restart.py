@@ -183,6 +183,13 @@ def test_a_restart_under_load_loses_nothing_and_recovers(
 
     log = server.log_path.read_text()
     assert "Traceback" not in log, log[-4000:]
-    lost = [line for line in log.splitlines() if "Database unavailable" in line]
-    back_lines = [line for line in log.splitlines() if "Database available again" in line]
-    assert len(lost) == 1 and len(back_lines) == 1, log[-4000:]
+    # One line per change of state, however many requests failed: gone, back (a server
+    # that shuts down slowly may flap once while it still accepts connections).
+    changes = [
+        "gone" if "Database unavailable" in line else "back"
+        for line in log.splitlines()
+        if "Database unavailable" in line or "Database available again" in line
+    ]
+    assert changes[:2] == ["gone", "back"] and changes[-1] == "back", log[-4000:]
+    assert changes == ["gone", "back"] * (len(changes) // 2), changes
+    assert len(changes) <= 4 < len(out.failures), (changes, len(out.failures))

@@ -12,6 +12,7 @@ import logging
 import socket
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -130,3 +131,93 @@ def test_the_client_gets_503_with_retry_after_and_no_driver_text(
     # The driver's words (host, port, refusal) are for the operator, in the log.
     assert "Database unavailable" in caplog.text
     assert str(forwarder.port) in caplog.text
+
+
+def test_a_statement_past_the_timeout_is_temporarily_unavailable(
+    database_url: str, backend: str
+) -> None:
+    """A database too slow to answer is a 503 the client retries, not a hung request."""
+    if backend == "sqlite":
+        pytest.skip("SQLite has no statement timeout; its writers queue (busy timeout)")
+    database = create_database(database_url, statement_timeout=0.2)
+    sleep = "SELECT pg_sleep(2)" if backend == "postgresql" else "SELECT SLEEP(2) FROM DUAL"
+    try:
+        with pytest.raises(TemporarilyUnavailable) as caught, database.read() as conn:
+            conn.execute(sa.text(sleep))
+        assert caught.value.message == "The database took too long to answer; retry shortly."
+        # The connection survived the cancellation and serves the next request.
+        with database.read() as conn:
+            assert conn.execute(sa.text("SELECT 1")).scalar_one() == 1
+    finally:
+        database.dispose()
+
+
+def test_a_migration_is_not_held_to_the_statement_timeout(
+    database_url: str, backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Requests are cut off at the statement timeout; a migration's long DDL is not."""
+    if backend == "sqlite":
+        pytest.skip("SQLite has no statement timeout")
+    from alembic import command
+
+    from service.store import migrate
+
+    real_upgrade = command.upgrade
+    sleep = "SELECT pg_sleep(1)" if backend == "postgresql" else "SELECT SLEEP(1) FROM DUAL"
+
+    def slow_upgrade(config: Any, revision: str) -> None:
+        config.attributes["connection"].execute(sa.text(sleep))  # a long migration step
+        real_upgrade(config, revision)
+
+    monkeypatch.setattr(command, "upgrade", slow_upgrade)
+    database = create_database(database_url, statement_timeout=0.5)
+    try:
+        migrate.downgrade(database, "base")
+        migrate.upgrade(database)
+        assert migrate.current_revision(database) == migrate.head_revision()
+        with pytest.raises(TemporarilyUnavailable), database.read() as conn:
+            conn.execute(sa.text(sleep))  # the pool's connections keep the limit
+    finally:
+        database.dispose()
+
+
+def test_no_free_connection_in_time_is_temporarily_unavailable(database_url: str) -> None:
+    """A pool with every connection taken answers 503 after a bounded wait, never queues."""
+    database = create_database(database_url, pool_size=1, max_overflow=0, pool_timeout=0.2)
+    if database.is_sqlite:
+        database.dispose()
+        pytest.skip("SQLite connections are not pooled this way")
+    try:
+        with database.read() as held:
+            held.execute(sa.text("SELECT 1"))
+            with pytest.raises(TemporarilyUnavailable) as caught, database.read() as conn:
+                conn.execute(sa.text("SELECT 1"))
+        assert caught.value.message == "Every database connection is busy; retry shortly."
+    finally:
+        database.dispose()
+
+
+def test_a_database_that_never_answers_at_start_is_one_line_and_exit_1(tmp_path) -> None:
+    """Start-up waits ``STRATUS_DB_STARTUP_WAIT_SECONDS``, then says why in one line."""
+    import os
+    import subprocess
+    import sys
+
+    url = sa.engine.make_url(PG_ADMIN_URL).set(host="127.0.0.1", port=free_port())
+    env = {
+        **os.environ,
+        "STRATUS_DATABASE_URL": url.render_as_string(hide_password=False),
+        "STRATUS_DB_STARTUP_WAIT_SECONDS": "1",
+        "STRATUS_DATA_DIR": str(tmp_path),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "service", "serve", "--port", str(free_port())],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    errors = [line for line in done.stderr.splitlines() if " ERROR " in line]
+    assert len(errors) == 1 and "Not starting: the database did not answer" in errors[0]
