@@ -43,6 +43,8 @@ def artifact_path(raw: str, *, allow_root: bool = False) -> ArtifactPath:
     path = raw[:-1] if raw.endswith("/") else raw
     for form in _decoded_forms(path):
         reason = _problem(form)
+        if reason in _TRAVERSAL:  # MLflow's exact answer, which clients may match on
+            raise InvalidParameterValue("Invalid path")
         if reason:
             raise InvalidParameterValue(f"Invalid path {raw!r}: {reason}")
     if not path and not allow_root:
@@ -80,20 +82,28 @@ def _decoded_forms(path: str) -> list[str]:
     return forms
 
 
+_BACKSLASH = "backslashes are not allowed"
+_HASH = "'#' is not allowed"
+_ABSOLUTE = "absolute paths are not allowed"
+_DOTS = "'.' and '..' are not allowed"
+#: What MLflow's ``validate_path_is_safe`` rejects, with the bare message "Invalid path".
+_TRAVERSAL = frozenset({_BACKSLASH, _HASH, _ABSOLUTE, _DOTS})
+
+
 def _problem(path: str) -> str | None:
     if _CONTROL.search(path):
         return "control characters are not allowed"
     if "\\" in path:
-        return "backslashes are not allowed"
+        return _BACKSLASH
     if "#" in path:
-        return "'#' is not allowed"
+        return _HASH
     if path.startswith("/") or _WINDOWS_DRIVE.match(path):
-        return "absolute paths are not allowed"
+        return _ABSOLUTE
     if not path:
         return None
     for segment in path.split("/"):
         if segment in (".", ".."):
-            return "'.' and '..' are not allowed"
+            return _DOTS
         if not segment:
             return "empty path segments are not allowed"
         if len(segment.encode()) > MAX_SEGMENT_BYTES:

@@ -99,6 +99,16 @@ def run_field(message: type[Message], runs: Callable[[Any], Sequence[str]]) -> L
     return locate
 
 
+def run_query(param: str) -> Locator:
+    """The experiment of the run named in the query string (for requests whose body is a file)."""
+
+    async def locate(view: RequestView, access: Access) -> list[str]:
+        run_id = Request(view.scope).query_params.get(param, "")
+        return [str(e) for e in await access.experiments_of_runs([run_id] if run_id else [])]
+
+    return locate
+
+
 def logged_model_path(param: str = "model_id") -> Locator:
     async def locate(view: RequestView, access: Access) -> list[str]:
         found = await access.experiment_of_logged_model(view.path_params[param])

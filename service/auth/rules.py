@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from service.auth import locate
 from service.auth.permissions import Caller, Permission
-from service.http.experiments import ExperimentRef, GetByName
+from service.http.experiments import ExperimentRef, GetByName, SearchDatasets
 from service.http.logged_models import CreateLoggedModel, SearchLoggedModels
 from service.http.parsing import Message, Repeated, Text
 from service.http.registry import ModelName
@@ -86,6 +86,10 @@ class SampledHistoryRuns(Message):
     run_id: Repeated[Text] = []
 
 
+class IntervalHistoryRuns(Message):
+    run_ids: Repeated[Text] = []
+
+
 # --- locators, one per way a request names its resource ---------------------------------
 
 EXPERIMENT_ID = locate.experiment_field(ExperimentRef)
@@ -93,7 +97,10 @@ EXPERIMENT_NAME = locate.experiment_named(GetByName)
 NEW_RUN = locate.experiment_field(CreateRun)
 RUN = locate.run_field(RunMessage, lambda msg: [msg.run])
 RUNS_SAMPLED = locate.run_field(SampledHistoryRuns, lambda msg: msg.run_id)
+RUNS_INTERVAL = locate.run_field(IntervalHistoryRuns, lambda msg: msg.run_ids)
+UPLOAD_RUN = locate.run_query("run_uuid")
 SEARCHED_RUNS = locate.experiment_list(SearchRuns)
+SEARCHED_DATASETS = locate.experiment_list(SearchDatasets)
 NEW_LOGGED_MODEL = locate.experiment_field(CreateLoggedModel)
 LOGGED_MODEL = locate.logged_model_path()
 SEARCHED_LOGGED_MODELS = locate.experiment_list(SearchLoggedModels)
@@ -132,6 +139,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", f"{API}/experiments/delete-experiment-tag"): on_experiment(EDIT, EXPERIMENT_ID),
     ("POST", f"{API}/experiments/delete"): on_experiment(MANAGE, EXPERIMENT_ID),
     ("POST", f"{API}/experiments/restore"): on_experiment(MANAGE, EXPERIMENT_ID),
+    ("POST", f"{API}/experiments/search-datasets"): on_experiment(READ, SEARCHED_DATASETS),
     # --- runs and metrics ---
     ("POST", f"{API}/runs/create"): on_experiment(EDIT, NEW_RUN),
     ("GET", f"{API}/runs/get"): on_experiment(READ, RUN),
@@ -148,6 +156,17 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", f"{API}/runs/search"): on_experiment(READ, SEARCHED_RUNS),
     ("GET", f"{API}/metrics/get-history"): on_experiment(READ, RUN),
     ("GET", "/api/2.0/stratus/metrics/history-sampled"): on_experiment(READ, RUNS_SAMPLED),
+    ("GET", f"{API}/metrics/get-history-bulk"): on_experiment(READ, RUNS_SAMPLED),
+    ("GET", f"{API}/metrics/get-history-bulk-interval"): on_experiment(READ, RUNS_INTERVAL),
+    # --- artifacts addressed by their run, logged model or model version ---
+    ("GET", f"{API}/artifacts/list"): on_experiment(READ, RUN),
+    ("GET", "/get-artifact"): on_experiment(READ, RUN),
+    ("POST", f"{API}/upload-artifact"): on_experiment(EDIT, UPLOAD_RUN),
+    ("GET", f"{API}/logged-models/{{model_id}}/artifacts/directories"): on_experiment(
+        READ, LOGGED_MODEL
+    ),
+    ("GET", f"{API}/logged-models/{{model_id}}/artifacts/files"): on_experiment(READ, LOGGED_MODEL),
+    ("GET", "/model-versions/get-artifact"): on_model(READ, MODEL_NAME),
     # --- logged models ---
     ("POST", f"{API}/logged-models"): on_experiment(EDIT, NEW_LOGGED_MODEL),
     ("POST", f"{API}/logged-models/search"): on_experiment(READ, SEARCHED_LOGGED_MODELS),

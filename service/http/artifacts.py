@@ -18,7 +18,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from service.artifacts import ArtifactStore, ArtifactWriter, artifact_path
+from service.artifacts import ArtifactPath, ArtifactStore, ArtifactWriter, artifact_path
 from service.errors import InvalidParameterValue
 from service.http import compression
 from service.http.context import blocking
@@ -32,7 +32,10 @@ TEXT_TYPES = frozenset(
     {
         *("txt", "log", "err", "cfg", "conf", "cnf", "cf", "ini", "properties", "prop"),
         *("hocon", "toml", "yaml", "yml", "xml", "json", "js", "py", "py3", "csv", "tsv"),
-        *("md", "rst", "ipynb", "MLmodel", "MLproject"),
+        *("md", "rst", "ipynb", "MLmodel", "mlproject"),
+        # MLflow 3.17 lists the project file as "mlproject", so its "MLproject" goes out as
+        # application/octet-stream; it is YAML text, and shown as text here (docs/compatibility.md).
+        "MLproject",
     }
 )
 
@@ -43,24 +46,38 @@ def _artifacts(request: Request) -> ArtifactStore:
 
 
 async def upload_artifact(request: Request) -> Response:
-    path = artifact_path(request.path_params["artifact_path"])
-    writer = await blocking(_artifacts(request).open_write, path)
     try:
-        await _receive(request, writer)
+        await store_body(request, artifact_path(request.path_params["artifact_path"]))
     except ClientDisconnect:
-        await _abort(writer)
         return Response(status_code=400)  # nobody is listening any more
-    except BaseException:
-        await _abort(writer)
-        raise
     return Response(status_code=200)
 
 
 async def download_artifact(request: Request) -> Response:
-    path = artifact_path(request.path_params["artifact_path"])
+    return await send_file(request, artifact_path(request.path_params["artifact_path"]))
+
+
+async def store_body(request: Request, path: ArtifactPath, limit: int | None = None) -> int:
+    """Write the request body to ``path``; nothing appears there unless all of it arrived.
+
+    Returns the size written. A body over ``limit`` bytes is refused (400) and dropped.
+    """
+    writer = await blocking(_artifacts(request).open_write, path)
+    try:
+        size = await _receive(request, writer, limit)
+    except BaseException:
+        await _abort(writer)
+        raise
+    return size
+
+
+async def send_file(request: Request, path: ArtifactPath) -> Response:
+    """One file, streamed as an attachment with MLflow's content type for its name."""
     reader = await blocking(_artifacts(request).open_read, path)
     name = posixpath.basename(path)
     headers = {
+        # Set here, not as media_type: Starlette would add a charset MLflow does not send.
+        "Content-Type": media_type(name),
         "Content-Length": str(reader.size),
         "Content-Disposition": content_disposition(name),
         "X-Content-Type-Options": "nosniff",
@@ -68,8 +85,8 @@ async def download_artifact(request: Request) -> Response:
     if reader.size < compression.MINIMUM_BYTES:
         # In one message, so it goes as it is: gzip would cost more than it saves.
         body = await blocking(b"".join, reader.chunks())
-        return Response(body, media_type=media_type(name), headers=headers)
-    return StreamingResponse(reader.chunks(), media_type=media_type(name), headers=headers)
+        return Response(body, headers=headers)
+    return StreamingResponse(reader.chunks(), headers=headers)
 
 
 async def list_artifacts(request: Request) -> Response:
@@ -92,9 +109,13 @@ async def delete_artifact(request: Request) -> Response:
     return ok()
 
 
-async def _receive(request: Request, writer: ArtifactWriter) -> None:
+async def _receive(request: Request, writer: ArtifactWriter, limit: int | None) -> int:
     buffer = bytearray()
+    size = 0
     async for chunk in request.stream():
+        size += len(chunk)
+        if limit is not None and size > limit:
+            raise InvalidParameterValue(f"Artifact size is too large. Max size is {limit} bytes.")
         buffer += chunk
         if len(buffer) >= WRITE_BUFFER_BYTES:
             await blocking(writer.write, bytes(buffer))
@@ -102,6 +123,7 @@ async def _receive(request: Request, writer: ArtifactWriter) -> None:
     if buffer:
         await blocking(writer.write, bytes(buffer))
     await blocking(writer.commit)
+    return size
 
 
 async def _abort(writer: ArtifactWriter) -> None:
@@ -110,7 +132,8 @@ async def _abort(writer: ArtifactWriter) -> None:
 
 
 def media_type(name: str) -> str:
-    extension = name.rsplit(".", 1)[-1] if "." in name else name
+    """MLflow's type for a file name: text/plain (no charset) for text formats, else guessed."""
+    extension = posixpath.splitext(name)[1].lstrip(".") or name
     if extension in TEXT_TYPES:
         return "text/plain"
     return mimetypes.guess_type(name)[0] or "application/octet-stream"

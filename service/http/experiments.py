@@ -9,6 +9,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from service.auth.filters import visible_experiments
+from service.errors import InvalidParameterValue
 from service.http import wire
 from service.http.context import blocking, store
 from service.http.parsing import (
@@ -61,6 +62,14 @@ class ExperimentTag(Message):
 class DeleteExperimentTag(Message):
     experiment_id: Text
     key: Text
+
+
+class SearchDatasets(Message):
+    experiment_ids: Repeated[Text] = []
+
+
+#: MLflow's cap on the experiments one ``search-datasets`` may name.
+MAX_DATASET_SEARCH_EXPERIMENTS = 20
 
 
 async def create_experiment(request: Request) -> Response:
@@ -149,6 +158,40 @@ async def delete_experiment_tag(request: Request) -> Response:
     return ok()
 
 
+async def search_datasets(request: Request) -> Response:
+    """``experiments/search-datasets``: the datasets the runs of up to 20 experiments used."""
+    msg = await parse_json(request, SearchDatasets)
+    if not msg.experiment_ids:
+        raise InvalidParameterValue(
+            "SearchDatasets request must specify at least one experiment_id."
+        )
+    if len(msg.experiment_ids) > MAX_DATASET_SEARCH_EXPERIMENTS:
+        raise InvalidParameterValue(
+            "SearchDatasets request cannot specify more than "
+            f"{MAX_DATASET_SEARCH_EXPERIMENTS} experiment_ids. "
+            f"Received {len(msg.experiment_ids)} experiment_ids."
+        )
+    summaries = await blocking(
+        store(request).experiments.dataset_summaries,
+        [parse_experiment_id(e) for e in msg.experiment_ids],
+    )
+    return ok(
+        {
+            "dataset_summaries": [
+                wire.compact(
+                    {
+                        "experiment_id": str(experiment_id),
+                        "name": name,
+                        "digest": digest,
+                        "context": context,
+                    }
+                )
+                for experiment_id, name, digest, context in summaries
+            ]
+        }
+    )
+
+
 routes = [
     Route("/experiments/create", create_experiment, methods=["POST"]),
     Route("/experiments/get", get_experiment, methods=["GET"]),
@@ -159,4 +202,5 @@ routes = [
     Route("/experiments/restore", restore_experiment, methods=["POST"]),
     Route("/experiments/set-experiment-tag", set_experiment_tag, methods=["POST"]),
     Route("/experiments/delete-experiment-tag", delete_experiment_tag, methods=["POST"]),
+    Route("/experiments/search-datasets", search_datasets, methods=["POST"]),
 ]

@@ -7,20 +7,25 @@ Anything malformed becomes ``INVALID_PARAMETER_VALUE`` with MLflow's wording, ne
 
 from __future__ import annotations
 
-import math
+import json
 from typing import Annotated, Any, TypeVar
 
 import orjson
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, ValidationError
+from pydantic_core import PydanticCustomError
 from starlette.requests import Request
 
 from service.errors import InvalidParameterValue, RequestTooLarge
 from service.store.entities import KeyValue
+from service.store.validation import INT64_MAX, INT64_MIN
 
 M = TypeVar("M", bound="Message")
 T = TypeVar("T")
 
-INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+#: MLflow ends every validation message with this pointer.
+SEE_DOCS = " See the API docs for more information about request parameters."
+#: At most this much of a bad value is quoted back in an error message.
+MAX_SHOWN = 200
 
 
 def _no_nul(value: str) -> str:
@@ -38,12 +43,12 @@ def _int64(value: int) -> int:
 def _proto_double(value: Any) -> Any:
     """Proto3 JSON doubles: numbers, or strings such as "NaN", "Infinity", "1.5"."""
     if isinstance(value, bool):
-        raise ValueError("a boolean is not a number")
+        raise PydanticCustomError("float_type", "Input should be a valid number")
     if isinstance(value, str):
         try:
             return float(value.strip())
         except ValueError:
-            raise ValueError(f"Value was of type '{type(value).__name__}'") from None
+            raise PydanticCustomError("float_parsing", "Input should be a valid number") from None
     return value
 
 
@@ -126,17 +131,29 @@ def validate(message: type[M], data: dict[str, Any]) -> M:
         raise InvalidParameterValue(_describe(exc)) from None
 
 
+def missing_value(name: str) -> str:
+    """MLflow's wording for a required parameter that is absent (or null, or empty)."""
+    return f"Missing value for required parameter '{name}'.{SEE_DOCS}"
+
+
+def invalid_value(name: str, value: Any, reason: str | None = None) -> str:
+    """MLflow's wording for a bad value: the value JSON-encoded, then why.
+
+    Without a ``reason`` the hint names the JSON type received, as MLflow's type checks do.
+    Values are cut at :data:`MAX_SHOWN` characters so an error never echoes a megabyte.
+    """
+    shown = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+    if len(shown) > MAX_SHOWN:
+        shown = shown[:MAX_SHOWN] + "..."
+    why = reason or f" Hint: Value was of type '{type(value).__name__}'."
+    return f"Invalid value {shown} for parameter '{name}' supplied: {why}{SEE_DOCS}"
+
+
 def _describe(exc: ValidationError) -> str:
     error = exc.errors(include_url=False)[0]
     where = ".".join(str(part) for part in error["loc"]) or "body"
-    if error["type"] == "missing" or ("input" in error and error["input"] is None):
-        return f"Missing value for required parameter '{where}'."
-    supplied = error.get("input")
-    if isinstance(supplied, str | int | float) and not isinstance(supplied, bool):
-        shown = (
-            repr(supplied)[:200]
-            if not isinstance(supplied, float) or math.isfinite(supplied)
-            else supplied
-        )
-        return f"Invalid value {shown} for parameter '{where}' supplied: {error['msg']}"
-    return f"Invalid value for parameter '{where}' supplied: {error['msg']}"
+    if error["type"] == "missing" or error.get("input", "") is None:
+        return missing_value(where)
+    if error["type"] == "value_error":  # one of this module's checks, which say why
+        return invalid_value(where, error["input"], f"{error['ctx']['error']}.")
+    return invalid_value(where, error.get("input"))

@@ -12,6 +12,8 @@ from service.http import (
     imports,
     logged_models,
     meta,
+    metric_histories,
+    owned_artifacts,
     registry,
     runs,
     ui_api,
@@ -35,6 +37,8 @@ def api_routes() -> list[BaseRoute]:
     return [
         *experiments.routes,
         *runs.routes,
+        *metric_histories.routes,
+        *owned_artifacts.api_routes,
         *logged_models.routes,
         *registry.routes,
         *auth.routes,
@@ -49,4 +53,4 @@ def build_routes() -> list[BaseRoute]:
     mounted.append(Mount(UI_API_PREFIX, routes=ui_api.routes))
     mounted.append(Mount(IMPORT_PREFIX, routes=imports.routes))
     # The UI last: an unknown API path stays a JSON 404 rather than reaching the UI.
-    return [*meta.routes, *signin.routes, *mounted, *ui.routes]
+    return [*meta.routes, *signin.routes, *owned_artifacts.root_routes, *mounted, *ui.routes]

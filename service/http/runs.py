@@ -22,6 +22,7 @@ from service.http.parsing import (
     Message,
     Repeated,
     Text,
+    missing_value,
     parse_json,
     parse_query,
     read_json,
@@ -52,7 +53,7 @@ class RunMessage(Message):
     @model_validator(mode="after")
     def _require_run_id(self) -> RunMessage:
         if not (self.run_id or self.run_uuid):
-            raise InvalidParameterValue("Missing value for required parameter 'run_id'.")
+            raise InvalidParameterValue(missing_value("run_id"))
         return self
 
     @property

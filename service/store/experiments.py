@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 
 import sqlalchemy as sa
@@ -9,7 +10,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from service.errors import InvalidParameterValue, ResourceAlreadyExists, ResourceDoesNotExist
-from service.store import key_values, search
+from service.store import key_values, run_inputs, search
 from service.store.any_of import any_of
 from service.store.auth import Visible
 from service.store.clock import now_ms
@@ -18,6 +19,8 @@ from service.store.entities import Experiment, KeyValue, Page, ViewType
 from service.store.tables import Experiment as ExperimentRow
 from service.store.tables import ExperimentTag, Run, table_of
 from service.store.validation import (
+    INT64_MAX,
+    INT64_MIN,
     MAX_ARTIFACT_LOCATION_LENGTH,
     MAX_EXPERIMENT_NAME_LENGTH,
     MAX_EXPERIMENT_TAG_VALUE_LENGTH,
@@ -42,9 +45,17 @@ def parse_experiment_id(raw: str | int | None) -> int:
     if raw is None or raw == "":
         raise InvalidParameterValue("Missing value for required parameter 'experiment_id'.")
     try:
-        return int(raw)
+        experiment_id = int(raw)
     except (TypeError, ValueError):
         raise InvalidParameterValue("Experiment ID must be a valid integer") from None
+    if not INT64_MIN <= experiment_id <= INT64_MAX:
+        # MLflow's server fails with a 500 here (the database driver overflows), which the
+        # client retries for minutes; no such experiment can exist, so it is the caller's error.
+        raise InvalidParameterValue(
+            f"Invalid value {json.dumps(str(raw))} for parameter 'experiment_id' supplied: "
+            "it is outside the 64-bit integer range."
+        )
+    return experiment_id
 
 
 class ExperimentStore:
@@ -56,6 +67,13 @@ class ExperimentStore:
     def get(self, experiment_id: int) -> Experiment:
         with self.db.read() as conn:
             return self._get(conn, experiment_id)
+
+    def dataset_summaries(
+        self, experiment_ids: Sequence[int]
+    ) -> list[tuple[int, str, str, str | None]]:
+        """The datasets runs of these experiments used: see :func:`run_inputs.dataset_summaries`."""
+        with self.db.read() as conn:
+            return run_inputs.dataset_summaries(conn, experiment_ids)
 
     def get_by_name(self, name: str) -> Experiment:
         with self.db.read() as conn:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Mapping, Sequence
 
@@ -19,6 +20,9 @@ from service.store.runs import generate_run_name
 from service.store.tables import LoggedModel as LoggedModelRow
 from service.store.tables import LoggedModelParam, LoggedModelTag, Metric, table_of
 from service.store.validation import validate_length, validate_params, validate_tags
+
+#: The tag listing the registered model versions made from a logged model.
+MODEL_VERSIONS_TAG = "mlflow.modelVersions"
 
 logged_models = table_of(LoggedModelRow)
 model_tags = table_of(LoggedModelTag)
@@ -80,7 +84,9 @@ class LoggedModelStore:
 
     def finalize(self, model_id: str, status: str) -> LoggedModel:
         if status not in LoggedModelStatus.__members__:
-            raise InvalidParameterValue(f"Invalid value '{status}' for parameter 'status'")
+            raise InvalidParameterValue(
+                f"Invalid value {json.dumps(status)} for parameter 'status' supplied."
+            )
         with self.db.write() as conn:
             self._require(conn, model_id)
             conn.execute(
@@ -102,6 +108,10 @@ class LoggedModelStore:
 
     def set_tags(self, model_id: str, tags: Sequence[KeyValue]) -> None:
         validate_tags(tags)
+        tags = [
+            KeyValue(t.key, model_versions_tag(t.value)) if t.key == MODEL_VERSIONS_TAG else t
+            for t in tags
+        ]
         with self.db.write() as conn:
             self._require(conn, model_id)
             key_values.put(conn, model_tags, "model_id", model_id, tags)
@@ -205,3 +215,27 @@ class LoggedModelStore:
             for m in model_ids
             if m in rows
         ]
+
+
+def model_versions_tag(value: str) -> str:
+    """``mlflow.modelVersions`` as MLflow's store writes it: integer versions, each once.
+
+    Registration records the version on the server (as an integer); the client then adds
+    the same entry again with the version as a string. Both mean one version, so the
+    list keeps it once, as ``{"name": ..., "version": <int>}``. Other values pass as they are.
+    """
+    try:
+        entries = json.loads(value)
+    except ValueError:
+        return value
+    if not isinstance(entries, list):
+        return value
+    kept: list[object] = []
+    for entry in entries:
+        if isinstance(entry, dict) and isinstance(entry.get("version"), str):
+            digits = entry["version"].strip()
+            if digits.isdecimal():
+                entry = {**entry, "version": int(digits)}
+        if entry not in kept:
+            kept.append(entry)
+    return json.dumps(kept)

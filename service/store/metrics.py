@@ -282,6 +282,76 @@ class MetricStore:
             _require_run(conn, run_id)
             yield from _chunks(conn, query, chunk_size)
 
+    def histories(
+        self, run_ids: Sequence[str], key: str, *, max_results: int
+    ) -> list[tuple[str, HistoryRow]]:
+        """``key``'s points in several runs, as ``(run_id, row)``: MLflow's bulk history.
+
+        Ordered by run id, then timestamp, step and value; at most ``max_results`` in
+        all. Unknown runs contribute nothing (MLflow does not check them either).
+        """
+        query = (
+            sa.select(metrics.c.run_uuid, *_history_query("", key).selected_columns)
+            .where(any_of(metrics.c.run_uuid, run_ids), metrics.c.key == key)
+            .order_by(metrics.c.run_uuid, metrics.c.timestamp, metrics.c.step, metrics.c.value)
+            .limit(max_results)
+        )
+        with self.db.read() as conn:
+            return [(row[0], tuple(row[1:])) for row in conn.execute(query).cursor.fetchall()]
+
+    def sampled_history(
+        self, run_id: str, key: str, *, max_results: int, steps: tuple[int, int] | None
+    ) -> list[HistoryRow]:
+        """At most ``max_results`` points of ``key`` spread evenly over the run's history.
+
+        MLflow's sampling, row for row: the ordered points (optionally only those with a
+        step in ``steps``, inclusive) fall into ``max_results`` equal buckets (SQL
+        ``NTILE``); the first point of each bucket is kept, and the last point always is
+        (it replaces the last sample when the answer is full). The database returns only
+        the samples, whatever the history's length.
+        """
+        where = [metrics.c.run_uuid == run_id, metrics.c.key == key]
+        if steps is not None:
+            where.append(metrics.c.step.between(*steps))
+        columns = _history_query(run_id, key).selected_columns
+        bucketed = (
+            sa.select(
+                *columns,
+                sa.func.ntile(max_results).over(order_by=HISTORY_ORDER).label("bucket"),
+                sa.func.row_number().over(order_by=HISTORY_ORDER).label("n"),
+            )
+            .where(*where)
+            .subquery()
+        )
+        ranked = sa.select(
+            *(bucketed.c[c.name] for c in columns),
+            bucketed.c.n,
+            sa.func.row_number()
+            .over(partition_by=bucketed.c.bucket, order_by=bucketed.c.n)
+            .label("rank_in_bucket"),
+        ).subquery()
+        samples = (
+            sa.select(*(ranked.c[c.name] for c in columns))
+            .where(ranked.c.rank_in_bucket == 1)
+            .order_by(ranked.c.n)
+        )
+        last = (
+            _history_query(run_id, key)
+            .where(*where[2:])
+            .order_by(None)
+            .order_by(*(c.desc() for c in HISTORY_ORDER))
+            .limit(1)
+        )
+        with self.db.read() as conn:  # an unknown run has no points (as in MLflow)
+            rows: list[HistoryRow] = list(conn.execute(samples).cursor.fetchall())
+            final = conn.execute(last).cursor.fetchone()
+        if final is not None and (not rows or tuple(rows[-1]) != tuple(final)):
+            if len(rows) >= max_results:
+                rows[-1] = final
+            else:
+                rows.append(final)
+        return rows
+
 
 #: The history's order: the tail of the primary key, so every page is an index range scan.
 HISTORY_ORDER = (metrics.c.step, metrics.c.timestamp, metrics.c.value, metrics.c.is_nan)

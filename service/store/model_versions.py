@@ -28,7 +28,7 @@ from service.store.auth import Visible
 from service.store.clock import now_ms
 from service.store.db import Database
 from service.store.entities import KeyValue, Page
-from service.store.logged_models import LoggedModelStore
+from service.store.logged_models import MODEL_VERSIONS_TAG, LoggedModelStore
 from service.store.registry import (
     ACTIVE_STAGES,
     LATEST_ALIAS,
@@ -52,7 +52,6 @@ from service.store.registry import (
 )
 
 #: The logged-model tag listing the registered versions made from that model.
-MODEL_VERSIONS_TAG = "mlflow.modelVersions"
 READY = "READY"
 
 
@@ -315,7 +314,7 @@ class ModelVersionStore:
             linked = json.loads(current) if current else []
         except ValueError:
             linked = []
-        entry = {"name": name, "version": str(version)}
+        entry = {"name": name, "version": version}  # an integer, as MLflow's store writes it
         if not isinstance(linked, list) or entry in linked:
             return
         tag = KeyValue(MODEL_VERSIONS_TAG, json.dumps([*linked, entry]))

@@ -8,6 +8,7 @@ rows into records.
 
 from __future__ import annotations
 
+import json
 import posixpath
 import re
 from collections.abc import Callable, Iterable, Sequence
@@ -22,7 +23,7 @@ from service.store import search, tables
 from service.store.auth import Visible
 from service.store.db import Database
 from service.store.entities import KeyValue, Page
-from service.store.validation import validate_key, validate_length
+from service.store.validation import INT64_MAX, INT64_MIN, validate_key, validate_length
 
 T = TypeVar("T")
 Keys = TypeVarTuple("Keys")  # the key columns a registry search selects
@@ -100,8 +101,8 @@ def validate_model_name(name: str | None, what: str = "name") -> str:
     normalised = posixpath.normpath(name)
     if normalised != name or normalised == "." or normalised.startswith(".."):
         raise InvalidParameterValue(
-            f"Invalid value '{name}' for parameter '{what}' supplied: names must not resolve "
-            f"to other names when treated as paths (this one resolves to '{normalised}')."
+            f"Invalid value {json.dumps(name)} for parameter '{what}' supplied: names must not "
+            f"resolve to other names when treated as paths (this one resolves to '{normalised}')."
         )
     validate_length(name, MAX_MODEL_NAME_LENGTH, what)
     return name
@@ -110,11 +111,17 @@ def validate_model_name(name: str | None, what: str = "name") -> str:
 def parse_version(raw: str | int) -> int:
     """Versions are integers sent as strings (``"3"``)."""
     try:
-        return int(str(raw).strip())
+        version = int(str(raw).strip())
     except ValueError:
         raise InvalidParameterValue(
             f"Parameter 'version' must be an integer, got '{raw}'."
         ) from None
+    if not INT64_MIN <= version <= INT64_MAX:  # no such version; the database would overflow
+        raise InvalidParameterValue(
+            f"Invalid value {json.dumps(str(raw))} for parameter 'version' supplied: "
+            "it is outside the 64-bit integer range."
+        )
+    return version
 
 
 def validate_alias(alias: str | None) -> str:

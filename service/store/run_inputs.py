@@ -113,3 +113,39 @@ def load_outputs(conn: Connection, run_ids: Sequence[str]) -> dict[str, list[Mod
     ):
         outputs.setdefault(row.run_uuid, []).append(ModelOutput(row.model_id, row.step))
     return outputs
+
+
+#: The input tag that says what a dataset was used for (``training``, ``eval``...).
+DATASET_CONTEXT_TAG = "mlflow.data.context"
+#: MLflow caps the dataset summaries of one search at this many.
+MAX_DATASET_SUMMARIES = 1000
+
+
+def dataset_summaries(
+    conn: Connection, experiment_ids: Sequence[int]
+) -> list[tuple[int, str, str, str | None]]:
+    """``(experiment_id, name, digest, context)`` of each dataset used in the experiments.
+
+    One entry per distinct context a dataset was logged with (``None`` when untagged),
+    as MLflow's ``experiments/search-datasets`` lists them.
+    """
+    context = run_input_tags.alias("context")
+    query = (
+        sa.select(datasets.c.experiment_id, datasets.c.name, datasets.c.digest, context.c.value)
+        .distinct()
+        .select_from(
+            datasets.join(run_inputs, run_inputs.c.dataset_uuid == datasets.c.dataset_uuid).join(
+                context,
+                sa.and_(
+                    context.c.run_uuid == run_inputs.c.run_uuid,
+                    context.c.dataset_uuid == run_inputs.c.dataset_uuid,
+                    context.c.key == DATASET_CONTEXT_TAG,
+                ),
+                isouter=True,
+            )
+        )
+        .where(any_of(datasets.c.experiment_id, experiment_ids))
+        .order_by(datasets.c.experiment_id, datasets.c.name, datasets.c.digest, context.c.value)
+        .limit(MAX_DATASET_SUMMARIES)
+    )
+    return [tuple(row) for row in conn.execute(query)]

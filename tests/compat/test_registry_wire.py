@@ -96,7 +96,7 @@ def test_version_shapes_follow_the_real_server(
     tagged = http.get(f"{API}/logged-models/{logged_model['model_id']}").json()["model"]["info"]
     assert {
         "key": "mlflow.modelVersions",
-        "value": f'[{{"name": "{model_name}", "version": "1"}}]',
+        "value": f'[{{"name": "{model_name}", "version": 1}}]',  # an integer, as in MLflow
     } in tagged["tags"]
 
 

@@ -105,9 +105,9 @@ def test_legacy_run_uuid_is_accepted(http: httpx.Client, run_id: str) -> None:
         (
             "experiments/get",
             {"experiment_id": "99999999999999999999999"},
-            "RESOURCE_DOES_NOT_EXIST",
-            404,
-            "",
+            "INVALID_PARAMETER_VALUE",
+            400,
+            "outside the 64-bit integer range",
         ),
         (
             "experiments/get-by-name",
@@ -137,7 +137,7 @@ def test_metric_value_errors(http: httpx.Client, run_id: str) -> None:
         http.post(f"{API}/runs/log-metric", json={**base, "value": "abc"}),
         400,
         "INVALID_PARAMETER_VALUE",
-        "Invalid value 'abc' for parameter 'value'",
+        "Invalid value \"abc\" for parameter 'value'",
     )
     assert_error(
         http.post(f"{API}/runs/log-metric", json={**base, "value": None}),
@@ -225,20 +225,20 @@ def test_batch_limits_and_atomicity(http: httpx.Client, run_id: str) -> None:
     [
         (
             {"value": "abc"},
-            "Invalid value 'abc' for parameter 'metrics.1.value' supplied: Value error, "
-            "Value was of type 'str'",
+            "Invalid value \"abc\" for parameter 'metrics.1.value' supplied:  Hint: Value was "
+            "of type 'str'.",
         ),
         ({"value": None}, "Missing value for required parameter 'metrics.1.value'."),
         ({"step": None}, "Missing value for required parameter 'metrics.1.step'."),
         (
             {"timestamp": 2**63},
             "Invalid value 9223372036854775808 for parameter 'metrics.1.timestamp' supplied: "
-            "Value error, out of int64 range",
+            "out of int64 range.",
         ),
         (
             {"key": 7},
-            "Invalid value 7 for parameter 'metrics.1.key' supplied: Input should be a valid "
-            "string",
+            "Invalid value 7 for parameter 'metrics.1.key' supplied:  Hint: Value was of type "
+            "'int'.",
         ),
         ({"key": "bad key!*"}, "Invalid metric name: 'bad key!*'."),
     ],

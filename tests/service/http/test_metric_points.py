@@ -14,7 +14,7 @@ import pytest
 
 from service.errors import InvalidParameterValue
 from service.http.metric_points import plain_points
-from service.http.parsing import validate
+from service.http.parsing import SEE_DOCS, validate
 from service.http.runs import LogBatch
 
 MISSING = object()
@@ -95,53 +95,63 @@ def test_valid_but_unusual_points_go_through_the_messages(item: dict) -> None:
 @pytest.mark.parametrize(
     ("items", "message"),
     [
-        (None, "Missing value for required parameter 'metrics'."),
+        (None, "Missing value for required parameter 'metrics'." + SEE_DOCS),
         (
             {"key": "x"},
-            "Invalid value for parameter 'metrics' supplied: Input should be a valid list",
+            'Invalid value {"key":"x"} for parameter \'metrics\' supplied:  Hint: Value was of '
+            "type 'dict'." + SEE_DOCS,
         ),
         (
             [PLAIN, 5],
-            "Invalid value 5 for parameter 'metrics.1' supplied: Input should be a valid "
-            "dictionary or instance of MetricMessage",
+            "Invalid value 5 for parameter 'metrics.1' supplied:  Hint: Value was of type "
+            "'int'." + SEE_DOCS,
         ),
         (
             [{**PLAIN, "value": "abc"}],
-            "Invalid value 'abc' for parameter 'metrics.0.value' "
-            "supplied: Value error, Value was of type 'str'",
+            "Invalid value \"abc\" for parameter 'metrics.0.value' "
+            "supplied:  Hint: Value was of type 'str'." + SEE_DOCS,
         ),
-        ([{**PLAIN, "value": None}], "Missing value for required parameter 'metrics.0.value'."),
+        (
+            [{**PLAIN, "value": None}],
+            "Missing value for required parameter 'metrics.0.value'." + SEE_DOCS,
+        ),
         (
             [{**PLAIN, "value": True}],
-            "Invalid value for parameter 'metrics.0.value' supplied: "
-            "Value error, a boolean is not a number",
+            "Invalid value true for parameter 'metrics.0.value' supplied:  Hint: Value was of "
+            "type 'bool'." + SEE_DOCS,
         ),
-        ([{"key": "k", "value": 1}], "Missing value for required parameter 'metrics.0.timestamp'."),
-        ([{**PLAIN, "step": None}], "Missing value for required parameter 'metrics.0.step'."),
+        (
+            [{"key": "k", "value": 1}],
+            "Missing value for required parameter 'metrics.0.timestamp'." + SEE_DOCS,
+        ),
+        (
+            [{**PLAIN, "step": None}],
+            "Missing value for required parameter 'metrics.0.step'." + SEE_DOCS,
+        ),
         (
             [{**PLAIN, "step": 2**63}],
             "Invalid value 9223372036854775808 for parameter "
-            "'metrics.0.step' supplied: Value error, out of int64 range",
+            "'metrics.0.step' supplied: out of int64 range." + SEE_DOCS,
         ),
         (
             [{**PLAIN, "timestamp": 1.5}],
             "Invalid value 1.5 for parameter 'metrics.0.timestamp' "
-            "supplied: Input should be a valid integer, got a number with a fractional part",
+            "supplied:  Hint: Value was of type 'float'." + SEE_DOCS,
         ),
         (
             [{**PLAIN, "key": 5}],
-            "Invalid value 5 for parameter 'metrics.0.key' supplied: Input "
-            "should be a valid string",
+            "Invalid value 5 for parameter 'metrics.0.key' supplied:  Hint: Value was of type "
+            "'int'." + SEE_DOCS,
         ),
         (
             [{**PLAIN, "key": "a\x00"}],
-            "Invalid value 'a\\x00' for parameter 'metrics.0.key' "
-            "supplied: Value error, NUL characters are not allowed",
+            "Invalid value \"a\\u0000\" for parameter 'metrics.0.key' "
+            "supplied: NUL characters are not allowed." + SEE_DOCS,
         ),
         (
             [{**PLAIN, "model_id": 5}],
             "Invalid value 5 for parameter 'metrics.0.model_id' "
-            "supplied: Input should be a valid string",
+            "supplied:  Hint: Value was of type 'int'." + SEE_DOCS,
         ),
     ],
 )
