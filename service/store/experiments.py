@@ -58,6 +58,12 @@ def parse_experiment_id(raw: str | int | None) -> int:
     return experiment_id
 
 
+def possible_ids(experiment_ids: Sequence[int]) -> list[int]:
+    """The ids an experiment can have (the column is 32-bit); others would match nothing,
+    and PostgreSQL rejects comparing them with the column instead."""
+    return [i for i in experiment_ids if 0 <= i <= MAX_EXPERIMENT_ID]
+
+
 class ExperimentStore:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -73,7 +79,7 @@ class ExperimentStore:
     ) -> list[tuple[int, str, str, str | None]]:
         """The datasets runs of these experiments used: see :func:`run_inputs.dataset_summaries`."""
         with self.db.read() as conn:
-            return run_inputs.dataset_summaries(conn, experiment_ids)
+            return run_inputs.dataset_summaries(conn, possible_ids(experiment_ids))
 
     def get_by_name(self, name: str) -> Experiment:
         with self.db.read() as conn:

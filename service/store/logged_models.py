@@ -15,7 +15,7 @@ from service.store.any_of import any_of
 from service.store.clock import now_ms
 from service.store.db import Database
 from service.store.entities import KeyValue, LoggedModel, LoggedModelStatus, MetricPoint, Page
-from service.store.experiments import ExperimentStore
+from service.store.experiments import ExperimentStore, possible_ids
 from service.store.runs import generate_run_name
 from service.store.tables import LoggedModel as LoggedModelRow
 from service.store.tables import LoggedModelParam, LoggedModelTag, Metric, table_of
@@ -149,7 +149,7 @@ class LoggedModelStore:
         order_keys = search.parse_logged_model_order_by(order_by)
         offset = search.decode_page_token(page_token)
         query = search.logged_model_search_query(
-            list(experiment_ids), comparisons, order_keys, datasets
+            possible_ids(experiment_ids), comparisons, order_keys, datasets
         )
         with self.db.read() as conn:
             ids, token = search.fetch_page(

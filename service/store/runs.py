@@ -31,7 +31,7 @@ from service.store.entities import (
     RunStatus,
     ViewType,
 )
-from service.store.experiments import ExperimentStore
+from service.store.experiments import ExperimentStore, possible_ids
 from service.store.metrics import insert_points, insert_points_if_active, load_latest_metrics
 from service.store.run_inputs import load_inputs, load_outputs, log_dataset_inputs
 from service.store.tables import Param, RunModelInput, RunModelOutput, RunTag, table_of
@@ -318,9 +318,10 @@ class RunStore:
         comparisons = search.parse_filter(filter_string, search.Target.RUNS)
         order_keys = search.parse_order_by(order_by, search.Target.RUNS)
         offset = search.decode_page_token(page_token)
+        experiment_ids = possible_ids(experiment_ids)
         if not experiment_ids:
             return Page([])
-        query = search.run_search_query(list(experiment_ids), view_type, comparisons, order_keys)
+        query = search.run_search_query(experiment_ids, view_type, comparisons, order_keys)
         with self.db.read() as conn:
             ids, token = search.fetch_page(
                 lambda q: list(conn.execute(q).scalars()), query, offset, max_results

@@ -450,8 +450,9 @@ def test_ids_inside_int64_but_unknown_are_404(http: httpx.Client) -> None:
             404,
             "RESOURCE_DOES_NOT_EXIST",
         )
-        found = http.post(f"{API}/runs/search", json={"experiment_ids": [experiment_id]})
-        assert found.status_code == 200 and found.json() == {}
+        for search in ("runs/search", "logged-models/search", "experiments/search-datasets"):
+            found = http.post(f"{API}/{search}", json={"experiment_ids": [experiment_id]})
+            assert found.status_code == 200 and found.json() == {}, (search, found.text)
 
 
 @pytest.mark.parametrize(
