@@ -151,6 +151,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", f"{API}/runs/log-batch"): on_experiment(EDIT, RUN),
     ("POST", f"{API}/runs/log-inputs"): on_experiment(EDIT, RUN),
     ("POST", f"{API}/runs/outputs"): on_experiment(EDIT, RUN),
+    ("POST", f"{API}/runs/log-model"): on_experiment(EDIT, RUN),
     ("POST", f"{API}/runs/delete"): on_experiment(MANAGE, RUN),
     ("POST", f"{API}/runs/restore"): on_experiment(MANAGE, RUN),
     ("POST", f"{API}/runs/search"): on_experiment(READ, SEARCHED_RUNS),

@@ -41,4 +41,5 @@ routes = [
     Route("/health", health, methods=["GET", "HEAD"]),
     Route("/version", version, methods=["GET"]),
     Route("/api/3.0/mlflow/server-info", server_info, methods=["GET"]),
+    Route("/ajax-api/3.0/mlflow/server-info", server_info, methods=["GET"]),
 ]

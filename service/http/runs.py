@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Literal
+from typing import ClassVar, Literal
 
 import orjson
 from pydantic import model_validator
@@ -172,6 +172,38 @@ class LogOutputs(RunMessage):
     models: list[ModelRef] = []
 
 
+class LogModel(RunMessage):
+    model_json: Text | None = None
+
+    #: What MLflow requires of the model, and what it keeps in the run's history tag.
+    REQUIRED: ClassVar = frozenset({"artifact_path", "flavors", "utc_time_created", "run_id"})
+    KEPT: ClassVar = ("run_id", "utc_time_created", "artifact_path", "model_uuid")
+
+    def summary(self) -> dict[str, object]:
+        """The model's entry in the history, as MLflow's ``Model.get_tags_dict`` makes it."""
+        if not self.model_json:
+            raise InvalidParameterValue(missing_value("model_json"))
+        try:
+            model = orjson.loads(self.model_json)
+        except orjson.JSONDecodeError:
+            model = None
+        if not isinstance(model, dict):
+            raise InvalidParameterValue(
+                f"Malformed model info. \n {self.model_json} \n is not a valid JSON."
+            )
+        if missing := self.REQUIRED - model.keys():
+            raise InvalidParameterValue(f"Model json is missing mandatory fields: {missing}")
+        summary = {k: model[k] for k in self.KEPT if k in model}
+        flavors = model["flavors"] if isinstance(model["flavors"], dict) else {}
+        summary["flavors"] = {
+            name: {k: v for k, v in conf.items() if k != "config"}
+            if isinstance(conf, dict)
+            else conf
+            for name, conf in flavors.items()
+        }
+        return summary
+
+
 class SearchRuns(Message):
     experiment_ids: Repeated[Text] = []
     filter: Text | None = None
@@ -287,6 +319,12 @@ async def log_outputs(request: Request) -> Response:
     return ok()
 
 
+async def log_model(request: Request) -> Response:
+    msg = await parse_json(request, LogModel)
+    await blocking(store(request).runs.record_model, msg.run, msg.summary())
+    return ok()
+
+
 async def search_runs(request: Request) -> Response:
     msg = await parse_json(request, SearchRuns)
     page = await blocking(
@@ -352,6 +390,7 @@ routes = [
     Route("/runs/log-batch", log_batch, methods=["POST"]),
     Route("/runs/log-inputs", log_inputs, methods=["POST"]),
     Route("/runs/outputs", log_outputs, methods=["POST"]),
+    Route("/runs/log-model", log_model, methods=["POST"]),
     Route("/runs/search", search_runs, methods=["POST"]),
     Route("/metrics/get-history", get_metric_history, methods=["GET"]),
 ]

@@ -8,6 +8,7 @@ across threads, processes and Cloud Run instances. A log-batch is one transactio
 
 from __future__ import annotations
 
+import json
 import random
 import uuid
 from collections.abc import Sequence
@@ -50,6 +51,9 @@ params = table_of(Param)
 run_tags = table_of(RunTag)
 run_model_inputs = table_of(RunModelInput)
 run_model_outputs = table_of(RunModelOutput)
+
+#: The run tag MLflow 2's ``log-model`` appends each model's summary to.
+LOGGED_MODELS_TAG = "mlflow.log-model.history"
 
 RUN_NAME_TAG = "mlflow.runName"
 _ADJECTIVES = (
@@ -265,6 +269,23 @@ class RunStore:
         with self.db.write() as conn:
             self._lock_active(conn, run_id)
             _put_tags(conn, run_id, [KeyValue(key, value)])
+
+    def record_model(self, run_id: str, model: dict[str, object]) -> None:
+        """Append ``model`` (an MLmodel's summary) to the run's model-history tag.
+
+        MLflow 2's ``runs/log-model``; MLflow 3 clients record models as logged models.
+        """
+        with self.db.write() as conn:
+            self._lock_active(conn, run_id)
+            previous = conn.execute(
+                sa.select(run_tags.c.value).where(
+                    run_tags.c.run_uuid == run_id, run_tags.c.key == LOGGED_MODELS_TAG
+                )
+            ).scalar()
+            history = json.loads(previous) if previous else []
+            tag = KeyValue(LOGGED_MODELS_TAG, json.dumps([*history, model]))
+            validate_tags([tag])
+            _put_tags(conn, run_id, [tag])
 
     def delete_tag(self, run_id: str, key: str) -> None:
         with self.db.write() as conn:

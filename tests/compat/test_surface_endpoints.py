@@ -493,3 +493,43 @@ def test_validation_message_for_a_non_list(http: httpx.Client, run_id: str) -> N
         "INVALID_PARAMETER_VALUE",
         "Invalid value 5 for parameter 'tags' supplied:  Hint: Value was of type 'int'.",
     )
+
+
+# --- MLflow 2's runs/log-model ------------------------------------------------------------
+
+
+def test_log_model_appends_to_the_run_s_model_history(
+    client: MlflowClient, http: httpx.Client, run_id: str
+) -> None:
+    model = {
+        "artifact_path": "model",
+        "flavors": {"sklearn": {"sklearn_version": "1.5", "config": {"x": 1}}},
+        "utc_time_created": "2026-01-01 00:00:00.000000",
+        "run_id": run_id,
+        "signature": {"inputs": "[]"},
+    }
+    for _ in range(2):
+        done = http.post(
+            f"{API}/runs/log-model", json={"run_id": run_id, "model_json": json.dumps(model)}
+        )
+        assert done.status_code == 200 and done.json() == {}
+    history = json.loads(client.get_run(run_id).data.tags["mlflow.log-model.history"])
+    expected = {
+        "artifact_path": "model",
+        "flavors": {"sklearn": {"sklearn_version": "1.5"}},
+        "utc_time_created": "2026-01-01 00:00:00.000000",
+        "run_id": run_id,
+    }
+    assert history == [expected, expected]
+    assert_error(
+        http.post(f"{API}/runs/log-model", json={"run_id": run_id, "model_json": "{"}),
+        400,
+        "INVALID_PARAMETER_VALUE",
+        "Malformed model info.",
+    )
+    assert_error(
+        http.post(f"{API}/runs/log-model", json={"run_id": run_id, "model_json": "{}"}),
+        400,
+        "INVALID_PARAMETER_VALUE",
+        "Model json is missing mandatory fields",
+    )
