@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from service.auth import locate
 from service.auth.permissions import Caller, Permission
+from service.http import unserved
 from service.http.experiments import ExperimentRef, GetByName, SearchDatasets
 from service.http.logged_models import CreateLoggedModel, SearchLoggedModels
 from service.http.parsing import Message, Repeated, Text
@@ -262,3 +263,13 @@ def _strip_converters(path: str) -> str:
             segment = segment.split(":", 1)[0] + "}"
         parts.append(segment)
     return "/".join(parts)
+
+
+# Routes listed as unserved only answer ENDPOINT_NOT_FOUND: any member may learn that.
+RULES.update(
+    {
+        (method, canonical(path)): MEMBER
+        for method, path, _reason in unserved.entries()
+        if (method, canonical(path)) not in RULES
+    }
+)

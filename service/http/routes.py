@@ -17,6 +17,7 @@ from service.http import (
     registry,
     runs,
     ui_api,
+    unserved,
 )
 from service.ui import routes as ui
 
@@ -46,11 +47,22 @@ def api_routes() -> list[BaseRoute]:
 
 
 def build_routes() -> list[BaseRoute]:
-    mounted: list[BaseRoute] = [Mount(prefix, routes=api_routes()) for prefix in API_PREFIXES]
-    mounted += [Mount(prefix, routes=artifacts.routes) for prefix in ARTIFACT_PREFIXES]
-    mounted += [Mount(prefix, routes=auth.v3_routes) for prefix in AUTH_V3_PREFIXES]
-    mounted += [Mount(prefix, routes=auth.token_routes) for prefix in TOKEN_PREFIXES]
-    mounted.append(Mount(UI_API_PREFIX, routes=ui_api.routes))
-    mounted.append(Mount(IMPORT_PREFIX, routes=imports.routes))
+    # Inside each mount, the routes of mlflow server that Stratus lists as unserved come
+    # last: a served route always wins, and an unserved one answers JSON ENDPOINT_NOT_FOUND.
+    areas: list[tuple[tuple[str, ...], list[BaseRoute]]] = [
+        (API_PREFIXES, api_routes()),
+        (ARTIFACT_PREFIXES, artifacts.routes),
+        (AUTH_V3_PREFIXES, auth.v3_routes),
+        (TOKEN_PREFIXES, auth.token_routes),
+        ((UI_API_PREFIX,), ui_api.routes),
+        ((IMPORT_PREFIX,), imports.routes),
+    ]
+    mounted: list[BaseRoute] = [
+        Mount(prefix, routes=[*routes, *unserved.under(prefix)])
+        for prefixes, routes in areas
+        for prefix in prefixes
+    ]
+    everywhere_else = unserved.elsewhere(prefix for prefixes, _ in areas for prefix in prefixes)
+    root = [*meta.routes, *signin.routes, *owned_artifacts.root_routes]
     # The UI last: an unknown API path stays a JSON 404 rather than reaching the UI.
-    return [*meta.routes, *signin.routes, *owned_artifacts.root_routes, *mounted, *ui.routes]
+    return [*root, *mounted, *everywhere_else, *ui.routes]
