@@ -533,3 +533,12 @@ def test_log_model_appends_to_the_run_s_model_history(
         "INVALID_PARAMETER_VALUE",
         "Model json is missing mandatory fields",
     )
+
+
+def test_a_param_over_the_limit_is_a_clear_400(http: httpx.Client, run_id: str) -> None:
+    response = http.post(
+        f"{API}/runs/log-parameter", json={"run_id": run_id, "key": "long", "value": "x" * 8001}
+    )
+    assert_error(
+        response, 400, "INVALID_PARAMETER_VALUE", "exceeds the maximum length of 8000 characters"
+    )
