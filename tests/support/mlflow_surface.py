@@ -131,6 +131,7 @@ CLIENT_METHODS_NOT_CALLED: dict[str, str] = {
         unserved.TRACING,
     ),
     "parse_prompt_uri": LOCAL_ONLY,
+    "get_model_version_stages": LOCAL_ONLY,
     **dict.fromkeys(
         [
             "create_dataset",
