@@ -265,11 +265,13 @@ def _strip_converters(path: str) -> str:
     return "/".join(parts)
 
 
-# Routes listed as unserved only answer ENDPOINT_NOT_FOUND: any member may learn that.
+# Routes listed as unserved only answer ENDPOINT_NOT_FOUND (for every method): any member
+# may learn that.
 RULES.update(
     {
         (method, canonical(path)): MEMBER
-        for method, path, _reason in unserved.entries()
+        for _listed, path, _reason in unserved.entries()
+        for method in unserved.METHODS
         if (method, canonical(path)) not in RULES
     }
 )

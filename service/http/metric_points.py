@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from service.http.parsing import INT64_MAX, INT64_MIN
 from service.store.entities import LoggedPoint
+from service.store.validation import INT64_MAX, INT64_MIN
 
 #: Integer values up to this size convert to a float exactly, as pydantic converts them.
 _EXACT_INT = 2**53

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from starlette.routing import BaseRoute, Mount
 
 from service.auth import signin
@@ -49,7 +51,7 @@ def api_routes() -> list[BaseRoute]:
 def build_routes() -> list[BaseRoute]:
     # Inside each mount, the routes of mlflow server that Stratus lists as unserved come
     # last: a served route always wins, and an unserved one answers JSON ENDPOINT_NOT_FOUND.
-    areas: list[tuple[tuple[str, ...], list[BaseRoute]]] = [
+    areas: list[tuple[tuple[str, ...], Sequence[BaseRoute]]] = [
         (API_PREFIXES, api_routes()),
         (ARTIFACT_PREFIXES, artifacts.routes),
         (AUTH_V3_PREFIXES, auth.v3_routes),

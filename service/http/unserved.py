@@ -416,6 +416,10 @@ UNSERVED: dict[str, str] = {
 }
 
 
+#: The methods a listed path answers (HEAD comes with GET).
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+
+
 def _not_served(reason: str) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
         return error_body(
@@ -428,7 +432,19 @@ def _not_served(reason: str) -> Callable[[Request], Awaitable[Response]]:
 
 
 def _routes(entries: Iterable[tuple[str, str, str]]) -> list[BaseRoute]:
-    return [Route(path, _not_served(reason), methods=[method]) for method, path, reason in entries]
+    """One route per listed path, for every method: a path Stratus does not serve at all
+    answers ENDPOINT_NOT_FOUND (not 405) whatever the method, so the client's fallbacks
+    still fire. Served routes come first, so a served method of the same path still wins."""
+    reasons: dict[str, list[str]] = {}
+    for _method, path, reason in entries:
+        if reason not in reasons.setdefault(path, []):
+            reasons[path].append(reason)
+    # Literal paths before parametrised ones: ``issues/invoke`` is not ``issues/{issue_id}``.
+    ordered = sorted(reasons, key=lambda path: path.count("{"))
+    return [
+        Route(path, _not_served("; ".join(reasons[path])), methods=list(METHODS))
+        for path in ordered
+    ]
 
 
 def entries() -> list[tuple[str, str, str]]:
