@@ -57,18 +57,25 @@ async def download_artifact(request: Request) -> Response:
     return await send_file(request, artifact_path(request.path_params["artifact_path"]))
 
 
-async def store_body(request: Request, path: ArtifactPath, limit: int | None = None) -> int:
-    """Write the request body to ``path``; nothing appears there unless all of it arrived.
-
-    Returns the size written. A body over ``limit`` bytes is refused (400) and dropped.
-    """
+async def store_body(request: Request, path: ArtifactPath) -> None:
+    """Stream the request body to ``path``; nothing appears there unless all of it arrived."""
     writer = await blocking(_artifacts(request).open_write, path)
     try:
-        size = await _receive(request, writer, limit)
+        await _receive(request, writer)
     except BaseException:
         await _abort(writer)
         raise
-    return size
+
+
+async def store_bytes(request: Request, path: ArtifactPath, data: bytes) -> None:
+    """Write ``data`` (a body already read, and bounded) to ``path``."""
+    writer = await blocking(_artifacts(request).open_write, path)
+    try:
+        await blocking(writer.write, data)
+        await blocking(writer.commit)
+    except BaseException:
+        await _abort(writer)
+        raise
 
 
 async def send_file(request: Request, path: ArtifactPath) -> Response:
@@ -109,13 +116,9 @@ async def delete_artifact(request: Request) -> Response:
     return ok()
 
 
-async def _receive(request: Request, writer: ArtifactWriter, limit: int | None) -> int:
+async def _receive(request: Request, writer: ArtifactWriter) -> None:
     buffer = bytearray()
-    size = 0
     async for chunk in request.stream():
-        size += len(chunk)
-        if limit is not None and size > limit:
-            raise InvalidParameterValue(f"Artifact size is too large. Max size is {limit} bytes.")
         buffer += chunk
         if len(buffer) >= WRITE_BUFFER_BYTES:
             await blocking(writer.write, bytes(buffer))
@@ -123,7 +126,6 @@ async def _receive(request: Request, writer: ArtifactWriter, limit: int | None) 
     if buffer:
         await blocking(writer.write, bytes(buffer))
     await blocking(writer.commit)
-    return size
 
 
 async def _abort(writer: ArtifactWriter) -> None:

@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import posixpath
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from service.artifacts import ArtifactPath, artifact_path, proxied_path
-from service.errors import BadRequest, InvalidParameterValue
-from service.http.artifacts import send_file, store_body
+from service.errors import BadRequest, InvalidParameterValue, RequestTooLarge
+from service.http.artifacts import send_file, store_bytes
 from service.http.context import blocking, store
-from service.http.parsing import Message, Text, parse_query
+from service.http.parsing import Message, Text, parse_query, read_body
 from service.http.registry import VersionRef
 from service.http.responses import ok
 from service.http.runs import RunMessage
@@ -106,21 +106,27 @@ async def get_model_version_artifact(request: Request) -> Response:
 
 
 async def upload_run_artifact(request: Request) -> Response:
-    """``POST upload-artifact?run_uuid=&path=``: the UI's upload of one file (up to 10 MB)."""
+    """``POST upload-artifact?run_uuid=&path=``: the UI's upload of one file (up to 10 MB).
+
+    The body is read whole before anything is written, as MLflow does: it is small, and
+    an empty or oversized upload then leaves nothing behind.
+    """
     msg = parse_query(request, UploadArtifact)
     if not msg.run_uuid:
         raise InvalidParameterValue("Request must specify run_uuid.")
     if not msg.path:
         raise InvalidParameterValue("Request must specify path.")
     target = artifact_path(msg.path)
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_UI_UPLOAD_BYTES:
-        raise InvalidParameterValue("Artifact size is too large. Max size is 10MB.")
-    run = await blocking(store(request).runs.get, msg.run_uuid)
-    destination = under(run.info.artifact_uri, target)
-    size = await store_body(request, destination, limit=MAX_UI_UPLOAD_BYTES)
-    if size == 0:
+    try:
+        data = await read_body(request, MAX_UI_UPLOAD_BYTES)
+    except RequestTooLarge:
+        raise InvalidParameterValue("Artifact size is too large. Max size is 10MB.") from None
+    except ClientDisconnect:
+        return Response(status_code=400)  # nobody is listening any more
+    if not data:
         raise InvalidParameterValue("Request must specify data.")
+    run = await blocking(store(request).runs.get, msg.run_uuid)
+    await store_bytes(request, under(run.info.artifact_uri, target), data)
     return Response(status_code=200)
 
 
