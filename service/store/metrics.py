@@ -291,7 +291,7 @@ class MetricStore:
         all. Unknown runs contribute nothing (MLflow does not check them either).
         """
         query = (
-            sa.select(metrics.c.run_uuid, *_history_query("", key).selected_columns)
+            sa.select(metrics.c.run_uuid, *HISTORY_COLUMNS)
             .where(any_of(metrics.c.run_uuid, run_ids), metrics.c.key == key)
             .order_by(metrics.c.run_uuid, metrics.c.timestamp, metrics.c.step, metrics.c.value)
             .limit(max_results)
@@ -313,7 +313,7 @@ class MetricStore:
         where = [metrics.c.run_uuid == run_id, metrics.c.key == key]
         if steps is not None:
             where.append(metrics.c.step.between(*steps))
-        columns = _history_query(run_id, key).selected_columns
+        columns = HISTORY_COLUMNS
         bucketed = (
             sa.select(
                 *columns,
@@ -357,18 +357,22 @@ class MetricStore:
 HISTORY_ORDER = (metrics.c.step, metrics.c.timestamp, metrics.c.value, metrics.c.is_nan)
 
 
+#: The columns of a :data:`HistoryRow`, in its order.
+HISTORY_COLUMNS = (
+    metrics.c.key,
+    metrics.c.value,
+    metrics.c.is_nan,
+    metrics.c.timestamp,
+    metrics.c.step,
+    metrics.c.model_id,
+    metrics.c.dataset_name,
+    metrics.c.dataset_digest,
+)
+
+
 def _history_query(run_id: str, key: str) -> AnySelect:
     return (
-        sa.select(
-            metrics.c.key,
-            metrics.c.value,
-            metrics.c.is_nan,
-            metrics.c.timestamp,
-            metrics.c.step,
-            metrics.c.model_id,
-            metrics.c.dataset_name,
-            metrics.c.dataset_digest,
-        )
+        sa.select(*HISTORY_COLUMNS)
         .where(metrics.c.run_uuid == run_id, metrics.c.key == key)
         .order_by(*HISTORY_ORDER)
     )
