@@ -542,3 +542,33 @@ def test_a_param_over_the_limit_is_a_clear_400(http: httpx.Client, run_id: str) 
     assert_error(
         response, 400, "INVALID_PARAMETER_VALUE", "exceeds the maximum length of 8000 characters"
     )
+
+
+def test_sampling_matches_mlflow_s_own_store(
+    client: MlflowClient, http: httpx.Client, run_id: str, tmp_path: Any
+) -> None:
+    """The same points through MLflow's SqlAlchemyStore and through Stratus: the same samples,
+    ties in step and timestamp included."""
+    from mlflow.entities import Metric
+    from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
+
+    points = [Metric("m", float(i % 7), 1000 + i // 2, i // 3) for i in range(57)]
+    reference = SqlAlchemyStore(f"sqlite:///{tmp_path / 'mlflow.db'}", str(tmp_path / "art"))
+    reference_run = reference.create_run("0", "u", 0, [], "r").info.run_id
+    reference.log_batch(reference_run, metrics=points, params=[], tags=[])
+    client.log_batch(run_id, metrics=points)
+    for max_results, steps in [(1, None), (5, None), (13, None), (100, None), (4, (3, 11))]:
+        expected = reference.get_metric_history_bulk_interval(
+            [reference_run],
+            "m",
+            max_results=max_results,
+            start_step=steps[0] if steps else None,
+            end_step=steps[1] if steps else None,
+        )
+        params: dict[str, Any] = {"run_ids": run_id, "metric_key": "m", "max_results": max_results}
+        if steps:
+            params.update(start_step=steps[0], end_step=steps[1])
+        got = http.get(f"{AJAX}/metrics/get-history-bulk-interval", params=params).json()
+        assert [(p["step"], p["timestamp"], p["value"]) for p in got["metrics"]] == [
+            (m.step, m.timestamp, m.value) for m in expected
+        ], (max_results, steps)
