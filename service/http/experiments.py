@@ -13,6 +13,7 @@ from service.errors import InvalidParameterValue
 from service.http import wire
 from service.http.context import blocking, store
 from service.http.parsing import (
+    ExperimentId,
     Int64,
     KeyValueMessage,
     Message,
@@ -23,7 +24,6 @@ from service.http.parsing import (
 )
 from service.http.responses import ok
 from service.store.entities import ViewType
-from service.store.experiments import parse_experiment_id
 
 
 class CreateExperiment(Message):
@@ -33,7 +33,7 @@ class CreateExperiment(Message):
 
 
 class ExperimentRef(Message):
-    experiment_id: Text
+    experiment_id: ExperimentId
 
 
 class GetByName(Message):
@@ -49,23 +49,23 @@ class SearchExperiments(Message):
 
 
 class UpdateExperiment(Message):
-    experiment_id: Text
+    experiment_id: ExperimentId
     new_name: Text | None = None
 
 
 class ExperimentTag(Message):
-    experiment_id: Text
+    experiment_id: ExperimentId
     key: Text
     value: Text = ""
 
 
 class DeleteExperimentTag(Message):
-    experiment_id: Text
+    experiment_id: ExperimentId
     key: Text
 
 
 class SearchDatasets(Message):
-    experiment_ids: Repeated[Text] = []
+    experiment_ids: Repeated[ExperimentId] = []
 
 
 #: MLflow's cap on the experiments one ``search-datasets`` may name.
@@ -83,9 +83,7 @@ async def create_experiment(request: Request) -> Response:
 
 async def get_experiment(request: Request) -> Response:
     msg = parse_query(request, ExperimentRef)
-    experiment = await blocking(
-        store(request).experiments.get, parse_experiment_id(msg.experiment_id)
-    )
+    experiment = await blocking(store(request).experiments.get, msg.experiment_id)
     return ok({"experiment": wire.experiment(experiment)})
 
 
@@ -121,7 +119,7 @@ async def update_experiment(request: Request) -> Response:
     msg = await parse_json(request, UpdateExperiment)
     await blocking(
         store(request).experiments.rename,
-        parse_experiment_id(msg.experiment_id),
+        msg.experiment_id,
         msg.new_name or "",
     )
     return ok()
@@ -129,13 +127,13 @@ async def update_experiment(request: Request) -> Response:
 
 async def delete_experiment(request: Request) -> Response:
     msg = await parse_json(request, ExperimentRef)
-    await blocking(store(request).experiments.delete, parse_experiment_id(msg.experiment_id))
+    await blocking(store(request).experiments.delete, msg.experiment_id)
     return ok()
 
 
 async def restore_experiment(request: Request) -> Response:
     msg = await parse_json(request, ExperimentRef)
-    await blocking(store(request).experiments.restore, parse_experiment_id(msg.experiment_id))
+    await blocking(store(request).experiments.restore, msg.experiment_id)
     return ok()
 
 
@@ -143,7 +141,7 @@ async def set_experiment_tag(request: Request) -> Response:
     msg = await parse_json(request, ExperimentTag)
     await blocking(
         store(request).experiments.set_tag,
-        parse_experiment_id(msg.experiment_id),
+        msg.experiment_id,
         msg.key,
         msg.value,
     )
@@ -152,9 +150,7 @@ async def set_experiment_tag(request: Request) -> Response:
 
 async def delete_experiment_tag(request: Request) -> Response:
     msg = await parse_json(request, DeleteExperimentTag)
-    await blocking(
-        store(request).experiments.delete_tag, parse_experiment_id(msg.experiment_id), msg.key
-    )
+    await blocking(store(request).experiments.delete_tag, msg.experiment_id, msg.key)
     return ok()
 
 
@@ -173,7 +169,7 @@ async def search_datasets(request: Request) -> Response:
         )
     summaries = await blocking(
         store(request).experiments.dataset_summaries,
-        [parse_experiment_id(e) for e in msg.experiment_ids],
+        msg.experiment_ids,
     )
     return ok(
         {

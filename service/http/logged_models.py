@@ -10,14 +10,21 @@ from starlette.routing import Route
 
 from service.http import wire
 from service.http.context import blocking, store
-from service.http.parsing import Int64, KeyValueMessage, Message, Repeated, Text, parse_json
+from service.http.parsing import (
+    ExperimentId,
+    Int64,
+    KeyValueMessage,
+    Message,
+    Repeated,
+    Text,
+    parse_json,
+)
 from service.http.responses import ok
-from service.store.experiments import parse_experiment_id
 from service.store.search import DatasetFilter
 
 
 class CreateLoggedModel(Message):
-    experiment_id: Text
+    experiment_id: ExperimentId
     name: Text | None = None
     model_type: Text | None = None
     source_run_id: Text | None = None
@@ -43,7 +50,7 @@ class DatasetFilterMessage(Message):
 
 
 class SearchLoggedModels(Message):
-    experiment_ids: Repeated[Text] = []
+    experiment_ids: Repeated[ExperimentId] = []
     filter: Text | None = None
     datasets: list[DatasetFilterMessage] = []
     max_results: Int64 | None = None
@@ -55,7 +62,7 @@ async def create_logged_model(request: Request) -> Response:
     msg = await parse_json(request, CreateLoggedModel)
     model = await blocking(
         store(request).logged_models.create,
-        experiment_id=parse_experiment_id(msg.experiment_id),
+        experiment_id=msg.experiment_id,
         name=msg.name,
         model_type=msg.model_type,
         source_run_id=msg.source_run_id,
@@ -116,7 +123,7 @@ async def search_logged_models(request: Request) -> Response:
     msg = await parse_json(request, SearchLoggedModels)
     page = await blocking(
         store(request).logged_models.search,
-        experiment_ids=[parse_experiment_id(e) for e in msg.experiment_ids],
+        experiment_ids=msg.experiment_ids,
         filter_string=msg.filter,
         order_by=msg.order_by,
         datasets=[DatasetFilter(d.dataset_name, d.dataset_digest) for d in msg.datasets],

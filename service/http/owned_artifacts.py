@@ -23,7 +23,6 @@ from service.http.parsing import Message, Text, parse_query, read_body
 from service.http.registry import VersionRef
 from service.http.responses import ok
 from service.http.runs import RunMessage
-from service.store.registry import parse_version
 
 #: MLflow's limit on one upload through the UI.
 MAX_UI_UPLOAD_BYTES = 10 * 1024 * 1024
@@ -99,9 +98,7 @@ async def get_run_artifact(request: Request) -> Response:
 async def get_model_version_artifact(request: Request) -> Response:
     """``GET /model-versions/get-artifact?name=&version=&path=``."""
     msg = parse_query(request, ModelVersionArtifact)
-    location = await blocking(
-        store(request).model_versions.download_uri, msg.name, parse_version(msg.version)
-    )
+    location = await blocking(store(request).model_versions.download_uri, msg.name, msg.version)
     return await send_file(request, under(location, msg.path))
 
 

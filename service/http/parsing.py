@@ -17,6 +17,8 @@ from starlette.requests import Request
 
 from service.errors import InvalidParameterValue, RequestTooLarge
 from service.store.entities import KeyValue
+from service.store.experiments import parse_experiment_id
+from service.store.registry import parse_version
 from service.store.validation import INT64_MAX, INT64_MIN
 
 M = TypeVar("M", bound="Message")
@@ -57,6 +59,10 @@ def _as_list(value: Any) -> Any:
 
 
 Text = Annotated[str, AfterValidator(_no_nul)]
+#: Ids read once, here, for every endpoint: digits as a string or a number. Malformed or
+#: outside int64 is a 400 ``INVALID_PARAMETER_VALUE`` (never the database's overflow 500).
+ExperimentId = Annotated[int, BeforeValidator(parse_experiment_id)]
+VersionNumber = Annotated[int, BeforeValidator(parse_version)]
 Int64 = Annotated[int, AfterValidator(_int64)]
 Double = Annotated[float, BeforeValidator(_proto_double)]
 # A repeated field that also accepts a single query-string value: ``Repeated[Text]``.

@@ -7,9 +7,8 @@ included), as in MLflow's protos. Versions travel as strings (``"1"``).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Any, TypeVar
+from typing import Any, TypeVar
 
-from pydantic import BeforeValidator
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -23,20 +22,14 @@ from service.http.parsing import (
     Message,
     Repeated,
     Text,
+    VersionNumber,
     parse_json,
     parse_query,
 )
 from service.http.responses import ok
 from service.store.entities import Page
-from service.store.registry import ModelVersion, RegisteredModel, parse_version
+from service.store.registry import ModelVersion, RegisteredModel
 
-
-def _text(value: Any) -> Any:
-    """Proto3 JSON allows a number where a string field is expected by some clients."""
-    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
-
-
-VersionText = Annotated[Text, BeforeValidator(_text)]
 T = TypeVar("T")
 
 
@@ -86,7 +79,7 @@ class ModelTagKey(Message):
 class SetAlias(Message):
     name: Text
     alias: Text
-    version: VersionText
+    version: VersionNumber
 
 
 class AliasRef(Message):
@@ -106,7 +99,7 @@ class CreateModelVersion(Message):
 
 class VersionRef(Message):
     name: Text
-    version: VersionText
+    version: VersionNumber
 
 
 class UpdateVersion(VersionRef):
@@ -259,7 +252,7 @@ async def set_alias(request: Request) -> Response:
         store(request).registered_models.set_alias,
         msg.name,
         msg.alias,
-        parse_version(msg.version),
+        msg.version,
     )
     return ok()
 
@@ -295,9 +288,7 @@ async def create_model_version(request: Request) -> Response:
 
 async def get_model_version(request: Request) -> Response:
     msg = parse_query(request, VersionRef)
-    version = await blocking(
-        store(request).model_versions.get, msg.name, parse_version(msg.version)
-    )
+    version = await blocking(store(request).model_versions.get, msg.name, msg.version)
     return ok(_version(version))
 
 
@@ -306,7 +297,7 @@ async def update_model_version(request: Request) -> Response:
     version = await blocking(
         store(request).model_versions.update,
         msg.name,
-        parse_version(msg.version),
+        msg.version,
         msg.description,
     )
     return ok(_version(version))
@@ -317,7 +308,7 @@ async def transition_stage(request: Request) -> Response:
     version = await blocking(
         store(request).model_versions.transition_stage,
         msg.name,
-        parse_version(msg.version),
+        msg.version,
         msg.stage,
         msg.archive_existing_versions,
     )
@@ -326,7 +317,7 @@ async def transition_stage(request: Request) -> Response:
 
 async def delete_model_version(request: Request) -> Response:
     msg = await parse_json(request, VersionRef)
-    await blocking(store(request).model_versions.delete, msg.name, parse_version(msg.version))
+    await blocking(store(request).model_versions.delete, msg.name, msg.version)
     return ok()
 
 
@@ -337,9 +328,7 @@ async def search_model_versions(request: Request) -> Response:
 
 async def get_download_uri(request: Request) -> Response:
     msg = parse_query(request, VersionRef)
-    uri = await blocking(
-        store(request).model_versions.download_uri, msg.name, parse_version(msg.version)
-    )
+    uri = await blocking(store(request).model_versions.download_uri, msg.name, msg.version)
     return ok({"artifact_uri": uri})
 
 
@@ -348,7 +337,7 @@ async def set_model_version_tag(request: Request) -> Response:
     await blocking(
         store(request).model_versions.set_tag,
         msg.name,
-        parse_version(msg.version),
+        msg.version,
         msg.key,
         msg.value,
     )
@@ -357,9 +346,7 @@ async def set_model_version_tag(request: Request) -> Response:
 
 async def delete_model_version_tag(request: Request) -> Response:
     msg = await parse_json(request, VersionTagKey)
-    await blocking(
-        store(request).model_versions.delete_tag, msg.name, parse_version(msg.version), msg.key
-    )
+    await blocking(store(request).model_versions.delete_tag, msg.name, msg.version, msg.key)
     return ok()
 
 

@@ -17,6 +17,7 @@ from service.http.context import blocking, store
 from service.http.metric_points import plain_points
 from service.http.parsing import (
     Double,
+    ExperimentId,
     Int64,
     KeyValueMessage,
     Message,
@@ -38,7 +39,6 @@ from service.store.entities import (
     ModelOutput,
     ViewType,
 )
-from service.store.experiments import parse_experiment_id
 
 RunStatusName = Literal["RUNNING", "SCHEDULED", "FINISHED", "FAILED", "KILLED"]
 ViewTypeName = Literal["ACTIVE_ONLY", "DELETED_ONLY", "ALL"]
@@ -62,7 +62,7 @@ class RunMessage(Message):
 
 
 class CreateRun(Message):
-    experiment_id: Text = "0"
+    experiment_id: ExperimentId = 0
     user_id: Text = ""
     run_name: Text | None = None
     start_time: Int64 | None = None
@@ -205,7 +205,7 @@ class LogModel(RunMessage):
 
 
 class SearchRuns(Message):
-    experiment_ids: Repeated[Text] = []
+    experiment_ids: Repeated[ExperimentId] = []
     filter: Text | None = None
     run_view_type: ViewTypeName = "ACTIVE_ONLY"
     max_results: Int64 | None = None
@@ -223,7 +223,7 @@ async def create_run(request: Request) -> Response:
     msg = await parse_json(request, CreateRun)
     run = await blocking(
         store(request).runs.create,
-        experiment_id=parse_experiment_id(msg.experiment_id),
+        experiment_id=msg.experiment_id,
         user_id=msg.user_id,
         start_time=msg.start_time,
         run_name=msg.run_name,
@@ -329,7 +329,7 @@ async def search_runs(request: Request) -> Response:
     msg = await parse_json(request, SearchRuns)
     page = await blocking(
         store(request).runs.search,
-        experiment_ids=[parse_experiment_id(e) for e in msg.experiment_ids],
+        experiment_ids=msg.experiment_ids,
         filter_string=msg.filter,
         view_type=ViewType(msg.run_view_type),
         max_results=msg.max_results,
