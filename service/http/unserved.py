@@ -21,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from service.http.parsing import read_body
 from service.http.responses import error_body
 
 TRACING = "tracing: in progress"
@@ -422,6 +423,9 @@ METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
 def _not_served(reason: str) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
+        # Read the body first (bounded): HTTP/1.1 servers close a connection whose request
+        # was answered before it was read, and the client's next request on it then fails.
+        await read_body(request, request.app.state.settings.max_request_body_bytes)
         return error_body(
             "ENDPOINT_NOT_FOUND",
             f"{request.method} {request.url.path} is not served by Stratus: {reason}",
