@@ -12,8 +12,10 @@ from service.http import (
     imports,
     logged_models,
     meta,
+    otlp,
     registry,
     runs,
+    traces,
     ui_api,
 )
 from service.ui import routes as ui
@@ -26,8 +28,10 @@ ARTIFACT_PREFIXES = ("/api/2.0/mlflow-artifacts", "/ajax-api/2.0/mlflow-artifact
 UI_API_PREFIX = "/ajax-api/2.0/stratus"
 #: Bulk import of history with its own ids and timestamps (``stratus import --to``).
 IMPORT_PREFIX = "/api/2.0/stratus/import"
-#: MLflow 3's auth API (``users/permissions/*``), and Stratus's personal access tokens.
-AUTH_V3_PREFIXES = ("/api/3.0/mlflow", "/ajax-api/3.0/mlflow")
+#: MLflow 3's API: traces and assessments (also under 2.0), and the auth API
+#: (``users/permissions/*``).
+V3_PREFIXES = ("/api/3.0/mlflow", "/ajax-api/3.0/mlflow")
+#: Stratus's personal access tokens.
 TOKEN_PREFIXES = ("/api/2.0/stratus/tokens", "/ajax-api/2.0/stratus/tokens")
 
 
@@ -37,6 +41,7 @@ def api_routes() -> list[BaseRoute]:
         *runs.routes,
         *logged_models.routes,
         *registry.routes,
+        *traces.routes,
         *auth.routes,
     ]
 
@@ -44,9 +49,11 @@ def api_routes() -> list[BaseRoute]:
 def build_routes() -> list[BaseRoute]:
     mounted: list[BaseRoute] = [Mount(prefix, routes=api_routes()) for prefix in API_PREFIXES]
     mounted += [Mount(prefix, routes=artifacts.routes) for prefix in ARTIFACT_PREFIXES]
-    mounted += [Mount(prefix, routes=auth.v3_routes) for prefix in AUTH_V3_PREFIXES]
+    # One mount per prefix: a mount answers 404 for any path under it that it lacks.
+    v3 = [*traces.routes, *auth.v3_routes]
+    mounted += [Mount(prefix, routes=v3) for prefix in V3_PREFIXES]
     mounted += [Mount(prefix, routes=auth.token_routes) for prefix in TOKEN_PREFIXES]
     mounted.append(Mount(UI_API_PREFIX, routes=ui_api.routes))
     mounted.append(Mount(IMPORT_PREFIX, routes=imports.routes))
     # The UI last: an unknown API path stays a JSON 404 rather than reaching the UI.
-    return [*meta.routes, *signin.routes, *mounted, *ui.routes]
+    return [*meta.routes, *otlp.routes, *signin.routes, *mounted, *ui.routes]

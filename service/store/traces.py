@@ -9,8 +9,9 @@ in only while no info has come. Deleting marks ``deleted_time``; ``stratus gc`` 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -51,6 +52,7 @@ T = TypeVar("T")
 MAX_TRACES_PER_CALL = 100
 MAX_PREVIEW_LENGTH = 10_000
 MAX_TRACE_ID_LENGTH = 64
+LINKED_PROMPTS_TAG = "mlflow.linkedPrompts"
 
 
 def trace_artifact_location(experiment_id: int, trace_id: str) -> str:
@@ -236,6 +238,24 @@ class TraceStore:
                 )
                 conn.execute(sa.insert(trace_runs).values(trace_id=trace_id, run_id=run_id))
 
+    def link_prompts(self, trace_id: str, prompts: Sequence[tuple[str, str]]) -> None:
+        """Record prompt versions (name, version) the trace used, in MLflow's tag."""
+        with self.db.write() as conn:
+            self._require(conn, trace_id)
+            current = conn.execute(
+                sa.select(trace_tags.c.value).where(
+                    trace_tags.c.trace_id == trace_id, trace_tags.c.key == LINKED_PROMPTS_TAG
+                )
+            ).scalar()
+            linked = _json_list(current)
+            for name, version in prompts:
+                entry = {"name": name, "version": str(version)}
+                if entry not in linked:
+                    linked.append(entry)
+            value = json.dumps(linked)
+            _check_tags({LINKED_PROMPTS_TAG: value})
+            _put(conn, trace_tags, trace_id, {LINKED_PROMPTS_TAG: value})
+
     # --- reads -----------------------------------------------------------------------
 
     def experiment_of(self, trace_id: str) -> int:
@@ -322,6 +342,14 @@ class TraceStore:
 def require_trace(conn: Connection, trace_id: str) -> int:
     """The experiment of a live trace, inside the caller's transaction."""
     return TraceStore._require(conn, trace_id)
+
+
+def _json_list(text: str | None) -> list[Any]:
+    try:
+        value = json.loads(text) if text else []
+    except ValueError:
+        return []
+    return value if isinstance(value, list) else []
 
 
 def _check_trace_id(trace_id: str) -> None:
