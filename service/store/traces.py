@@ -258,10 +258,17 @@ class TraceStore:
 
     # --- reads -----------------------------------------------------------------------
 
-    def experiment_of(self, trace_id: str) -> int:
-        """The experiment a live trace belongs to (for access checks)."""
+    def experiments_of(self, trace_ids: Sequence[str]) -> list[int]:
+        """The experiments of the live traces among ``trace_ids`` (for access checks)."""
+        if not trace_ids:
+            return []
         with self.db.read() as conn:
-            return self._require(conn, trace_id)
+            found = conn.execute(
+                sa.select(traces.c.experiment_id)
+                .where(any_of(traces.c.trace_id, list(trace_ids)), traces.c.deleted_time.is_(None))
+                .distinct()
+            ).scalars()
+            return sorted(int(e) for e in found)
 
     def get_info(self, trace_id: str) -> TraceInfo:
         with self.db.read() as conn:
