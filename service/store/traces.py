@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from service.errors import InvalidParameterValue, ResourceDoesNotExist
 from service.store import key_values, search
@@ -53,6 +53,7 @@ MAX_TRACES_PER_CALL = 100
 MAX_PREVIEW_LENGTH = 10_000
 MAX_TRACE_ID_LENGTH = 64
 LINKED_PROMPTS_TAG = "mlflow.linkedPrompts"
+WRITE_ATTEMPTS = 4
 
 
 def trace_artifact_location(experiment_id: int, trace_id: str) -> str:
@@ -336,19 +337,32 @@ class TraceStore:
         return int(experiment_id)
 
     def _write_retrying(self, write: Callable[[Connection], T]) -> T:
-        """Run ``write`` in a transaction; once more if a concurrent writer created the same
-        trace first (the OTLP spans and the trace info of one trace often race)."""
-        try:
-            with self.db.write() as conn:
-                return write(conn)
-        except IntegrityError:
-            with self.db.write() as conn:
-                return write(conn)
+        """Run ``write`` in a transaction, again if it lost a race with a concurrent writer.
+
+        The OTLP batches and the trace info of one trace arrive together from the client's
+        export threads: two may create the same trace (a duplicate key) or deadlock on it
+        (MySQL/MariaDB, PostgreSQL). Each retry starts over and sees the winner's row.
+        """
+        for attempt in range(WRITE_ATTEMPTS):
+            try:
+                with self.db.write() as conn:
+                    return write(conn)
+            except (IntegrityError, OperationalError) as exc:
+                if attempt == WRITE_ATTEMPTS - 1 or not _is_race(exc):
+                    raise
+        raise AssertionError("unreachable")
 
 
 def require_trace(conn: Connection, trace_id: str) -> int:
     """The experiment of a live trace, inside the caller's transaction."""
     return TraceStore._require(conn, trace_id)
+
+
+def _is_race(exc: IntegrityError | OperationalError) -> bool:
+    if isinstance(exc, IntegrityError):
+        return True
+    text = str(exc.orig).lower()
+    return "deadlock" in text or "lock wait timeout" in text or "could not serialize" in text
 
 
 def _json_list(text: str | None) -> list[Any]:
