@@ -54,6 +54,8 @@ MAX_PREVIEW_LENGTH = 10_000
 MAX_TRACE_ID_LENGTH = 64
 LINKED_PROMPTS_TAG = "mlflow.linkedPrompts"
 WRITE_ATTEMPTS = 4
+#: Trace metadata the client writes: span count and sizes, as JSON.
+SIZE_STATS_METADATA = "mlflow.trace.sizeStats"
 
 
 def trace_artifact_location(experiment_id: int, trace_id: str) -> str:
@@ -107,8 +109,10 @@ class TraceStore:
                 **info.tags,
                 ARTIFACT_LOCATION_TAG: trace_artifact_location(info.experiment_id, info.trace_id),
             }
+            tags.pop(SPANS_LOCATION_TAG, None)  # the server's to say, below
             _put(conn, trace_tags, info.trace_id, tags)
             _put(conn, trace_metadata, info.trace_id, info.metadata)
+            _mark_spans_location(conn, info.trace_id)
 
         self._write_retrying(write)
         return self.get_info(info.trace_id)
@@ -150,7 +154,7 @@ class TraceStore:
                     )
                 )
                 conn.execute(sa.insert(spans), [_span_row(item) for item in items])
-                _put(conn, trace_tags, trace_id, {SPANS_LOCATION_TAG: TRACKING_STORE})
+                _mark_spans_location(conn, trace_id)
 
         if by_trace:
             self._write_retrying(write)
@@ -356,6 +360,41 @@ class TraceStore:
 def require_trace(conn: Connection, trace_id: str) -> int:
     """The experiment of a live trace, inside the caller's transaction."""
     return TraceStore._require(conn, trace_id)
+
+
+def _mark_spans_location(conn: Connection, trace_id: str) -> None:
+    """Tell clients the spans are here (``TRACKING_STORE``) once all of them are.
+
+    The trace info counts its spans (``mlflow.trace.sizeStats``). While fewer have come
+    by OTLP, the tag stays off, so the client uploads ``traces.json`` as well and reads
+    come from that complete copy; the last OTLP batch turns the tag on. Before the info
+    arrives any span counts as enough.
+    """
+    expected = _expected_spans(conn, trace_id)
+    stored = conn.execute(
+        sa.select(sa.func.count()).select_from(spans).where(spans.c.trace_id == trace_id)
+    ).scalar_one()
+    if stored and (expected is None or stored >= expected):
+        _put(conn, trace_tags, trace_id, {SPANS_LOCATION_TAG: TRACKING_STORE})
+    else:
+        conn.execute(
+            sa.delete(trace_tags).where(
+                trace_tags.c.trace_id == trace_id, trace_tags.c.key == SPANS_LOCATION_TAG
+            )
+        )
+
+
+def _expected_spans(conn: Connection, trace_id: str) -> int | None:
+    raw = conn.execute(
+        sa.select(trace_metadata.c.value).where(
+            trace_metadata.c.trace_id == trace_id, trace_metadata.c.key == SIZE_STATS_METADATA
+        )
+    ).scalar()
+    try:
+        count = json.loads(raw)["num_spans"] if raw else None
+    except (ValueError, TypeError, KeyError):
+        return None
+    return count if isinstance(count, int) and not isinstance(count, bool) else None
 
 
 def _is_race(exc: IntegrityError | OperationalError) -> bool:

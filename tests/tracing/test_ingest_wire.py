@@ -180,3 +180,44 @@ def test_rest_bad_input(http: httpx.Client, experiment: str) -> None:
         400,
         "INVALID_PARAMETER_VALUE",
     )
+
+
+def test_spans_location_waits_for_every_span(http: httpx.Client, experiment: str) -> None:
+    """Until all the spans the trace info counts have come by OTLP, the server does not
+    claim them, so the client also uploads traces.json and nothing is lost."""
+    otel_id = uuid.uuid4().bytes
+    trace_id = "tr-" + otel_id.hex()
+    header = {**PROTOBUF, "x-mlflow-experiment-id": experiment}
+
+    def send(span_id: bytes, parent: bytes = b"") -> None:
+        request = ExportTraceServiceRequest()
+        span = request.resource_spans.add().scope_spans.add().spans.add()
+        span.trace_id, span.span_id, span.parent_span_id = otel_id, span_id, parent
+        span.name = "child" if parent else "root"
+        span.start_time_unix_nano = 1_700_000_000_000_000_000
+        span.end_time_unix_nano = 1_700_000_000_100_000_000
+        sent = http.post("/v1/traces", content=request.SerializeToString(), headers=header)
+        assert sent.status_code == 200, sent.text
+
+    def start() -> dict[str, str]:
+        info = {
+            "trace_id": trace_id,
+            "trace_location": {
+                "type": "MLFLOW_EXPERIMENT",
+                "mlflow_experiment": {"experiment_id": experiment},
+            },
+            "request_time": "2023-11-14T22:13:20.000Z",
+            "execution_duration": "0.100s",
+            "state": "OK",
+            "trace_metadata": {"mlflow.trace.sizeStats": '{"num_spans": 2}'},
+        }
+        answer = http.post("/api/3.0/mlflow/traces", json={"trace": {"trace_info": info}})
+        assert answer.status_code == 200, answer.text
+        return answer.json()["trace"]["trace_info"]["tags"]
+
+    send(b"\x02" * 8, parent=b"\x01" * 8)
+    assert "mlflow.trace.spansLocation" not in start()
+    send(b"\x01" * 8)
+    tags = http.get(f"/api/3.0/mlflow/traces/{trace_id}").json()["trace"]["trace_info"]["tags"]
+    assert tags["mlflow.trace.spansLocation"] == "TRACKING_STORE"
+    assert start()["mlflow.trace.spansLocation"] == "TRACKING_STORE"
