@@ -321,7 +321,7 @@ class TraceStore:
         if visible is not None:
             query = query.where(visible.clause(traces.c.experiment_id))
         with self.db.read() as conn:
-            ids = list(conn.execute(query.offset(offset).limit(max_results + 1)).scalars())
+            ids = [str(row[0]) for row in conn.execute(query.offset(offset).limit(max_results + 1))]
             more = len(ids) > max_results
             infos = _load_infos(conn, ids[:max_results])
         token = search.encode_page_token(offset + max_results) if more else None
@@ -445,6 +445,7 @@ def _insert_from_spans(
     items: Sequence[SpanRecord],
     root: RootSummary | None,
 ) -> None:
+    values: dict[str, object]
     if root is None:
         start = min(item.start_time_ns for item in items) // 1_000_000
         values = {"request_time": start, "execution_duration": None, "state": "IN_PROGRESS"}
