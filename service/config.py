@@ -92,6 +92,12 @@ class Settings(BaseSettings):
         "in the database, where search can read them; larger ones go to the artifact store "
         "(docs/tracing.md).",
     )
+    trace_retention_days: float | None = Field(
+        default=None,
+        gt=0,
+        description="`stratus gc` removes traces requested longer ago than this, deleted "
+        "or not (unset: traces are kept until deleted).",
+    )
     shutdown_grace_seconds: int = Field(
         default=25, ge=0, description="How long SIGTERM waits for in-flight requests."
     )

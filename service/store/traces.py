@@ -27,6 +27,7 @@ from service.store.db import Database
 from service.store.entities import KeyValue, Page
 from service.store.experiments import PROXIED_ARTIFACTS_SCHEME, ExperimentStore
 from service.store.search.traces import TRACE_NAME_TAG, trace_search_query
+from service.store.tables import Assessment as AssessmentRow
 from service.store.tables import Run, Span, Trace, TraceMetadata, TraceRun, TraceTag
 from service.store.trace_entities import (
     ARTIFACT_LOCATION_TAG,
@@ -45,6 +46,7 @@ trace_metadata = TraceMetadata.__table__
 trace_runs = TraceRun.__table__
 spans = Span.__table__
 runs = Run.__table__
+assessments = AssessmentRow.__table__
 
 T = TypeVar("T")
 
@@ -260,6 +262,43 @@ class TraceStore:
             value = json.dumps(linked)
             _check_tags({LINKED_PROMPTS_TAG: value})
             _put(conn, trace_tags, trace_id, {LINKED_PROMPTS_TAG: value})
+
+    # --- garbage collection (stratus gc) ----------------------------------------------
+
+    def expired(
+        self,
+        *,
+        deleted_before: int | None,
+        requested_before: int | None,
+        after: str = "",
+        limit: int,
+    ) -> list[tuple[str, int]]:
+        """The next ``limit`` (trace id, experiment id) pairs past ``after``, by id, for gc:
+        traces deleted (before ``deleted_before``, if given), and traces requested before
+        ``requested_before``."""
+        deleted = traces.c.deleted_time.is_not(None)
+        if deleted_before is not None:
+            deleted = sa.and_(deleted, traces.c.deleted_time < deleted_before)
+        doomed = deleted
+        if requested_before is not None:
+            doomed = sa.or_(deleted, traces.c.request_time < requested_before)
+        query = (
+            sa.select(traces.c.trace_id, traces.c.experiment_id)
+            .where(doomed, traces.c.trace_id > after)
+            .order_by(traces.c.trace_id)
+            .limit(limit)
+        )
+        with self.db.read() as conn:
+            return [(str(t), int(e)) for t, e in conn.execute(query)]
+
+    def purge(self, trace_ids: Sequence[str]) -> None:
+        """Remove traces for good, with their tags, metadata, spans and assessments."""
+        if not trace_ids:
+            return
+        with self.db.write() as conn:
+            for table in (spans, assessments, trace_tags, trace_metadata, trace_runs):
+                conn.execute(sa.delete(table).where(any_of(table.c.trace_id, list(trace_ids))))
+            conn.execute(sa.delete(traces).where(any_of(traces.c.trace_id, list(trace_ids))))
 
     # --- reads -----------------------------------------------------------------------
 
