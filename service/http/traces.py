@@ -17,7 +17,7 @@ from service.auth.filters import visible_experiments
 from service.errors import InvalidParameterValue
 from service.http import trace_wire
 from service.http.context import blocking, store
-from service.http.parsing import Int64, Message, Text, parse_json, parse_query, repeated
+from service.http.parsing import Int64, Message, Repeated, Text, parse_json, parse_query
 from service.http.responses import ok
 from service.store.experiments import parse_experiment_id
 from service.store.trace_entities import TraceInfo, TraceWithSpans
@@ -85,8 +85,8 @@ class GetTrace(Message):
 
 
 class BatchGet(Message):
-    trace_ids: repeated(Text) = []
-    experiment_ids: repeated(Text) = []
+    trace_ids: Repeated[Text] = []
+    experiment_ids: Repeated[Text] = []
 
 
 class SearchTraces(Message):

@@ -19,12 +19,12 @@ from service.store.any_of import any_of
 from service.store.clock import now_ms
 from service.store.db import Database
 from service.store.tables import Assessment as AssessmentRow
-from service.store.tables import Trace
+from service.store.tables import Trace, table_of
 from service.store.trace_entities import Assessment
 from service.store.validation import MAX_KEY_LENGTH, validate_length
 
-assessments = AssessmentRow.__table__
-traces = Trace.__table__
+assessments = table_of(AssessmentRow)
+traces = table_of(Trace)
 
 KINDS = ("feedback", "expectation")
 

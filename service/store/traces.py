@@ -28,7 +28,7 @@ from service.store.entities import KeyValue, Page
 from service.store.experiments import PROXIED_ARTIFACTS_SCHEME, ExperimentStore
 from service.store.search.traces import TRACE_NAME_TAG, trace_search_query
 from service.store.tables import Assessment as AssessmentRow
-from service.store.tables import Run, Span, Trace, TraceMetadata, TraceRun, TraceTag
+from service.store.tables import Run, Span, Trace, TraceMetadata, TraceRun, TraceTag, table_of
 from service.store.trace_entities import (
     ARTIFACT_LOCATION_TAG,
     SPANS_LOCATION_TAG,
@@ -40,13 +40,13 @@ from service.store.trace_entities import (
 )
 from service.store.validation import MAX_KEY_LENGTH, MAX_TAG_VALUE_LENGTH, validate_length
 
-traces = Trace.__table__
-trace_tags = TraceTag.__table__
-trace_metadata = TraceMetadata.__table__
-trace_runs = TraceRun.__table__
-spans = Span.__table__
-runs = Run.__table__
-assessments = AssessmentRow.__table__
+traces = table_of(Trace)
+trace_tags = table_of(TraceTag)
+trace_metadata = table_of(TraceMetadata)
+trace_runs = table_of(TraceRun)
+spans = table_of(Span)
+runs = table_of(Run)
+assessments = table_of(AssessmentRow)
 
 T = TypeVar("T")
 
@@ -276,10 +276,10 @@ class TraceStore:
         """The next ``limit`` (trace id, experiment id) pairs past ``after``, by id, for gc:
         traces deleted (before ``deleted_before``, if given), and traces requested before
         ``requested_before``."""
-        deleted = traces.c.deleted_time.is_not(None)
+        deleted: sa.ColumnElement[bool] = traces.c.deleted_time.is_not(None)
         if deleted_before is not None:
             deleted = sa.and_(deleted, traces.c.deleted_time < deleted_before)
-        doomed = deleted
+        doomed: sa.ColumnElement[bool] = deleted
         if requested_before is not None:
             doomed = sa.or_(deleted, traces.c.request_time < requested_before)
         query = (

@@ -16,13 +16,13 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from service.store.search.clauses import compare, key_value_exists, one_of, order_terms
 from service.store.search.nodes import Comparison, KeyType, Op, OrderKey
-from service.store.tables import Span, Trace, TraceMetadata, TraceRun, TraceTag
+from service.store.tables import Span, Trace, TraceMetadata, TraceRun, TraceTag, table_of
 
-traces = Trace.__table__
-trace_tags = TraceTag.__table__
-trace_metadata = TraceMetadata.__table__
-trace_runs = TraceRun.__table__
-spans = Span.__table__
+traces = table_of(Trace)
+trace_tags = table_of(TraceTag)
+trace_metadata = table_of(TraceMetadata)
+trace_runs = table_of(TraceRun)
+spans = table_of(Span)
 
 TRACE_NAME_TAG = "mlflow.traceName"
 SOURCE_RUN_METADATA = "mlflow.sourceRun"

@@ -20,13 +20,13 @@ branch_labels = None
 depends_on = None
 
 
-def key_string(length: int) -> sa.types.TypeEngine:
+def key_string(length: int) -> sa.types.TypeEngine[str]:
     return sa.String(length).with_variant(
         mysql.VARCHAR(length, charset="utf8mb4", collation="utf8mb4_bin"), "mysql", "mariadb"
     )
 
 
-def long_text() -> sa.types.TypeEngine:
+def long_text() -> sa.types.TypeEngine[str]:
     return sa.Text().with_variant(
         mysql.MEDIUMTEXT(charset="utf8mb4", collation="utf8mb4_bin"), "mysql", "mariadb"
     )
@@ -36,7 +36,7 @@ def trace_fk() -> sa.ForeignKeyConstraint:
     return sa.ForeignKeyConstraint(["trace_id"], ["traces.trace_id"], ondelete="CASCADE")
 
 
-def trace_id(*, primary_key: bool = True) -> sa.Column:
+def trace_id(*, primary_key: bool = True) -> sa.Column[str]:
     return sa.Column("trace_id", key_string(64), primary_key=primary_key, nullable=False)
 
 
