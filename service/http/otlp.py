@@ -123,6 +123,11 @@ def _parse(body: bytes) -> tuple[list[SpanRecord], dict[str, RootSummary]]:
                         start_time_ns=span.start_time_unix_nano,
                         end_time_ns=span.end_time_unix_nano or None,
                         content=content,
+                        attributes=tuple(
+                            (key, _searchable(value))
+                            for key, value in attributes.items()
+                            if key not in (INPUTS_ATTRIBUTE, OUTPUTS_ATTRIBUTE)
+                        ),
                     )
                 )
                 if not span.parent_span_id:
@@ -165,6 +170,12 @@ def _text(value: Any) -> str | None:
             return value
         return decoded if isinstance(decoded, str) else value
     return value
+
+
+def _searchable(value: Any) -> str:
+    """An attribute as search compares it: strings as text, anything else as JSON."""
+    text = _text(value) if isinstance(value, str) else None
+    return text if text is not None else json.dumps(value, ensure_ascii=False)
 
 
 def _preview(value: Any) -> str | None:

@@ -570,6 +570,19 @@ class Span(SQLModel, table=True):
     content_ref: str | None = Field(default=None, sa_type=key_string(URI))
 
 
+class SpanAttribute(SQLModel, table=True):
+    """A span attribute for ``span.attributes.<key>`` filters: strings as they are, other
+    values as JSON, cut to the column width. Inputs and outputs are left to the content."""
+
+    __tablename__ = "span_attributes"
+    __table_args__ = (_trace_fk(), sa.Index("ix_span_attributes_key", "key", "trace_id"))
+
+    trace_id: str = Field(sa_type=key_string(TRACE_ID), primary_key=True)
+    span_id: str = Field(sa_type=key_string(SPAN_ID), primary_key=True)
+    key: str = Field(sa_type=key_string(KEY), primary_key=True)
+    value: str = Field(sa_type=key_string(URI))
+
+
 class Assessment(SQLModel, table=True):
     """Feedback or an expectation on a trace. ``payload`` is the assessment's proto3 JSON
     (value, source, rationale, metadata, error); the columns are what queries need."""

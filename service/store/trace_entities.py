@@ -47,6 +47,8 @@ class SpanRecord:
     end_time_ns: int | None
     content: str | None
     content_ref: str | None = None
+    #: (key, value) pairs for ``span.attributes.<key>`` search (values as text).
+    attributes: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,7 +28,16 @@ from service.store.entities import KeyValue, Page
 from service.store.experiments import PROXIED_ARTIFACTS_SCHEME, ExperimentStore
 from service.store.search.traces import TRACE_NAME_TAG, trace_search_query
 from service.store.tables import Assessment as AssessmentRow
-from service.store.tables import Run, Span, Trace, TraceMetadata, TraceRun, TraceTag, table_of
+from service.store.tables import (
+    Run,
+    Span,
+    SpanAttribute,
+    Trace,
+    TraceMetadata,
+    TraceRun,
+    TraceTag,
+    table_of,
+)
 from service.store.trace_entities import (
     ARTIFACT_LOCATION_TAG,
     SPANS_LOCATION_TAG,
@@ -47,6 +56,7 @@ trace_runs = table_of(TraceRun)
 spans = table_of(Span)
 runs = table_of(Run)
 assessments = table_of(AssessmentRow)
+span_attributes = table_of(SpanAttribute)
 
 T = TypeVar("T")
 
@@ -149,13 +159,21 @@ class TraceStore:
                     _check_same_experiment(trace_id, row[0], experiment_id)
                     if root is not None and not row[1]:
                         _complete_from_root(conn, trace_id, root)
-                conn.execute(
-                    sa.delete(spans).where(
-                        spans.c.trace_id == trace_id,
-                        spans.c.span_id.in_([item.span_id for item in items]),
+                span_ids = [item.span_id for item in items]
+                for table in (spans, span_attributes):
+                    conn.execute(
+                        sa.delete(table).where(
+                            table.c.trace_id == trace_id, table.c.span_id.in_(span_ids)
+                        )
                     )
-                )
                 conn.execute(sa.insert(spans), [_span_row(item) for item in items])
+                attribute_rows = [
+                    {"trace_id": trace_id, "span_id": item.span_id, "key": k, "value": v[:1000]}
+                    for item in items
+                    for k, v in dict(item.attributes).items()
+                ]
+                if attribute_rows:
+                    conn.execute(sa.insert(span_attributes), attribute_rows)
                 _mark_spans_location(conn, trace_id)
 
         if by_trace:
@@ -296,7 +314,14 @@ class TraceStore:
         if not trace_ids:
             return
         with self.db.write() as conn:
-            for table in (spans, assessments, trace_tags, trace_metadata, trace_runs):
+            for table in (
+                span_attributes,
+                spans,
+                assessments,
+                trace_tags,
+                trace_metadata,
+                trace_runs,
+            ):
                 conn.execute(sa.delete(table).where(any_of(table.c.trace_id, list(trace_ids))))
             conn.execute(sa.delete(traces).where(any_of(traces.c.trace_id, list(trace_ids))))
 

@@ -15,8 +15,9 @@ from tests.tracing.conftest import flush
 def _traced(name: str, value: int, *, fail: bool = False, tags: dict[str, str] | None = None):
     @mlflow.trace(name=name)
     def work(x: int) -> int:
-        with mlflow.start_span(f"step-{name}", span_type="RETRIEVER"):
-            pass
+        with mlflow.start_span(f"step-{name}", span_type="RETRIEVER") as span:
+            span.set_attribute("source", name)
+            span.set_attribute("top_k", x)
         if tags:
             mlflow.update_current_trace(tags=tags, metadata={"value": str(x)})
         if fail:
@@ -58,6 +59,9 @@ def test_filters(experiment: str, three_traces: dict[str, str]) -> None:
     assert _ids(experiment, filter_string=f"trace.timestamp_ms >= {start}") == [g, b]
     assert _ids(experiment, filter_string="trace.execution_time_ms >= 0") == [g, b, a]
     assert _ids(experiment, filter_string="tags.group LIKE 'a%'") == [g, a]
+    assert _ids(experiment, filter_string="span.attributes.source = 'beta'") == [b]
+    assert _ids(experiment, filter_string="span.attributes.top_k IN ('1', '3')") == [g, a]
+    assert _ids(experiment, filter_string="span.content LIKE '%step-gamma%'") == [g]
 
 
 def test_order_and_pages(experiment: str, three_traces: dict[str, str]) -> None:

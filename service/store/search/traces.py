@@ -2,8 +2,8 @@
 
 Attributes are columns of ``traces`` (``end_time_ms`` is computed), except two keys MLflow
 maps elsewhere: ``name`` is the ``mlflow.traceName`` tag and ``run_id`` is the source-run
-metadata or a link made with ``link_traces_to_run``. ``span.<name|type|status|content>``
-matches traces with at least one such span.
+metadata or a link made with ``link_traces_to_run``. ``span.<name|type|status|content>`` and
+``span.attributes.<key>`` match traces with at least one such span.
 """
 
 from __future__ import annotations
@@ -16,16 +16,26 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from service.store.search.clauses import compare, key_value_exists, one_of, order_terms
 from service.store.search.nodes import Comparison, KeyType, Op, OrderKey
-from service.store.tables import Span, Trace, TraceMetadata, TraceRun, TraceTag, table_of
+from service.store.tables import (
+    Span,
+    SpanAttribute,
+    Trace,
+    TraceMetadata,
+    TraceRun,
+    TraceTag,
+    table_of,
+)
 
 traces = table_of(Trace)
 trace_tags = table_of(TraceTag)
 trace_metadata = table_of(TraceMetadata)
 trace_runs = table_of(TraceRun)
 spans = table_of(Span)
+span_attributes = table_of(SpanAttribute)
 
 TRACE_NAME_TAG = "mlflow.traceName"
 SOURCE_RUN_METADATA = "mlflow.sourceRun"
+SPAN_ATTRIBUTE_PREFIX = "attributes."
 
 _COLUMNS: dict[str, ColumnElement[Any]] = {
     "request_id": traces.c.trace_id,
@@ -73,6 +83,12 @@ def _condition(c: Comparison) -> ColumnElement[bool]:
     if c.key_type is KeyType.METADATA:
         meta_link = [(trace_metadata.c.trace_id, traces.c.trace_id)]
         return key_value_exists(trace_metadata, meta_link, c.key, c.op, c.value)
+    if c.key_type is KeyType.SPAN and c.key.startswith(SPAN_ATTRIBUTE_PREFIX):
+        return sa.exists().where(
+            span_attributes.c.trace_id == traces.c.trace_id,
+            span_attributes.c.key == c.key[len(SPAN_ATTRIBUTE_PREFIX) :],
+            compare(span_attributes.c.value, c.op, c.value),
+        )
     if c.key_type is KeyType.SPAN:
         return sa.exists().where(
             spans.c.trace_id == traces.c.trace_id, compare(_SPAN_COLUMNS[c.key], c.op, c.value)

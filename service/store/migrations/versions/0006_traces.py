@@ -1,7 +1,8 @@
 """Traces (MLflow 3 tracing): trace info, tags, metadata, run links, spans, assessments.
 
 Spans keep the OTLP span as proto3 JSON in ``content`` (or, when large, a path in the
-artifact store in ``content_ref``) plus the columns search needs: name, type, status.
+artifact store in ``content_ref``) plus the columns search needs: name, type, status;
+their attributes (but inputs and outputs) are rows of ``span_attributes`` for search.
 
 Revision ID: 0006
 Revises: 0005
@@ -95,6 +96,15 @@ def upgrade() -> None:
     op.create_index("ix_spans_name", "spans", ["name", "trace_id"])
     op.create_index("ix_spans_type", "spans", ["span_type", "trace_id"])
     op.create_table(
+        "span_attributes",
+        trace_id(),
+        sa.Column("span_id", key_string(32), primary_key=True, nullable=False),
+        sa.Column("key", key_string(250), primary_key=True, nullable=False),
+        sa.Column("value", key_string(1000), nullable=False),
+        trace_fk(),
+    )
+    op.create_index("ix_span_attributes_key", "span_attributes", ["key", "trace_id"])
+    op.create_table(
         "assessments",
         sa.Column("assessment_id", key_string(64), primary_key=True, nullable=False),
         trace_id(primary_key=False),
@@ -111,5 +121,13 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("assessments", "spans", "trace_runs", "trace_metadata", "trace_tags", "traces"):
+    for table in (
+        "assessments",
+        "span_attributes",
+        "spans",
+        "trace_runs",
+        "trace_metadata",
+        "trace_tags",
+        "traces",
+    ):
         op.drop_table(table)
