@@ -118,6 +118,26 @@ V3 = "/api/3.0/mlflow"
 ARTIFACTS = "/api/2.0/mlflow-artifacts/artifacts"
 STRATUS = "/api/2.0/stratus"
 
+#: Trace routes under ``/api/3.0/mlflow/traces`` (some also under 2.0, as MLflow has them).
+#: A trace is its experiment's: READ reads, EDIT writes, MANAGE deletes.
+TRACE_RULES: dict[tuple[str, str], Rule] = {
+    ("POST", ""): on_experiment(EDIT, NEW_TRACE),
+    ("POST", "/search"): SEARCH,
+    ("GET", "/get"): on_experiment(READ, TRACE_QUERIED),
+    ("GET", "/batchGet"): on_experiment(READ, TRACES_LISTED),
+    ("POST", "/batchGetInfos"): on_experiment(READ, TRACES_LISTED),
+    ("POST", "/delete-traces"): on_experiment(MANAGE, TRACES_DELETED),
+    ("POST", "/link-to-run"): on_experiment(EDIT, TRACES_LINKED),
+    ("POST", "/link-prompts"): on_experiment(EDIT, PROMPTS_LINKED),
+    ("GET", "/{trace_id}"): on_experiment(READ, TRACE),
+    ("PATCH", "/{trace_id}/tags"): on_experiment(EDIT, TRACE),
+    ("DELETE", "/{trace_id}/tags"): on_experiment(EDIT, TRACE),
+    ("POST", "/{trace_id}/assessments"): on_experiment(EDIT, TRACE),
+    ("GET", "/{trace_id}/assessments/{assessment_id}"): on_experiment(READ, TRACE),
+    ("PATCH", "/{trace_id}/assessments/{assessment_id}"): on_experiment(EDIT, TRACE),
+    ("DELETE", "/{trace_id}/assessments/{assessment_id}"): on_experiment(EDIT, TRACE),
+}
+
 #: (method, path) -> rule, for every route. HEAD uses the GET rule.
 RULES: dict[tuple[str, str], Rule] = {
     # --- probes, sign-in and the UI shell ---
@@ -230,26 +250,16 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", f"{STRATUS}/tokens/revoke"): MEMBER,
     # --- traces: a trace is its experiment's (READ reads, EDIT writes, MANAGE deletes) ---
     ("POST", "/v1/traces"): on_experiment(EDIT, OTLP_EXPERIMENT),
+    **{(method, f"{V3}/traces{path}"): rule for (method, path), rule in TRACE_RULES.items()},
     **{
-        (method, f"{prefix}/traces{path}"): rule
-        for prefix in (API, V3)
-        for (method, path), rule in {
-            ("POST", ""): on_experiment(EDIT, NEW_TRACE),
-            ("POST", "/search"): SEARCH,
-            ("GET", "/get"): on_experiment(READ, TRACE_QUERIED),
-            ("GET", "/batchGet"): on_experiment(READ, TRACES_LISTED),
-            ("POST", "/batchGetInfos"): on_experiment(READ, TRACES_LISTED),
-            ("POST", "/delete-traces"): on_experiment(MANAGE, TRACES_DELETED),
-            ("POST", "/link-to-run"): on_experiment(EDIT, TRACES_LINKED),
-            ("POST", "/link-prompts"): on_experiment(EDIT, PROMPTS_LINKED),
-            ("GET", "/{trace_id}"): on_experiment(READ, TRACE),
-            ("PATCH", "/{trace_id}/tags"): on_experiment(EDIT, TRACE),
-            ("DELETE", "/{trace_id}/tags"): on_experiment(EDIT, TRACE),
-            ("POST", "/{trace_id}/assessments"): on_experiment(EDIT, TRACE),
-            ("GET", "/{trace_id}/assessments/{assessment_id}"): on_experiment(READ, TRACE),
-            ("PATCH", "/{trace_id}/assessments/{assessment_id}"): on_experiment(EDIT, TRACE),
-            ("DELETE", "/{trace_id}/assessments/{assessment_id}"): on_experiment(EDIT, TRACE),
-        }.items()
+        (method, f"{API}/traces{path}"): TRACE_RULES[method, path]
+        for method, path in [
+            ("POST", "/delete-traces"),
+            ("POST", "/link-to-run"),
+            ("POST", "/link-prompts"),
+            ("PATCH", "/{trace_id}/tags"),
+            ("DELETE", "/{trace_id}/tags"),
+        ]
     },
     # --- bulk import from another tracking server (stratus import) ---
     ("POST", f"{STRATUS}/import/experiments"): ADMIN,

@@ -28,7 +28,7 @@ ARTIFACT_PREFIXES = ("/api/2.0/mlflow-artifacts", "/ajax-api/2.0/mlflow-artifact
 UI_API_PREFIX = "/ajax-api/2.0/stratus"
 #: Bulk import of history with its own ids and timestamps (``stratus import --to``).
 IMPORT_PREFIX = "/api/2.0/stratus/import"
-#: MLflow 3's API: traces and assessments (also under 2.0), and the auth API
+#: MLflow 3's API: traces and assessments (some also under 2.0), and the auth API
 #: (``users/permissions/*``).
 V3_PREFIXES = ("/api/3.0/mlflow", "/ajax-api/3.0/mlflow")
 #: Stratus's personal access tokens.
@@ -41,7 +41,7 @@ def api_routes() -> list[BaseRoute]:
         *runs.routes,
         *logged_models.routes,
         *registry.routes,
-        *traces.routes,
+        *traces.v2_routes,
         *auth.routes,
     ]
 

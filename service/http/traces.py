@@ -1,8 +1,10 @@
-"""MLflow 3 trace endpoints (``/api/{2.0,3.0}/mlflow/traces/*``) and assessments.
+"""MLflow 3 trace endpoints (``/api/3.0/mlflow/traces/*``) and assessments.
 
-Served under both API versions, as MLflow does. Literal paths (``get``, ``batchGet``,
-``search``...) come before ``{trace_id}``: a client that gets "Trace with ID 'get' not
-found" decides the server lacks the endpoint.
+Under ``/api/2.0/mlflow`` only what MLflow itself serves there for 3.x clients: trace
+tags, delete-traces and the run and prompt links (the 2.x trace API is not served; the
+3.x client never falls back to it, since the 3.0 endpoints exist). Literal paths
+(``get``, ``batchGet``, ``search``...) come before ``{trace_id}``: a client that gets
+"Trace with ID 'get' not found" decides the server lacks the endpoint.
 """
 
 from __future__ import annotations
@@ -336,6 +338,15 @@ async def delete_assessment(request: Request) -> Response:
 
 
 ASSESSMENT = "/traces/{trace_id}/assessments/{assessment_id}"
+
+#: Served under ``/api/2.0/mlflow`` as well as 3.0, as by MLflow.
+v2_routes = [
+    Route("/traces/delete-traces", delete_traces, methods=["POST"]),
+    Route("/traces/link-to-run", link_to_run, methods=["POST"]),
+    Route("/traces/link-prompts", link_prompts, methods=["POST"]),
+    Route("/traces/{trace_id}/tags", set_tag, methods=["PATCH"]),
+    Route("/traces/{trace_id}/tags", delete_tag, methods=["DELETE"]),
+]
 
 routes = [
     Route("/traces", start_trace, methods=["POST"]),
