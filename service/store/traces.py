@@ -4,7 +4,9 @@
 A trace arrives in two halves, in either order: its spans (OTLP, from ``log_spans``) and
 its info (the client's StartTraceV3, from ``start_trace``). Whichever comes first creates
 the row; the info always wins for times, state and previews, and a root span fills them
-in only while no info has come. Deleting marks ``deleted_time``; ``stratus gc`` purges.
+in only while no info has come. Writers of one trace lock its row first, so each sees
+what the others wrote (the span count behind the spans-location tag depends on it).
+Deleting marks ``deleted_time``; ``stratus gc`` purges.
 """
 
 from __future__ import annotations
@@ -96,9 +98,9 @@ class TraceStore:
         def write(conn: Connection) -> None:
             self.experiments.require_active(conn, info.experiment_id)
             existing = conn.execute(
-                sa.select(traces.c.experiment_id, traces.c.deleted_time).where(
-                    traces.c.trace_id == info.trace_id
-                )
+                sa.select(traces.c.experiment_id, traces.c.deleted_time)
+                .where(traces.c.trace_id == info.trace_id)
+                .with_for_update()
             ).first()
             values = {
                 "experiment_id": info.experiment_id,
@@ -146,9 +148,9 @@ class TraceStore:
             location = None
             for trace_id, items in by_trace.items():
                 row = conn.execute(
-                    sa.select(traces.c.experiment_id, traces.c.finalized).where(
-                        traces.c.trace_id == trace_id
-                    )
+                    sa.select(traces.c.experiment_id, traces.c.finalized)
+                    .where(traces.c.trace_id == trace_id)
+                    .with_for_update()
                 ).first()
                 root = roots.get(trace_id)
                 if row is None:
