@@ -38,16 +38,16 @@ _STATUS = {0: "UNSET", 1: "OK", 2: "ERROR"}
 
 
 async def export_traces(request: Request) -> Response:
+    # The body is read before any check, so an error answer leaves the connection usable.
+    limit = request.app.state.settings.max_request_body_bytes
+    raw = await read_body(request, limit)
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type != PROTOBUF:
         raise InvalidParameterValue(
             f"Invalid Content-Type: {media_type or 'none'}. Expected: {PROTOBUF}"
         )
     experiment_id = parse_experiment_id(request.headers.get(EXPERIMENT_HEADER))
-    limit = request.app.state.settings.max_request_body_bytes
-    body = _decompress(
-        await read_body(request, limit), request.headers.get("content-encoding", ""), limit
-    )
+    body = _decompress(raw, request.headers.get("content-encoding", ""), limit)
     records, roots = _parse(body)
     settings = request.app.state.settings
     records = await blocking(
