@@ -89,6 +89,16 @@ def test_dataframe_and_several_experiments(
     assert set(frame["trace_id"]) == {*three_traces.values(), d}
 
 
-def test_bad_filter_is_a_400(experiment: str) -> None:
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "nonsense.x = 1",
+        "span.attributes. = 'x'",
+        "span.colour = 'red'",
+        "trace.status = 'OK' OR trace.status = 'ERROR'",
+        "trace.timestamp_ms > 'yesterday'",
+    ],
+)
+def test_bad_filter_is_a_400(experiment: str, bad: str) -> None:
     with pytest.raises(mlflow.exceptions.MlflowException, match="INVALID_PARAMETER_VALUE"):
-        mlflow.search_traces(locations=[experiment], filter_string="nonsense.x = 1")
+        MlflowClient().search_traces(locations=[experiment], filter_string=bad)

@@ -197,7 +197,8 @@ def resolve_key(
         return key_type, attribute.name, attribute
     if key_type is KeyType.DATASET and name not in DATASET_KEYS:
         fail(f"Invalid dataset key '{name}' specified. Valid keys are '{list(DATASET_KEYS)}'")
-    if key_type is KeyType.SPAN and name not in SPAN_KEYS and not name.startswith("attributes."):
+    attribute_key = name.startswith("attributes.") and len(name) > len("attributes.")
+    if key_type is KeyType.SPAN and name not in SPAN_KEYS and not attribute_key:
         fail(
             f"Invalid span attribute '{name}'. Supported attributes: {list(SPAN_KEYS)}, "
             "attributes.<attribute_name>."
