@@ -208,12 +208,14 @@ def _auth_parsers(commands: Any) -> None:
 
 
 def gc(args: argparse.Namespace) -> int:
-    """``stratus gc``: permanently remove deleted runs, experiments and logged models."""
+    """``stratus gc``: permanently remove deleted runs, experiments, logged models, traces."""
     from service import gc as collector
     from service.artifacts import open_artifact_store
     from service.logs import configure_logging
     from service.store.db import open_database
+    from service.store.experiments import ExperimentStore
     from service.store.gc import GarbageStore
+    from service.store.traces import TraceStore
 
     settings = _settings(args)
     configure_logging(args.log_level or "warning", settings.log_format)
@@ -227,6 +229,9 @@ def gc(args: argparse.Namespace) -> int:
             experiment_ids=args.experiment_ids,
             logged_model_ids=args.logged_model_ids,
             dry_run=args.dry_run,
+            traces=TraceStore(database, ExperimentStore(database)),
+            trace_retention=args.trace_retention
+            or (f"{settings.trace_retention_days}d" if settings.trace_retention_days else None),
         )
     finally:
         database.dispose()
@@ -245,6 +250,12 @@ def _gc_flags(parser: argparse.ArgumentParser) -> None:
             metavar="IDS",
             help=f"comma-separated {kind.replace('-', ' ')} ids to remove (each must be deleted)",
         )
+    parser.add_argument(
+        "--trace-retention",
+        metavar="DURATION",
+        help="also remove traces requested longer ago than this, deleted or not: 90d "
+        "(default: STRATUS_TRACE_RETENTION_DAYS; unset keeps traces until deleted)",
+    )
     parser.add_argument("--dry-run", action="store_true", help="report, change nothing")
     parser.add_argument(
         "--artifacts-destination",

@@ -85,6 +85,19 @@ class Settings(BaseSettings):
         description="Largest JSON request body accepted by the REST API (artifact uploads "
         "are streamed and not limited by this).",
     )
+    trace_span_inline_bytes: int = Field(
+        default=256 * 1024,
+        ge=0,
+        description="Span contents (inputs, outputs, attributes) up to this size are stored "
+        "in the database, where search can read them; larger ones go to the artifact store "
+        "(docs/tracing.md).",
+    )
+    trace_retention_days: float | None = Field(
+        default=None,
+        gt=0,
+        description="`stratus gc` removes traces requested longer ago than this, deleted "
+        "or not (unset: traces are kept until deleted).",
+    )
     shutdown_grace_seconds: int = Field(
         default=25, ge=0, description="How long SIGTERM waits for in-flight requests."
     )

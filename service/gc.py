@@ -1,4 +1,4 @@
-"""``stratus gc``: permanently remove deleted runs, experiments and logged models.
+"""``stratus gc``: permanently remove deleted runs, experiments, logged models and traces.
 
 Deleting in the API or UI only marks things deleted (and restorable). ``stratus gc``, like
 ``mlflow gc``, removes what has stayed deleted long enough: database rows and artifact
@@ -13,6 +13,10 @@ Safety rules:
   so is the experiment holding it;
 * an experiment's own folder is removed only in the default layout (``<root>/<id>``),
   never a custom location another experiment might share.
+
+Traces go when deleted, or, with a retention period (``STRATUS_TRACE_RETENTION_DAYS`` or
+``--trace-retention``), once requested longer ago than that, deleted or not; their
+artifact folder (``<experiment>/traces/<trace id>``) goes first.
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ from service.errors import InvalidParameterValue, StratusError
 from service.store.clock import now_ms
 from service.store.experiments import parse_experiment_id
 from service.store.gc import Deleted, GarbageStore, Selection
+from service.store.traces import TraceStore
+from service.trace_payloads import trace_folder
 
 Say = Callable[[str], None]
 
@@ -33,6 +39,8 @@ Say = Callable[[str], None]
 STAGING_MAX_AGE_SECONDS = 24 * 3600
 #: A progress line every this many metric rows while a big run is removed.
 PROGRESS_EVERY = 100_000
+#: Traces removed per batch.
+TRACE_BATCH = 500
 
 _NUMBER = r"\d+(?:\.\d*)?"
 _DURATION = re.compile("".join(f"(?:(?P<{unit}>{_NUMBER}){unit})?" for unit in "dhms"))
@@ -55,6 +63,7 @@ class Tally:
     runs: int = 0
     logged_models: int = 0
     metric_rows: int = 0
+    traces: int = 0
     kept: int = 0
     failures: int = 0
 
@@ -71,9 +80,18 @@ class Collector:
     """Walks a :class:`Selection` and removes (or, on a dry run, reports) each item."""
 
     def __init__(
-        self, garbage: GarbageStore, artifacts: ArtifactStore, say: Say, *, dry_run: bool
+        self,
+        garbage: GarbageStore,
+        artifacts: ArtifactStore,
+        say: Say,
+        *,
+        dry_run: bool,
+        traces: TraceStore | None = None,
+        trace_retention_ms: int | None = None,
     ) -> None:
         self.garbage = garbage
+        self.traces = traces
+        self.trace_retention_ms = trace_retention_ms
         self.artifacts = artifacts
         self.say = say
         self.dry_run = dry_run
@@ -87,11 +105,42 @@ class Collector:
             self._item(item)
         for item in self.garbage.logged_models(selection):
             self._item(item)
+        if self.traces is not None and not selection.explicit:
+            self._traces(self.traces, selection.deleted_before)
         if not self.dry_run:
             staged = self.artifacts.purge_staging(STAGING_MAX_AGE_SECONDS)
             if staged:
                 self.say(f"removed {staged} abandoned upload(s) from the staging area")
         return self.tally
+
+    def _traces(self, store: TraceStore, deleted_before: int | None) -> None:
+        """Deleted traces, and traces past the retention period: files, then rows."""
+        retention = self.trace_retention_ms
+        requested_before = now_ms() - retention if retention is not None else None
+        after = ""
+        while batch := store.expired(
+            deleted_before=deleted_before,
+            requested_before=requested_before,
+            after=after,
+            limit=TRACE_BATCH,
+        ):
+            after = batch[-1][0]
+            if self.dry_run:
+                self.tally.traces += len(batch)
+                continue
+            removed: list[str] = []
+            for trace_id, experiment_id in batch:
+                try:
+                    self.artifacts.delete(artifact_path(trace_folder(experiment_id, trace_id)))
+                    removed.append(trace_id)
+                except Exception as exc:  # report, keep going; the trace stays for the next gc
+                    self.tally.failures += 1
+                    self.say(f"FAILED trace {trace_id}: {exc!r}; it stays for the next gc")
+            store.purge(removed)
+            self.tally.traces += len(removed)
+            self.say(f"removed {self.tally.traces:,} trace(s) so far")
+        if self.dry_run and self.tally.traces:
+            self.say(f"would remove {self.tally.traces:,} trace(s) and their artifact folders")
 
     def _experiment(self, experiment: Deleted) -> None:
         self.say(f"experiment {experiment.id}:")
@@ -186,7 +235,8 @@ def summary(tally: Tally, *, dry_run: bool) -> str:
     verb = "would remove" if dry_run else "removed"
     return (
         f"gc {verb} {tally.experiments} experiment(s), {tally.runs} run(s) "
-        f"({tally.metric_rows:,} metric rows), {tally.logged_models} logged model(s); "
+        f"({tally.metric_rows:,} metric rows), {tally.logged_models} logged model(s), "
+        f"{tally.traces} trace(s); "
         f"kept {tally.kept}; {tally.failures} failure(s)"
     )
 
@@ -201,6 +251,8 @@ def run(
     logged_model_ids: str | None = None,
     dry_run: bool = False,
     say: Say = print,
+    traces: TraceStore | None = None,
+    trace_retention: str | None = None,
 ) -> int:
     """The command: comma-separated ids as ``mlflow gc`` takes them; returns the exit code."""
     try:
@@ -215,7 +267,16 @@ def run(
         )
         age = f"deleted more than {older_than} ago" if older_than else "in the deleted stage"
         say(f"gc{' (dry run)' if dry_run else ''}: items {age}; artifacts under {artifacts.root}")
-        tally = Collector(garbage, artifacts, say, dry_run=dry_run).collect(selection)
+        retention = parse_duration(trace_retention) if trace_retention else None
+        collector = Collector(
+            garbage,
+            artifacts,
+            say,
+            dry_run=dry_run,
+            traces=traces,
+            trace_retention_ms=retention,
+        )
+        tally = collector.collect(selection)
     except StratusError as exc:
         say(f"gc: {exc.message}")
         return 2

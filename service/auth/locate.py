@@ -142,6 +142,49 @@ def model_field(message: type[Message], attribute: str = "name") -> Locator:
     return locate
 
 
+def traces(ids: Callable[[RequestView], Awaitable[Sequence[str]]]) -> Locator:
+    """The experiments of the traces ``ids(view)`` names; unknown traces locate to nothing."""
+
+    async def locate(view: RequestView, _access: Access) -> list[str]:
+        store = view.scope["app"].state.store
+        found = await run_in_threadpool(store.traces.experiments_of, list(await ids(view)))
+        return [str(e) for e in found]
+
+    return locate
+
+
+def experiment_value(message: type[Message], value: Callable[[Any], int]) -> Locator:
+    """The experiment ``value(msg)`` reads from a nested message (a new trace's location)."""
+
+    async def locate(view: RequestView, _access: Access) -> list[str]:
+        return [str(value(await view.message(message)))]
+
+    return locate
+
+
+def trace_path(param: str = "trace_id") -> Locator:
+    async def ids(view: RequestView) -> list[str]:
+        return [view.path_params[param]]
+
+    return traces(ids)
+
+
+def trace_field(message: type[Message], field: Callable[[Any], Sequence[str]]) -> Locator:
+    async def ids(view: RequestView) -> Sequence[str]:
+        return field(await view.message(message))
+
+    return traces(ids)
+
+
+def experiment_header(name: str) -> Locator:
+    """The experiment named by a request header (OTLP export: ``x-mlflow-experiment-id``)."""
+
+    async def locate(view: RequestView, _access: Access) -> list[str]:
+        return [str(parse_experiment_id(Request(view.scope).headers.get(name)))]
+
+    return locate
+
+
 def _replay(body: bytes, receive: Receive) -> Receive:
     """A ``receive`` that yields ``body`` once, then defers to the real one (disconnects)."""
     sent = False

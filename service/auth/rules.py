@@ -24,9 +24,11 @@ from service.auth.permissions import Caller, Permission
 from service.http import unserved
 from service.http.experiments import ExperimentRef, GetByName, SearchDatasets
 from service.http.logged_models import CreateLoggedModel, SearchLoggedModels
+from service.http.otlp import EXPERIMENT_HEADER
 from service.http.parsing import Message, Repeated, Text
 from service.http.registry import ModelName
 from service.http.runs import CreateRun, RunMessage, SearchRuns
+from service.http.traces import BatchGet, DeleteTraces, GetTrace, LinkPrompts, LinkToRun, StartTrace
 from service.store.auth import ResourceKind
 
 if TYPE_CHECKING:
@@ -108,11 +110,41 @@ SEARCHED_LOGGED_MODELS = locate.experiment_list(SearchLoggedModels)
 ARTIFACT = locate.artifact()
 ARTIFACT_LISTING = locate.artifact(query="path")
 MODEL_NAME = locate.model_field(ModelName)
+NEW_TRACE = locate.experiment_value(
+    StartTrace, lambda msg: msg.trace.trace_info.trace_location.experiment_id()
+)
+TRACE = locate.trace_path()
+TRACE_QUERIED = locate.trace_field(GetTrace, lambda msg: [msg.trace_id])
+TRACES_LISTED = locate.trace_field(BatchGet, lambda msg: msg.trace_ids)
+TRACES_DELETED = locate.experiment_field(DeleteTraces)
+TRACES_LINKED = locate.run_field(LinkToRun, lambda msg: [msg.run_id])
+PROMPTS_LINKED = locate.trace_field(LinkPrompts, lambda msg: [msg.trace_id])
+OTLP_EXPERIMENT = locate.experiment_header(EXPERIMENT_HEADER)
 
 API = "/api/2.0/mlflow"
 V3 = "/api/3.0/mlflow"
 ARTIFACTS = "/api/2.0/mlflow-artifacts/artifacts"
 STRATUS = "/api/2.0/stratus"
+
+#: Trace routes under ``/api/3.0/mlflow/traces`` (some also under 2.0, as MLflow has them).
+#: A trace is its experiment's: READ reads, EDIT writes, MANAGE deletes.
+TRACE_RULES: dict[tuple[str, str], Rule] = {
+    ("POST", ""): on_experiment(EDIT, NEW_TRACE),
+    ("POST", "/search"): SEARCH,
+    ("GET", "/get"): on_experiment(READ, TRACE_QUERIED),
+    ("GET", "/batchGet"): on_experiment(READ, TRACES_LISTED),
+    ("POST", "/batchGetInfos"): on_experiment(READ, TRACES_LISTED),
+    ("POST", "/delete-traces"): on_experiment(MANAGE, TRACES_DELETED),
+    ("POST", "/link-to-run"): on_experiment(EDIT, TRACES_LINKED),
+    ("POST", "/link-prompts"): on_experiment(EDIT, PROMPTS_LINKED),
+    ("GET", "/{trace_id}"): on_experiment(READ, TRACE),
+    ("PATCH", "/{trace_id}/tags"): on_experiment(EDIT, TRACE),
+    ("DELETE", "/{trace_id}/tags"): on_experiment(EDIT, TRACE),
+    ("POST", "/{trace_id}/assessments"): on_experiment(EDIT, TRACE),
+    ("GET", "/{trace_id}/assessments/{assessment_id}"): on_experiment(READ, TRACE),
+    ("PATCH", "/{trace_id}/assessments/{assessment_id}"): on_experiment(EDIT, TRACE),
+    ("DELETE", "/{trace_id}/assessments/{assessment_id}"): on_experiment(EDIT, TRACE),
+}
 
 #: (method, path) -> rule, for every route. HEAD uses the GET rule.
 RULES: dict[tuple[str, str], Rule] = {
@@ -237,6 +269,19 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", f"{STRATUS}/tokens/create"): MEMBER,
     ("GET", f"{STRATUS}/tokens/list"): MEMBER,
     ("POST", f"{STRATUS}/tokens/revoke"): MEMBER,
+    # --- traces: a trace is its experiment's (READ reads, EDIT writes, MANAGE deletes) ---
+    ("POST", "/v1/traces"): on_experiment(EDIT, OTLP_EXPERIMENT),
+    **{(method, f"{V3}/traces{path}"): rule for (method, path), rule in TRACE_RULES.items()},
+    **{
+        (method, f"{API}/traces{path}"): TRACE_RULES[method, path]
+        for method, path in [
+            ("POST", "/delete-traces"),
+            ("POST", "/link-to-run"),
+            ("POST", "/link-prompts"),
+            ("PATCH", "/{trace_id}/tags"),
+            ("DELETE", "/{trace_id}/tags"),
+        ]
+    },
     # --- bulk import from another tracking server (stratus import) ---
     ("POST", f"{STRATUS}/import/experiments"): ADMIN,
     ("POST", f"{STRATUS}/import/runs"): ADMIN,

@@ -10,9 +10,11 @@ from service.http.responses import ok
 
 #: The MLflow API level Stratus reports at ``/version``. The client reads it only to
 #: decide how to export trace spans: from 3.4 on it pushes OTLP to ``/v1/traces``, which
-#: Stratus does not ingest. Reporting 3.3 keeps the client on the artifact-based path.
-#: See docs/architecture.md, "Versions".
-MLFLOW_API_VERSION = "3.3.0"
+#: Stratus ingests (service/http/otlp.py); below 3.4 it would not send spans at all. 3.4.0
+#: is the lowest level that gets the OTLP path, so a newer client that gates some other
+#: feature on a later server version never calls an endpoint Stratus lacks.
+#: See docs/tracing.md.
+MLFLOW_API_VERSION = "3.4.0"
 
 
 async def health(_request: Request) -> Response:

@@ -15,9 +15,11 @@ from service.http import (
     logged_models,
     meta,
     metric_histories,
+    otlp,
     owned_artifacts,
     registry,
     runs,
+    traces,
     ui_api,
     unserved,
 )
@@ -31,8 +33,10 @@ ARTIFACT_PREFIXES = ("/api/2.0/mlflow-artifacts", "/ajax-api/2.0/mlflow-artifact
 UI_API_PREFIX = "/ajax-api/2.0/stratus"
 #: Bulk import of history with its own ids and timestamps (``stratus import --to``).
 IMPORT_PREFIX = "/api/2.0/stratus/import"
-#: MLflow 3's auth API (``users/permissions/*``), and Stratus's personal access tokens.
-AUTH_V3_PREFIXES = ("/api/3.0/mlflow", "/ajax-api/3.0/mlflow")
+#: MLflow 3's API: traces and assessments (some also under 2.0), and the auth API
+#: (``users/permissions/*``).
+V3_PREFIXES = ("/api/3.0/mlflow", "/ajax-api/3.0/mlflow")
+#: Stratus's personal access tokens.
 TOKEN_PREFIXES = ("/api/2.0/stratus/tokens", "/ajax-api/2.0/stratus/tokens")
 
 
@@ -44,6 +48,7 @@ def api_routes() -> list[BaseRoute]:
         *owned_artifacts.api_routes,
         *logged_models.routes,
         *registry.routes,
+        *traces.v2_routes,
         *auth.routes,
     ]
 
@@ -54,7 +59,7 @@ def build_routes() -> list[BaseRoute]:
     areas: list[tuple[tuple[str, ...], Sequence[BaseRoute]]] = [
         (API_PREFIXES, api_routes()),
         (ARTIFACT_PREFIXES, artifacts.routes),
-        (AUTH_V3_PREFIXES, auth.v3_routes),
+        (V3_PREFIXES, [*traces.routes, *auth.v3_routes]),
         (TOKEN_PREFIXES, auth.token_routes),
         ((UI_API_PREFIX,), ui_api.routes),
         ((IMPORT_PREFIX,), imports.routes),
@@ -65,6 +70,6 @@ def build_routes() -> list[BaseRoute]:
         for prefix in prefixes
     ]
     everywhere_else = unserved.elsewhere(prefix for prefixes, _ in areas for prefix in prefixes)
-    root = [*meta.routes, *signin.routes, *owned_artifacts.root_routes]
+    root = [*meta.routes, *otlp.routes, *signin.routes, *owned_artifacts.root_routes]
     # The UI last: an unknown API path stays a JSON 404 rather than reaching the UI.
     return [*root, *mounted, *everywhere_else, *ui.routes]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from service.store.assessments import AssessmentStore
 from service.store.db import Database
 from service.store.experiments import ExperimentStore
 from service.store.logged_models import LoggedModelStore
@@ -11,6 +12,7 @@ from service.store.metrics import MetricStore
 from service.store.model_versions import ModelVersionStore
 from service.store.registered_models import RegisteredModelStore
 from service.store.runs import RunStore
+from service.store.traces import TraceStore
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,8 @@ class Store:
     logged_models: LoggedModelStore
     registered_models: RegisteredModelStore
     model_versions: ModelVersionStore
+    traces: TraceStore
+    assessments: AssessmentStore
 
     @classmethod
     def over(cls, db: Database) -> Store:
@@ -37,4 +41,6 @@ class Store:
             logged_models=logged_models,
             registered_models=RegisteredModelStore(db),
             model_versions=ModelVersionStore(db, logged_models),
+            traces=TraceStore(db, experiments),
+            assessments=AssessmentStore(db),
         )

@@ -476,3 +476,126 @@ class RegisteredModelPermission(SQLModel, table=True):
     name: str = Field(sa_type=key_string(MODEL_NAME), primary_key=True)
     principal: str = Field(sa_type=key_string(USERNAME), primary_key=True)
     permission: str = Field(sa_type=key_string(32))
+
+
+# --- traces (MLflow 3 tracing) -------------------------------------------------------
+
+TRACE_ID = 64
+SPAN_ID = 32
+
+
+def _trace_fk() -> sa.ForeignKeyConstraint:
+    return sa.ForeignKeyConstraint(["trace_id"], ["traces.trace_id"], ondelete="CASCADE")
+
+
+class Trace(SQLModel, table=True):
+    """One trace (MLflow's TraceInfo). Deleting sets ``deleted_time``; ``stratus gc`` purges.
+
+    ``finalized`` is set once the client's StartTraceV3 arrives; until then the row was
+    made from OTLP spans alone, and the root span fills in times, state and previews.
+    """
+
+    __tablename__ = "traces"
+    __table_args__ = (
+        sa.Index("ix_traces_experiment_request_time", "experiment_id", "request_time"),
+        sa.Index("ix_traces_deleted_time", "deleted_time"),
+    )
+
+    trace_id: str = Field(sa_type=key_string(TRACE_ID), primary_key=True)
+    experiment_id: int = Field(foreign_key="experiments.experiment_id", ondelete="CASCADE")
+    request_time: int = Field(sa_type=sa.BigInteger)
+    execution_duration: int | None = Field(default=None, sa_type=sa.BigInteger)
+    state: str = Field(sa_type=key_string(20))
+    client_request_id: str | None = Field(default=None, sa_type=key_string(KEY))
+    request_preview: str | None = Field(default=None, sa_type=long_text())
+    response_preview: str | None = Field(default=None, sa_type=long_text())
+    finalized: bool = False
+    deleted_time: int | None = Field(default=None, sa_type=sa.BigInteger)
+
+
+class TraceTag(SQLModel, table=True):
+    __tablename__ = "trace_tags"
+    __table_args__ = (_trace_fk(),)
+
+    trace_id: str = Field(sa_type=key_string(TRACE_ID), primary_key=True)
+    key: str = Field(sa_type=key_string(KEY), primary_key=True)
+    value: str = Field(sa_type=long_text())
+
+
+class TraceMetadata(SQLModel, table=True):
+    """MLflow's trace metadata (``request_metadata``): the source run, model id, sizes."""
+
+    __tablename__ = "trace_metadata"
+    __table_args__ = (_trace_fk(),)
+
+    trace_id: str = Field(sa_type=key_string(TRACE_ID), primary_key=True)
+    key: str = Field(sa_type=key_string(KEY), primary_key=True)
+    value: str = Field(sa_type=long_text())
+
+
+class TraceRun(SQLModel, table=True):
+    """A trace linked to a run with ``link_traces_to_run`` (besides its source run)."""
+
+    __tablename__ = "trace_runs"
+    __table_args__ = (_trace_fk(), sa.Index("ix_trace_runs_run_id", "run_id", "trace_id"))
+
+    trace_id: str = Field(sa_type=key_string(TRACE_ID), primary_key=True)
+    run_id: str = Field(sa_type=key_string(RUN_ID), primary_key=True)
+
+
+class Span(SQLModel, table=True):
+    """One span. ``content`` is the OTLP span as proto3 JSON, exactly as it came in; a
+    content too large to keep inline lives in the artifact store at ``content_ref``.
+
+    The searchable columns are copied out of it; ``name`` is cut to its column width
+    (the full name stays in the content).
+    """
+
+    __tablename__ = "spans"
+    __table_args__ = (
+        _trace_fk(),
+        sa.Index("ix_spans_name", "name", "trace_id"),
+        sa.Index("ix_spans_type", "span_type", "trace_id"),
+    )
+
+    trace_id: str = Field(sa_type=key_string(TRACE_ID), primary_key=True)
+    span_id: str = Field(sa_type=key_string(SPAN_ID), primary_key=True)
+    parent_span_id: str | None = Field(default=None, sa_type=key_string(SPAN_ID))
+    name: str = Field(sa_type=key_string(NAME), default="")
+    span_type: str = Field(sa_type=key_string(100), default="")
+    status: str = Field(sa_type=key_string(32), default="")
+    start_time_ns: int = Field(sa_type=sa.BigInteger)
+    end_time_ns: int | None = Field(default=None, sa_type=sa.BigInteger)
+    content: str | None = Field(default=None, sa_type=long_text())
+    content_ref: str | None = Field(default=None, sa_type=key_string(URI))
+
+
+class SpanAttribute(SQLModel, table=True):
+    """A span attribute for ``span.attributes.<key>`` filters: strings as they are, other
+    values as JSON, cut to the column width. Inputs and outputs are left to the content."""
+
+    __tablename__ = "span_attributes"
+    __table_args__ = (_trace_fk(), sa.Index("ix_span_attributes_key", "key", "trace_id"))
+
+    trace_id: str = Field(sa_type=key_string(TRACE_ID), primary_key=True)
+    span_id: str = Field(sa_type=key_string(SPAN_ID), primary_key=True)
+    key: str = Field(sa_type=key_string(KEY), primary_key=True)
+    value: str = Field(sa_type=key_string(URI))
+
+
+class Assessment(SQLModel, table=True):
+    """Feedback or an expectation on a trace. ``payload`` is the assessment's proto3 JSON
+    (value, source, rationale, metadata, error); the columns are what queries need."""
+
+    __tablename__ = "assessments"
+    __table_args__ = (_trace_fk(), sa.Index("ix_assessments_trace_id", "trace_id"))
+
+    assessment_id: str = Field(sa_type=key_string(64), primary_key=True)
+    trace_id: str = Field(sa_type=key_string(TRACE_ID))
+    name: str = Field(sa_type=key_string(KEY))
+    kind: str = Field(sa_type=key_string(20))
+    valid: bool = True
+    overrides: str | None = Field(default=None, sa_type=key_string(64))
+    create_time: int = Field(sa_type=sa.BigInteger)
+    last_update_time: int = Field(sa_type=sa.BigInteger)
+    payload: str = Field(sa_type=long_text())

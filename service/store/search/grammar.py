@@ -26,6 +26,7 @@ from service.store.search.nodes import Comparison, KeyType, Op, OrderKey, Value
 from service.store.search.targets import (
     DATASET_KEYS,
     PREFIXES,
+    SPAN_KEYS,
     SPECS,
     Attribute,
     AttrKind,
@@ -181,7 +182,7 @@ def resolve_key(
     if len(parts) == 1:
         key_type, name = KeyType.ATTRIBUTE, parts[0]
     else:
-        prefix_type = PREFIXES.get(parts[0].lower())
+        prefix_type = spec.prefixes.get(parts[0].lower())
         if prefix_type is None or prefix_type not in allowed:
             valid = sorted(str(allowed_type) for allowed_type in allowed)
             fail(f"Invalid entity type '{parts[0]}'. Valid values are {valid}")
@@ -196,6 +197,12 @@ def resolve_key(
         return key_type, attribute.name, attribute
     if key_type is KeyType.DATASET and name not in DATASET_KEYS:
         fail(f"Invalid dataset key '{name}' specified. Valid keys are '{list(DATASET_KEYS)}'")
+    attribute_key = name.startswith("attributes.") and len(name) > len("attributes.")
+    if key_type is KeyType.SPAN and name not in SPAN_KEYS and not attribute_key:
+        fail(
+            f"Invalid span attribute '{name}'. Supported attributes: {list(SPAN_KEYS)}, "
+            "attributes.<attribute_name>."
+        )
     return key_type, name, None
 
 

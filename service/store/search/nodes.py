@@ -19,6 +19,9 @@ class KeyType(StrEnum):
     PARAM = "param"
     TAG = "tag"
     DATASET = "dataset"
+    #: Traces only: trace metadata (``metadata.x``) and span columns (``span.name``).
+    METADATA = "metadata"
+    SPAN = "span"
 
 
 class Op(StrEnum):

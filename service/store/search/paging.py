@@ -79,6 +79,7 @@ LIMITS: dict[Target, ResultLimits] = {
     Target.REGISTERED_MODELS: ResultLimits(default=100, maximum=1000),
     Target.MODEL_VERSIONS: ResultLimits(default=10_000, maximum=200_000),
     Target.LOGGED_MODELS: ResultLimits(default=100),  # MLflow sets no ceiling
+    Target.TRACES: ResultLimits(default=100, maximum=50_000),
 }
 
 

@@ -21,6 +21,7 @@ class Target(Enum):
     REGISTERED_MODELS = "registered models"
     MODEL_VERSIONS = "model versions"
     LOGGED_MODELS = "logged models"
+    TRACES = "traces"
 
 
 class AttrKind(Enum):
@@ -61,6 +62,20 @@ PREFIXES: dict[str, KeyType] = {
 }
 
 DATASET_KEYS: tuple[str, ...] = ("name", "digest", "context")
+#: The span columns a trace filter can test (``span.name = 'retrieve'``).
+SPAN_KEYS: tuple[str, ...] = ("name", "type", "status", "content")
+
+#: Trace filters have their own prefixes (``trace.status``, ``metadata.x``, ``span.name``).
+TRACE_PREFIXES: dict[str, KeyType] = {
+    "tag": KeyType.TAG,
+    "tags": KeyType.TAG,
+    "attribute": KeyType.ATTRIBUTE,
+    "attributes": KeyType.ATTRIBUTE,
+    "trace": KeyType.ATTRIBUTE,
+    "metadata": KeyType.METADATA,
+    "request_metadata": KeyType.METADATA,
+    "span": KeyType.SPAN,
+}
 
 
 @dataclass(frozen=True)
@@ -83,6 +98,8 @@ class TargetSpec:
     order_key_types: frozenset[KeyType] = field(default=frozenset({KeyType.ATTRIBUTE}))
     #: Logged-model filters take ``params.C = 0.1`` and compare the literal's text.
     numbers_as_strings: bool = False
+    #: Key prefixes, when the target has its own (traces); else :data:`PREFIXES`.
+    prefixes: Mapping[str, KeyType] = field(default_factory=lambda: PREFIXES)
 
     def key_types(self) -> frozenset[KeyType]:
         return frozenset({KeyType.ATTRIBUTE, *self.key_ops})
@@ -134,6 +151,23 @@ _LOGGED_MODEL_ATTRS = _attrs(
     ("last_updated_timestamp", N),
     ("last_updated_time", N, "last_updated_timestamp"),
 )
+
+_TRACE_ORDER_ATTRS = _attrs(
+    ("request_id", S),
+    ("status", S),
+    ("experiment_id", ID),
+    ("timestamp_ms", N),
+    ("timestamp", N, "timestamp_ms"),
+    ("execution_time_ms", N),
+    ("execution_time", N, "execution_time_ms"),
+    ("end_time_ms", N),
+    ("end_time", N, "end_time_ms"),
+)
+#: ``name`` is the trace-name tag and ``run_id`` the source run (metadata) or a linked run.
+_TRACE_ATTRS = {
+    **_TRACE_ORDER_ATTRS,
+    **_attrs(("client_request_id", S), ("name", S), ("run_id", S)),
+}
 
 SPECS: dict[Target, TargetSpec] = {
     Target.RUNS: TargetSpec(
@@ -187,5 +221,16 @@ SPECS: dict[Target, TargetSpec] = {
         order_attributes=_LOGGED_MODEL_ATTRS,
         order_key_types=frozenset({KeyType.ATTRIBUTE, KeyType.METRIC}),
         numbers_as_strings=True,
+    ),
+    Target.TRACES: TargetSpec(
+        target=Target.TRACES,
+        attributes=_TRACE_ATTRS,
+        key_ops={
+            KeyType.TAG: NULLABLE_KEY_VALUE_OPS,
+            KeyType.METADATA: NULLABLE_KEY_VALUE_OPS,
+            KeyType.SPAN: STRING_OPS,
+        },
+        order_attributes=_TRACE_ORDER_ATTRS,
+        prefixes=TRACE_PREFIXES,
     ),
 }
