@@ -24,7 +24,14 @@ from starlette.routing import BaseRoute, Route
 from service.http.parsing import read_body
 from service.http.responses import error_body
 
-TRACING = "tracing: in progress"
+TRACE_API_V2 = (
+    "MLflow 2's trace API: the 3.x client writes traces through /v1/traces and the 3.0 "
+    "API, and reads them through the 3.0 API, which are served (docs/tracing.md)"
+)
+TRACE_UI = (
+    "endpoints only MLflow's own web UI calls for traces (trace metrics, filter correlation, "
+    "the trace artifact, Databricks' online and unified traces): not served"
+)
 GENAI_DATASETS = "GenAI evaluation datasets (records built from traces): not served yet"
 GENAI_EVALUATION = (
     "GenAI evaluation (registered scorers, issues, label schemas, review queues): not served yet"
@@ -64,61 +71,24 @@ MALFORMED = (
 
 #: ``"METHOD /path"`` -> why Stratus does not serve it.
 UNSERVED: dict[str, str] = {
-    "GET /ajax-api/2.0/mlflow/get-online-trace-details": TRACING,
-    "GET /ajax-api/2.0/mlflow/get-trace-artifact": TRACING,
-    "GET /ajax-api/2.0/mlflow/traces": TRACING,
-    "POST /ajax-api/2.0/mlflow/traces": TRACING,
-    "POST /ajax-api/2.0/mlflow/traces/delete-traces": TRACING,
-    "POST /ajax-api/2.0/mlflow/traces/link-prompts": TRACING,
-    "POST /ajax-api/2.0/mlflow/traces/link-to-run": TRACING,
-    "PATCH /ajax-api/2.0/mlflow/traces/{request_id}": TRACING,
-    "GET /ajax-api/2.0/mlflow/traces/{request_id}/info": TRACING,
-    "DELETE /ajax-api/2.0/mlflow/traces/{request_id}/tags": TRACING,
-    "PATCH /ajax-api/2.0/mlflow/traces/{request_id}/tags": TRACING,
-    "GET /ajax-api/2.0/mlflow/unified-traces": TRACING,
-    "GET /ajax-api/3.0/mlflow/get-trace-artifact": TRACING,
-    "POST /ajax-api/3.0/mlflow/traces": TRACING,
-    "GET /ajax-api/3.0/mlflow/traces/batchGet": TRACING,
-    "POST /ajax-api/3.0/mlflow/traces/batchGetInfos": TRACING,
-    "POST /ajax-api/3.0/mlflow/traces/calculate-filter-correlation": TRACING,
-    "POST /ajax-api/3.0/mlflow/traces/delete-traces": TRACING,
-    "GET /ajax-api/3.0/mlflow/traces/get": TRACING,
-    "POST /ajax-api/3.0/mlflow/traces/metrics": TRACING,
-    "POST /ajax-api/3.0/mlflow/traces/search": TRACING,
-    "GET /ajax-api/3.0/mlflow/traces/{trace_id}": TRACING,
-    "POST /ajax-api/3.0/mlflow/traces/{trace_id}/assessments": TRACING,
-    "DELETE /ajax-api/3.0/mlflow/traces/{trace_id}/assessments/{assessment_id}": TRACING,
-    "GET /ajax-api/3.0/mlflow/traces/{trace_id}/assessments/{assessment_id}": TRACING,
-    "PATCH /ajax-api/3.0/mlflow/traces/{trace_id}/assessments/{assessment_id}": TRACING,
-    "DELETE /ajax-api/3.0/mlflow/traces/{trace_id}/tags": TRACING,
-    "PATCH /ajax-api/3.0/mlflow/traces/{trace_id}/tags": TRACING,
-    "GET /api/2.0/mlflow/get-online-trace-details": TRACING,
-    "GET /api/2.0/mlflow/traces": TRACING,
-    "POST /api/2.0/mlflow/traces": TRACING,
-    "POST /api/2.0/mlflow/traces/delete-traces": TRACING,
-    "POST /api/2.0/mlflow/traces/link-prompts": TRACING,
-    "POST /api/2.0/mlflow/traces/link-to-run": TRACING,
-    "PATCH /api/2.0/mlflow/traces/{request_id}": TRACING,
-    "GET /api/2.0/mlflow/traces/{request_id}/info": TRACING,
-    "DELETE /api/2.0/mlflow/traces/{request_id}/tags": TRACING,
-    "PATCH /api/2.0/mlflow/traces/{request_id}/tags": TRACING,
-    "GET /api/2.0/mlflow/unified-traces": TRACING,
-    "POST /api/3.0/mlflow/traces": TRACING,
-    "GET /api/3.0/mlflow/traces/batchGet": TRACING,
-    "POST /api/3.0/mlflow/traces/batchGetInfos": TRACING,
-    "POST /api/3.0/mlflow/traces/calculate-filter-correlation": TRACING,
-    "POST /api/3.0/mlflow/traces/delete-traces": TRACING,
-    "GET /api/3.0/mlflow/traces/get": TRACING,
-    "POST /api/3.0/mlflow/traces/metrics": TRACING,
-    "POST /api/3.0/mlflow/traces/search": TRACING,
-    "GET /api/3.0/mlflow/traces/{trace_id}": TRACING,
-    "POST /api/3.0/mlflow/traces/{trace_id}/assessments": TRACING,
-    "DELETE /api/3.0/mlflow/traces/{trace_id}/assessments/{assessment_id}": TRACING,
-    "GET /api/3.0/mlflow/traces/{trace_id}/assessments/{assessment_id}": TRACING,
-    "PATCH /api/3.0/mlflow/traces/{trace_id}/assessments/{assessment_id}": TRACING,
-    "DELETE /api/3.0/mlflow/traces/{trace_id}/tags": TRACING,
-    "PATCH /api/3.0/mlflow/traces/{trace_id}/tags": TRACING,
-    "POST /v1/traces": TRACING,
+    "GET /ajax-api/2.0/mlflow/get-online-trace-details": TRACE_UI,
+    "GET /ajax-api/2.0/mlflow/get-trace-artifact": TRACE_UI,
+    "GET /ajax-api/2.0/mlflow/traces": TRACE_API_V2,
+    "POST /ajax-api/2.0/mlflow/traces": TRACE_API_V2,
+    "PATCH /ajax-api/2.0/mlflow/traces/{request_id}": TRACE_API_V2,
+    "GET /ajax-api/2.0/mlflow/traces/{request_id}/info": TRACE_API_V2,
+    "GET /ajax-api/2.0/mlflow/unified-traces": TRACE_UI,
+    "GET /ajax-api/3.0/mlflow/get-trace-artifact": TRACE_UI,
+    "POST /ajax-api/3.0/mlflow/traces/calculate-filter-correlation": TRACE_UI,
+    "POST /ajax-api/3.0/mlflow/traces/metrics": TRACE_UI,
+    "GET /api/2.0/mlflow/get-online-trace-details": TRACE_UI,
+    "GET /api/2.0/mlflow/traces": TRACE_API_V2,
+    "POST /api/2.0/mlflow/traces": TRACE_API_V2,
+    "PATCH /api/2.0/mlflow/traces/{request_id}": TRACE_API_V2,
+    "GET /api/2.0/mlflow/traces/{request_id}/info": TRACE_API_V2,
+    "GET /api/2.0/mlflow/unified-traces": TRACE_UI,
+    "POST /api/3.0/mlflow/traces/calculate-filter-correlation": TRACE_UI,
+    "POST /api/3.0/mlflow/traces/metrics": TRACE_UI,
     "POST /ajax-api/3.0/mlflow/datasets/create": GENAI_DATASETS,
     "GET /ajax-api/3.0/mlflow/datasets/search": GENAI_DATASETS,
     "POST /ajax-api/3.0/mlflow/datasets/search": GENAI_DATASETS,
