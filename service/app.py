@@ -18,6 +18,7 @@ from service.config import Settings
 from service.errors import InvalidParameterValue, StratusError
 from service.http import compression
 from service.http.forwarded import ForwardedHeaders
+from service.http.limits import ConcurrencyLimit
 from service.http.responses import (
     on_http_exception,
     on_stratus_error,
@@ -74,6 +75,11 @@ def create_app(settings: Settings, database: Database | None = None) -> Starlett
     else:
         auth.warn_disabled(settings)
     compression.install(app)
+    app.add_middleware(
+        ConcurrencyLimit,
+        limit=settings.max_concurrent_requests,
+        queue_seconds=settings.request_queue_seconds,
+    )
     # Added last, so outermost: auth and every handler see the client behind the proxy.
     app.add_middleware(ForwardedHeaders, trusted=settings.forwarded_allow_ips)
     return app

@@ -98,6 +98,20 @@ class Settings(BaseSettings):
         description="`stratus gc` removes traces requested longer ago than this, deleted "
         "or not (unset: traces are kept until deleted).",
     )
+    max_concurrent_requests: int = Field(
+        default=100,
+        ge=1,
+        le=10_000,
+        description="Requests one process works on at once; more wait (see "
+        "request_queue_seconds). On Cloud Run, the service's concurrency.",
+    )
+    request_queue_seconds: float = Field(
+        default=10,
+        ge=0,
+        le=600,
+        description="How long a request waits for a free slot before it is answered 503 "
+        "with Retry-After.",
+    )
     shutdown_grace_seconds: int = Field(
         default=25, ge=0, description="How long SIGTERM waits for in-flight requests."
     )

@@ -32,6 +32,10 @@ def hypercorn_config(settings: Settings) -> Config:
     # Cloud Run keeps its HTTP/2 connections open; hypercorn's default would end each
     # after 1000 requests (GOAWAY), which some clients do not retry.
     config.keep_alive_max_requests = 2**31
+    # A burst of new connections (hundreds of clients at once) waits in the kernel's
+    # queue instead of being reset; hypercorn's default queue is 100 (the kernel caps it
+    # at net.core.somaxconn).
+    config.backlog = 2048
     # Our logging configuration (service.logs) formats these like every other line.
     config.errorlog = logging.getLogger("hypercorn.error")
     config.accesslog = logging.getLogger("hypercorn.access") if settings.access_log else None

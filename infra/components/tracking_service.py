@@ -126,6 +126,8 @@ def container_env(args: TrackingServiceArgs) -> dict[str, pulumi.Input[str]]:
         # Cloud Run sends SIGTERM and kills the container 10 s later; drain within that.
         "STRATUS_SHUTDOWN_GRACE_SECONDS": "8",
         "STRATUS_DB_STARTUP_WAIT_SECONDS": str(DB_STARTUP_WAIT_SECONDS),
+        # Cloud Run sends at most this many requests at once; the server works on as many.
+        "STRATUS_MAX_CONCURRENT_REQUESTS": str(args.concurrency),
         # Every request reaches the container through Cloud Run's front end: its
         # X-Forwarded-For/-Proto are the only word on the client (docs/configuration.md).
         "STRATUS_FORWARDED_ALLOW_IPS": args.forwarded_allow_ips,

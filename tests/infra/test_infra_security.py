@@ -277,6 +277,8 @@ def test_probes_identity_and_scaling_of_the_service(default_graph):
     assert container["ports"] == {"name": "h2c", "containerPort": 8080}
     assert template["scaling"] == {"minInstanceCount": 0, "maxInstanceCount": 4}
     assert template["maxInstanceRequestConcurrency"] == 80
+    # The server's own bound on requests in flight agrees with Cloud Run's concurrency.
+    assert default_graph.env()["STRATUS_MAX_CONCURRENT_REQUESTS"] == "80"
 
 
 def test_http2_off_uses_http1_port(program):
