@@ -31,6 +31,8 @@ from service.auth.routing import served
 from service.config import Settings
 from tests.support.backends import scratch_database
 
+pytestmark = pytest.mark.slow  # thousands of requests per backend: CI runs it
+
 SEED = int(os.environ.get("STRATUS_FUZZ_SEED", "20261203"))
 CASES_PER_ROUTE = int(os.environ.get("STRATUS_FUZZ_CASES", "20"))
 
