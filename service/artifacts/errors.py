@@ -14,6 +14,7 @@ artifact root never loads gcsfs.
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import sys
 from collections.abc import Iterator
@@ -30,7 +31,10 @@ DENIED_RETRY_AFTER = 30
 
 _HANDLED_BY_THE_STORE = (FileNotFoundError, FileExistsError, NotADirectoryError, IsADirectoryError)
 
-Failure = Literal["denied", "transient"]
+Failure = Literal["denied", "full", "transient"]
+
+#: A disk or quota with no room left: the upload cannot finish until an operator acts.
+_NO_SPACE = frozenset({errno.ENOSPC, errno.EDQUOT})
 
 
 @contextlib.contextmanager
@@ -55,6 +59,12 @@ def unavailable(root: str, failure: Failure) -> TemporarilyUnavailable:
             "account needs read and write access to that bucket (see docs/deploy.md).",
             retry_after_seconds=DENIED_RETRY_AFTER,
         )
+    if failure == "full":
+        return TemporarilyUnavailable(
+            f"The artifact store {root} is full: nothing was stored. Retry once an operator "
+            "has made room.",
+            retry_after_seconds=DENIED_RETRY_AFTER,
+        )
     return TemporarilyUnavailable(
         f"The artifact store {root} is unavailable; retry shortly.",
         retry_after_seconds=TRANSIENT_RETRY_AFTER,
@@ -65,6 +75,8 @@ def classify(exc: BaseException) -> Failure | None:
     """``denied``, ``transient``, or None for an error that is not the store's."""
     if isinstance(exc, PermissionError):
         return "denied"
+    if isinstance(exc, OSError) and exc.errno in _NO_SPACE:
+        return "full"
     if isinstance(exc, TimeoutError | ConnectionError):
         return "transient"
     if "gcsfs" in sys.modules:

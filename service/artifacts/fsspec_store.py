@@ -181,12 +181,13 @@ class _StagedWriter:
         self._file = open(staging, "wb")  # noqa: SIM115 - closed by commit() or abort()
 
     def write(self, data: bytes) -> None:
-        self._file.write(data)
+        with storage_errors(self._root):
+            self._file.write(data)
 
     def commit(self) -> None:
-        self._file.close()
         try:
             with storage_errors(self._root):
+                self._file.close()  # the last buffered bytes: the disk may be full here too
                 os.makedirs(os.path.dirname(self._final), exist_ok=True)
                 os.replace(self._staging, self._final)
         except (NotADirectoryError, FileExistsError, IsADirectoryError) as exc:
@@ -198,10 +199,11 @@ class _StagedWriter:
             raise
 
     def abort(self) -> None:
-        self._file.close()
         self._discard()
 
     def _discard(self) -> None:
+        with contextlib.suppress(OSError):  # flushing the rest can fail on a full disk
+            self._file.close()
         with contextlib.suppress(FileNotFoundError):
             os.remove(self._staging)
 
