@@ -35,7 +35,14 @@ from service.store.entities import (
 from service.store.experiments import ExperimentStore, possible_ids
 from service.store.metrics import insert_points, insert_points_if_active, load_latest_metrics
 from service.store.run_inputs import load_inputs, load_outputs, log_dataset_inputs
-from service.store.tables import Param, RunModelInput, RunModelOutput, RunTag, table_of
+from service.store.tables import (
+    LoggedModel,
+    Param,
+    RunModelInput,
+    RunModelOutput,
+    RunTag,
+    table_of,
+)
 from service.store.tables import Run as RunRow
 from service.store.validation import (
     MAX_RUN_NAME_LENGTH,
@@ -51,6 +58,7 @@ params = table_of(Param)
 run_tags = table_of(RunTag)
 run_model_inputs = table_of(RunModelInput)
 run_model_outputs = table_of(RunModelOutput)
+logged_models = table_of(LoggedModel)
 
 #: The run tag MLflow 2's ``log-model`` appends each model's summary to.
 LOGGED_MODELS_TAG = "mlflow.log-model.history"
@@ -249,14 +257,17 @@ class RunStore:
         validate_points(metrics)
         validate_params(params)
         validate_tags(tags)
+        model_ids = sorted({point[4] for point in metrics if point[4]})
         with self.db.write() as conn:
-            if self.db.dialect == "postgresql" and not params and not tags:
+            if self.db.dialect == "postgresql" and not (params or tags or model_ids):
                 stage = insert_points_if_active(conn, run_id, metrics)  # one statement
                 if stage is None:
                     raise ResourceDoesNotExist(f"Run with id={run_id} not found")
                 _require_active(run_id, stage)
                 return
-            self._lock_active(conn, run_id)
+            experiment_id = self._lock_active(conn, run_id)
+            if model_ids:
+                _require_models_of_experiment(conn, run_id, experiment_id, model_ids)
             if params:
                 _insert_params(conn, run_id, params)
             if tags:
@@ -484,3 +495,26 @@ def _insert_missing(
     fresh = [{**fixed, **row} for row in rows if tuple(row[k] for k in key_columns) not in existing]
     if fresh:
         conn.execute(sa.insert(table), fresh)
+
+
+def _require_models_of_experiment(
+    conn: Connection, run_id: str, experiment_id: int, model_ids: Sequence[str]
+) -> None:
+    """Metrics may name only logged models of the run's own experiment (as in MLflow).
+
+    A model of another experiment gets the same answer as one that does not exist, so
+    the error tells nothing about other experiments.
+    """
+    found = set(
+        conn.execute(
+            sa.select(logged_models.c.model_id).where(
+                any_of(logged_models.c.model_id, model_ids),
+                logged_models.c.experiment_id == experiment_id,
+            )
+        ).scalars()
+    )
+    for model_id in model_ids:
+        if model_id not in found:
+            raise ResourceDoesNotExist(
+                f"Logged model with ID '{model_id}' not found in the experiment of run '{run_id}'."
+            )

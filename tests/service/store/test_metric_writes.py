@@ -26,11 +26,12 @@ def history(store: Store, run_id: str, key: str) -> list[tuple]:
 
 
 def test_latest_is_the_greatest_step_then_timestamp_then_value(store: Store, run_id: str) -> None:
+    model_id = _logged_model(store, run_id)
     store.runs.log_batch(
         run_id,
         metrics=[
             ("loss", 0.5, 10, 2, None, None, None),
-            ("loss", 0.9, 5, 3, "model-1", "train", "d1"),
+            ("loss", 0.9, 5, 3, model_id, "train", "d1"),
             ("loss", 0.1, 20, 1, None, None, None),
             ("acc", 0.2, 7, 0, None, None, None),
             ("acc", 0.3, 7, 0, None, None, None),
@@ -38,14 +39,40 @@ def test_latest_is_the_greatest_step_then_timestamp_then_value(store: Store, run
         ],
     )
     assert latest(store, run_id) == {
-        "loss": (0.9, 5, 3, "model-1", "train", "d1"),
+        "loss": (0.9, 5, 3, model_id, "train", "d1"),
         "acc": (0.3, 7, 0, None, None, None),
     }
     store.runs.log_batch(run_id, metrics=[("loss", 0.0, 99, 2, None, None, None)])  # older step
     store.runs.log_batch(run_id, metrics=[("acc", 0.05, 8, 0, None, None, None)])  # newer time
-    assert latest(store, run_id)["loss"] == (0.9, 5, 3, "model-1", "train", "d1")
+    assert latest(store, run_id)["loss"] == (0.9, 5, 3, model_id, "train", "d1")
     assert latest(store, run_id)["acc"] == (0.05, 8, 0, None, None, None)
     assert len(history(store, run_id, "loss")) == 4
+
+
+def _logged_model(store: Store, run_id: str) -> str:
+    experiment_id = int(store.runs.get(run_id).info.experiment_id)
+    return store.logged_models.create(
+        experiment_id=experiment_id,
+        name=None,
+        model_type=None,
+        source_run_id=run_id,
+        params=[],
+        tags=[],
+    ).model_id
+
+
+def test_a_metric_names_only_a_logged_model_of_the_runs_experiment(
+    store: Store, run_id: str
+) -> None:
+    other_experiment = store.experiments.create(f"store-{run_id[:10]}")
+    other_run = store.runs.create(
+        experiment_id=other_experiment, user_id="u", start_time=1, run_name=None, tags=[]
+    )
+    foreign = _logged_model(store, other_run.info.run_id)
+    for model_id in (foreign, "m-missing"):
+        with pytest.raises(ResourceDoesNotExist, match="not found in the experiment of run"):
+            store.runs.log_batch(run_id, metrics=[("k", 1.0, 1, 0, model_id, None, None)])
+    assert latest(store, run_id) == {}
 
 
 def test_a_retried_batch_adds_nothing(store: Store, run_id: str) -> None:
@@ -119,12 +146,12 @@ def test_a_refused_batch_writes_nothing(store: Store, run_id: str) -> None:
 
 def test_single_points_with_and_without_params(store: Store, run_id: str) -> None:
     """One point takes its own statement shape on PostgreSQL, in both write paths."""
-    store.runs.log_batch(run_id, metrics=[("one", math.nan, 3, 1, "m", "d", "x")])
+    store.runs.log_batch(run_id, metrics=[("one", math.nan, 3, 1, None, "d", "x")])
     store.runs.log_batch(
         run_id, metrics=[("one", 2.0, 2, 1, None, None, None)], params=[KeyValue("p", "v")]
     )
     store.runs.log_batch(run_id, metrics=[("one", 2.0, 2, 1, None, None, None)])  # a retry
     value, *rest = latest(store, run_id)["one"]
-    assert math.isnan(value) and rest == [3, 1, "m", "d", "x"]
+    assert math.isnan(value) and rest == [3, 1, None, "d", "x"]
     assert sorted(history(store, run_id, "one")) == [(0.0, True, 3, 1), (2.0, False, 2, 1)]
     assert store.runs.get(run_id).params == [KeyValue("p", "v")]
