@@ -38,7 +38,7 @@ from service.auth.sessions import COOKIE, SessionCodec, is_same_origin
 from service.auth.tokens import TokenVerifier, is_access_token
 from service.config import Settings
 from service.errors import PermissionDenied, Unauthenticated
-from service.store.auth import AuthStore, ResourceKind
+from service.store.auth import AuthStore
 
 log = logging.getLogger(__name__)
 
@@ -210,11 +210,20 @@ class Access:
 
     async def _grants_of(self, principal: Principal) -> Grants:
         found = self._grants.get(principal.username)
-        if found is None:
-            rows = await run_in_threadpool(self.store.grants_for, principal.names)
-            found = Grants.resolve(principal.username, rows, self.default)
-            self._grants.put(principal.username, found, self._ttl)
+        return found if found is not None else await self._read_grants(principal)
+
+    async def _read_grants(self, principal: Principal) -> Grants:
+        rows = await run_in_threadpool(self.store.grants_for, principal.names)
+        found = Grants.resolve(principal.username, rows, self.default)
+        self._grants.put(principal.username, found, self._ttl)
         return found
+
+    async def refreshed(self, caller: Caller) -> Caller:
+        """``caller`` with their grants read afresh from the database."""
+        if caller.fresh or caller.principal.is_admin:
+            return caller
+        grants = await self._read_grants(caller.principal)
+        return Caller(caller.principal, grants, caller.via, fresh=True)
 
     # --- what a request touches ------------------------------------------------------
 
@@ -239,12 +248,12 @@ class Access:
 
     # --- changes made through this instance take effect at once -----------------------
 
-    async def grant_creator(self, kind: ResourceKind, resource: str, username: str) -> None:
-        await run_in_threadpool(self.store.put_grant, kind, resource, username, "MANAGE")
-        self.grants_changed()
-
-    def grants_changed(self) -> None:
-        self._grants.clear()
+    def grants_changed(self, username: str | None = None) -> None:
+        """Drop cached grants: ``username``'s, or (a group's may have changed) everyone's."""
+        if username is None:
+            self._grants.clear()
+        else:
+            self._grants.discard(username)
 
     def user_changed(self, username: str) -> None:
         self._principals.discard(username)

@@ -13,23 +13,20 @@ is redirected to the sign-in page instead.
 
 from __future__ import annotations
 
-import logging
 from urllib.parse import quote
 
-import orjson
 from starlette.datastructures import Headers
 from starlette.responses import RedirectResponse, Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from service.auth.access import Access
 from service.auth.locate import RequestView, Unlocatable
 from service.auth.permissions import Caller
 from service.auth.routing import RouteTable
-from service.auth.rules import MEMBER, Gate, OnSuccess, Rule
+from service.auth.rules import MEMBER, Gate, Rule
 from service.errors import PermissionDenied, StratusError, Unauthenticated
 from service.http.responses import error_response
-
-log = logging.getLogger(__name__)
+from service.store.auth import ResourceKind
 
 API_PREFIXES = ("/api/", "/ajax-api/")
 SIGN_IN_PATH = "/auth/login"
@@ -52,8 +49,7 @@ class AuthMiddleware:
         access: Access = scope["app"].state.auth
         view = RequestView(scope, receive, match.path_params if match else {})
         try:
-            caller = await access.authenticate(scope)
-            await authorize(rule, caller, view, access)
+            caller = await authorize(rule, await access.authenticate(scope), view, access)
         except Unauthenticated as exc:
             await _unauthenticated(scope, exc)(scope, receive, send)
             return
@@ -61,17 +57,37 @@ class AuthMiddleware:
             await error_response(exc)(scope, receive, send)
             return
         scope.setdefault("state", {})["caller"] = caller
-        if rule.on_success is not None:
-            send = _after_success(send, rule.on_success, access, caller)
         await self.app(scope, view.receive(), send)
 
 
-async def authorize(rule: Rule, caller: Caller, view: RequestView, access: Access) -> None:
-    """PermissionDenied unless ``caller`` may do what ``rule`` guards."""
-    if rule.gate is Gate.MEMBER or caller.principal.is_admin:
-        return
+async def authorize(rule: Rule, caller: Caller, view: RequestView, access: Access) -> Caller:
+    """The caller the handler runs as; PermissionDenied unless they may do what ``rule``
+    guards.
+
+    Grants come from a short-lived cache, except on registered models (keyed by a name
+    that a rename or delete moves): a rule on those reads the caller's grants afresh. A
+    refusal on cached grants is checked again on fresh ones, so a grant made through
+    another instance (a creator's MANAGE, say) takes effect at once.
+    """
+    if caller.principal.is_admin or rule.gate is Gate.PUBLIC:
+        return caller
+    if rule.kind is ResourceKind.REGISTERED_MODEL:
+        caller = await access.refreshed(caller)
+    if rule.gate is Gate.MEMBER:
+        return caller
     if rule.gate is Gate.ADMIN:
         raise PermissionDenied("Permission denied: only admins may do this.")
+    try:
+        await _check(rule, caller, view, access)
+    except PermissionDenied:
+        if caller.fresh:
+            raise
+        caller = await access.refreshed(caller)
+        await _check(rule, caller, view, access)
+    return caller
+
+
+async def _check(rule: Rule, caller: Caller, view: RequestView, access: Access) -> None:
     assert rule.kind is not None and rule.level is not None and rule.locate is not None
     try:
         keys = await rule.locate(view, access)
@@ -82,6 +98,8 @@ async def authorize(rule: Rule, caller: Caller, view: RequestView, access: Acces
             raise PermissionDenied(
                 f"Permission denied: {rule.level.name} on {rule.kind.value} '{key}' is required."
             )
+    if rule.also is not None:
+        await rule.also(view, access, caller)
 
 
 def _unauthenticated(scope: Scope, exc: Unauthenticated) -> Response:
@@ -99,30 +117,3 @@ def _unauthenticated(scope: Scope, exc: Unauthenticated) -> Response:
     response = error_response(exc)
     response.headers["WWW-Authenticate"] = 'Bearer realm="stratus"'
     return response
-
-
-def _after_success(send: Send, on_success: OnSuccess, access: Access, caller: Caller) -> Send:
-    """Hold a (small, JSON) response until the rule's follow-up has run on its success.
-
-    Used for creations: the creator's MANAGE grant exists before the client hears back.
-    """
-    held: list[Message] = []
-    body = bytearray()
-
-    async def wrapped(message: Message) -> None:
-        held.append(message)
-        if message["type"] == "http.response.body":
-            body.extend(message.get("body", b""))
-            if message.get("more_body", False):
-                return
-            status = held[0]["status"] if held[0]["type"] == "http.response.start" else 0
-            if status == 200:
-                try:
-                    await on_success(access, caller, orjson.loads(body))
-                except Exception:  # the resource exists; its creator lacks MANAGE
-                    log.exception("Could not grant MANAGE to the creator %s", caller.principal)
-            for queued in held:
-                await send(queued)
-            held.clear()
-
-    return wrapped

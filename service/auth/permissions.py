@@ -139,6 +139,8 @@ class Caller:
     grants: Grants
     via: str
     """How they authenticated: google, iap, token, basic or session."""
+    fresh: bool = False
+    """Whether ``grants`` were just read from the database (not from the cache)."""
 
     def permission(self, kind: ResourceKind, resource: str) -> Permission:
         return self.grants.on(kind, resource)

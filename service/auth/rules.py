@@ -17,16 +17,19 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import Enum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from starlette.concurrency import run_in_threadpool
 
 from service.auth import locate
 from service.auth.permissions import Caller, Permission
+from service.auth.sources import VersionOrigin, check_version_origin
 from service.http import unserved
 from service.http.experiments import ExperimentRef, GetByName, SearchDatasets
 from service.http.logged_models import CreateLoggedModel, SearchLoggedModels
 from service.http.otlp import EXPERIMENT_HEADER
 from service.http.parsing import Message, Repeated, Text
-from service.http.registry import ModelName
+from service.http.registry import CreateModelVersion, ModelName
 from service.http.runs import CreateRun, RunMessage, SearchRuns
 from service.http.traces import BatchGet, DeleteTraces, GetTrace, LinkPrompts, LinkToRun, StartTrace
 from service.store.auth import ResourceKind
@@ -48,17 +51,19 @@ class Gate(Enum):
     """A permission on the experiments or registered models the request names."""
 
 
-#: Runs after a successful response: (access, caller, parsed JSON response body).
-OnSuccess = Callable[["Access", Caller, dict[str, Any]], Awaitable[None]]
+#: A further check on what the request names beyond its main resource: raises
+#: PermissionDenied. Gets the caller with fresh grants.
+Check = Callable[[locate.RequestView, "Access", Caller], Awaitable[None]]
 
 
 @dataclass(frozen=True)
 class Rule:
     gate: Gate
     kind: ResourceKind | None = None
+    """For MEMBER rules: the kind of resource the handler filters by (searches)."""
     level: Permission | None = None
     locate: locate.Locator | None = None
-    on_success: OnSuccess | None = None
+    also: Check | None = None
 
 
 PUBLIC = Rule(Gate.PUBLIC)
@@ -66,23 +71,23 @@ MEMBER = Rule(Gate.MEMBER)
 ADMIN = Rule(Gate.ADMIN)
 #: Membership only; the handler filters its results to what the caller may read.
 SEARCH = MEMBER
+#: The same for registered models, whose grants are always read fresh (see Access).
+MODEL_SEARCH = Rule(Gate.MEMBER, ResourceKind.REGISTERED_MODEL)
 
 
 def on_experiment(level: Permission, locator: locate.Locator) -> Rule:
     return Rule(Gate.RESOURCE, EXPERIMENT, level, locator)
 
 
-def on_model(level: Permission, locator: locate.Locator) -> Rule:
-    return Rule(Gate.RESOURCE, MODEL, level, locator)
+def on_model(level: Permission, locator: locate.Locator, also: Check | None = None) -> Rule:
+    return Rule(Gate.RESOURCE, MODEL, level, locator, also)
 
 
-def creator_manages(kind: ResourceKind, key: Callable[[dict[str, Any]], str]) -> Rule:
-    """Any member may create; the new resource's key is read from the response."""
-
-    async def grant(access: Access, caller: Caller, response: dict[str, Any]) -> None:
-        await access.grant_creator(kind, key(response), caller.principal.username)
-
-    return Rule(Gate.MEMBER, on_success=grant)
+async def version_origin(view: locate.RequestView, access: Access, caller: Caller) -> None:
+    """Every source of a new model version is readable, its logged model editable."""
+    msg = await view.message(CreateModelVersion)
+    origin = VersionOrigin(msg.source, msg.run_id or None, msg.model_id or None)
+    await run_in_threadpool(check_version_origin, access.store, caller, origin)
 
 
 class SampledHistoryRuns(Message):
@@ -160,9 +165,9 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/"): MEMBER,
     ("GET", "/static/{path}"): MEMBER,
     # --- experiments ---
-    ("POST", f"{API}/experiments/create"): creator_manages(
-        EXPERIMENT, lambda r: str(r["experiment_id"])
-    ),
+    # Any member may create; the store makes the creator its manager in the same
+    # transaction (service/auth/filters.py: creator).
+    ("POST", f"{API}/experiments/create"): MEMBER,
     ("GET", f"{API}/experiments/get"): on_experiment(READ, EXPERIMENT_ID),
     ("GET", f"{API}/experiments/get-by-name"): on_experiment(READ, EXPERIMENT_NAME),
     ("GET", f"{API}/experiments/search"): SEARCH,
@@ -218,11 +223,9 @@ RULES: dict[tuple[str, str], Rule] = {
     ("PUT", f"{ARTIFACTS}/{{artifact_path}}"): on_experiment(EDIT, ARTIFACT),
     ("DELETE", f"{ARTIFACTS}/{{artifact_path}}"): on_experiment(MANAGE, ARTIFACT),
     # --- registered models ---
-    ("POST", f"{API}/registered-models/create"): creator_manages(
-        MODEL, lambda r: str(r["registered_model"]["name"])
-    ),
+    ("POST", f"{API}/registered-models/create"): MEMBER,
     ("GET", f"{API}/registered-models/get"): on_model(READ, MODEL_NAME),
-    ("GET", f"{API}/registered-models/search"): SEARCH,
+    ("GET", f"{API}/registered-models/search"): MODEL_SEARCH,
     ("GET", f"{API}/registered-models/get-latest-versions"): on_model(READ, MODEL_NAME),
     ("POST", f"{API}/registered-models/get-latest-versions"): on_model(READ, MODEL_NAME),
     ("GET", f"{API}/registered-models/alias"): on_model(READ, MODEL_NAME),
@@ -234,10 +237,10 @@ RULES: dict[tuple[str, str], Rule] = {
     ("DELETE", f"{API}/registered-models/alias"): on_model(MANAGE, MODEL_NAME),
     ("DELETE", f"{API}/registered-models/delete"): on_model(MANAGE, MODEL_NAME),
     # --- model versions (permissions are their registered model's) ---
-    ("POST", f"{API}/model-versions/create"): on_model(EDIT, MODEL_NAME),
+    ("POST", f"{API}/model-versions/create"): on_model(EDIT, MODEL_NAME, version_origin),
     ("GET", f"{API}/model-versions/get"): on_model(READ, MODEL_NAME),
     ("GET", f"{API}/model-versions/get-download-uri"): on_model(READ, MODEL_NAME),
-    ("GET", f"{API}/model-versions/search"): SEARCH,
+    ("GET", f"{API}/model-versions/search"): MODEL_SEARCH,
     ("PATCH", f"{API}/model-versions/update"): on_model(EDIT, MODEL_NAME),
     ("POST", f"{API}/model-versions/transition-stage"): on_model(EDIT, MODEL_NAME),
     ("POST", f"{API}/model-versions/set-tag"): on_model(EDIT, MODEL_NAME),

@@ -324,7 +324,11 @@ def _resource(msg: ResourceGrantRef) -> tuple[ResourceKind, str]:
     return kind, resource
 
 
-def _require_manage(caller: Caller, kind: ResourceKind, resource: str) -> None:
+async def _require_manage(
+    access: Access, caller: Caller, kind: ResourceKind, resource: str
+) -> None:
+    """MANAGE on the resource, judged on fresh grants (a model's name may have moved)."""
+    caller = await access.refreshed(caller)
     if not caller.permission(kind, resource).allows(Permission.MANAGE):
         raise PermissionDenied(
             f"Permission denied: MANAGE on {kind.value} '{resource}' is required."
@@ -335,7 +339,7 @@ async def grant_permission(request: Request) -> Response:
     access, caller = _context(request)
     msg = await parse_json(request, ResourceGrant)
     kind, resource = _resource(msg)
-    _require_manage(caller, kind, resource)
+    await _require_manage(access, caller, kind, resource)
     principal = normalize_principal(msg.username)
     permission = Permission.parse(msg.permission).name
     await blocking(access.store.put_grant, kind, resource, principal, permission)
@@ -347,7 +351,7 @@ async def revoke_permission(request: Request) -> Response:
     access, caller = _context(request)
     msg = await parse_json(request, ResourceGrantRef)
     kind, resource = _resource(msg)
-    _require_manage(caller, kind, resource)
+    await _require_manage(access, caller, kind, resource)
     await blocking(access.store.delete_grant, kind, resource, normalize_principal(msg.username))
     access.grants_changed()
     return ok()
@@ -360,7 +364,7 @@ async def effective_permission(request: Request) -> Response:
     kind, resource = _resource(msg)
     username = normalize_username(msg.username)
     if username != caller.principal.username:
-        _require_manage(caller, kind, resource)
+        await _require_manage(access, caller, kind, resource)
     principal = await access.principal(username)
     if principal.is_admin:
         permission = Permission.MANAGE

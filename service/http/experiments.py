@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from service.auth.filters import visible_experiments
+from service.auth.filters import created, creator, visible_experiments
 from service.errors import InvalidParameterValue
 from service.http import wire
 from service.http.context import blocking, store
@@ -76,8 +76,13 @@ async def create_experiment(request: Request) -> Response:
     msg = await parse_json(request, CreateExperiment)
     tags = [kv.entity() for kv in msg.tags]
     experiment_id = await blocking(
-        store(request).experiments.create, msg.name, msg.artifact_location, tags
+        store(request).experiments.create,
+        msg.name,
+        msg.artifact_location,
+        tags,
+        manager=creator(request),
     )
+    created(request)
     return ok({"experiment_id": str(experiment_id)})
 
 

@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from service.auth.filters import visible_models
+from service.auth.filters import created, creator, visible_models
 from service.http import wire
 from service.http.context import blocking, store
 from service.http.parsing import (
@@ -193,7 +193,14 @@ async def _search(
 async def create_registered_model(request: Request) -> Response:
     msg = await parse_json(request, CreateRegisteredModel)
     tags = [kv.entity() for kv in msg.tags]
-    model = await blocking(store(request).registered_models.create, msg.name, tags, msg.description)
+    model = await blocking(
+        store(request).registered_models.create,
+        msg.name,
+        tags,
+        msg.description,
+        manager=creator(request),
+    )
+    created(request)
     return ok(_model(model))
 
 

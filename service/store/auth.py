@@ -27,7 +27,9 @@ from service.store.tables import (
     Experiment,
     ExperimentPermission,
     LoggedModel,
+    ModelVersion,
     RegisteredModel,
+    RegisteredModelAlias,
     RegisteredModelPermission,
     Run,
     User,
@@ -101,6 +103,12 @@ class Grant:
     """The experiment id (as a string) or the registered model's name."""
     principal: str
     permission: str
+
+
+@dataclass(frozen=True, slots=True)
+class RunState:
+    experiment_id: int
+    deleted: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -354,6 +362,33 @@ class AuthStore:
             return conn.execute(
                 sa.select(models.c.experiment_id).where(models.c.model_id == model_id)
             ).scalar()
+
+    def run_states(self, run_ids: Iterable[str]) -> dict[str, RunState]:
+        """The experiment and deletion state of each run that exists among ``run_ids``."""
+        runs = table_of(Run)
+        with self.db.read() as conn:
+            rows = conn.execute(
+                sa.select(runs.c.run_uuid, runs.c.experiment_id, runs.c.lifecycle_stage).where(
+                    runs.c.run_uuid.in_(list(run_ids))
+                )
+            ).all()
+        return {row[0]: RunState(row[1], row[2] == "deleted") for row in rows}
+
+    def version_exists(self, name: str, version: int) -> bool:
+        versions = table_of(ModelVersion)
+        return self._exists(
+            sa.select(sa.literal(1)).where(versions.c.name == name, versions.c.version == version)
+        )
+
+    def alias_exists(self, name: str, alias: str) -> bool:
+        aliases = table_of(RegisteredModelAlias)
+        return self._exists(
+            sa.select(sa.literal(1)).where(aliases.c.name == name, aliases.c.alias == alias)
+        )
+
+    def _exists(self, query: sa.Select[tuple[int]]) -> bool:
+        with self.db.read() as conn:
+            return conn.execute(query.limit(1)).first() is not None
 
     def experiment_id_by_name(self, name: str) -> int | None:
         experiments = table_of(Experiment)

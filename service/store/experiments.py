@@ -17,7 +17,7 @@ from service.store.clock import now_ms
 from service.store.db import Database, inserted_id
 from service.store.entities import Experiment, KeyValue, Page, ViewType
 from service.store.tables import Experiment as ExperimentRow
-from service.store.tables import ExperimentTag, Run, table_of
+from service.store.tables import ExperimentPermission, ExperimentTag, Run, table_of
 from service.store.validation import (
     INT64_MAX,
     INT64_MIN,
@@ -31,6 +31,7 @@ from service.store.validation import (
 experiments = table_of(ExperimentRow)
 experiment_tags = table_of(ExperimentTag)
 runs = table_of(Run)
+experiment_grants = table_of(ExperimentPermission)
 
 _LOCATION_AND_STAGE = sa.select(
     experiments.c.artifact_location, experiments.c.lifecycle_stage
@@ -128,8 +129,15 @@ class ExperimentStore:
     # --- writes ----------------------------------------------------------------------
 
     def create(
-        self, name: str, artifact_location: str | None = None, tags: Sequence[KeyValue] = ()
+        self,
+        name: str,
+        artifact_location: str | None = None,
+        tags: Sequence[KeyValue] = (),
+        *,
+        manager: str | None = None,
     ) -> int:
+        """A new experiment; ``manager`` (its creator, with auth on) gets MANAGE on it in
+        the same transaction."""
         name = name.strip() if name else ""
         if not name:
             raise InvalidParameterValue(
@@ -160,6 +168,12 @@ class ExperimentStore:
                         .values(artifact_location=f"{PROXIED_ARTIFACTS_SCHEME}/{experiment_id}")
                     )
                 key_values.put(conn, experiment_tags, "experiment_id", experiment_id, tags)
+                if manager is not None:
+                    conn.execute(
+                        sa.insert(experiment_grants).values(
+                            experiment_id=experiment_id, principal=manager, permission="MANAGE"
+                        )
+                    )
         except IntegrityError as exc:
             raise ResourceAlreadyExists(f"Experiment(name={name}) already exists.") from exc
         return int(experiment_id)

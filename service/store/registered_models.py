@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from service.errors import ResourceAlreadyExists
 from service.store import search
-from service.store.auth import Visible
+from service.store.auth import Visible, model_grants
 from service.store.clock import now_ms
 from service.store.db import Database
 from service.store.entities import KeyValue, Page
@@ -46,8 +46,15 @@ class RegisteredModelStore:
         self.db = db
 
     def create(
-        self, name: str, tags: Sequence[KeyValue] = (), description: str | None = None
+        self,
+        name: str,
+        tags: Sequence[KeyValue] = (),
+        description: str | None = None,
+        *,
+        manager: str | None = None,
     ) -> RegisteredModel:
+        """A new model; ``manager`` (its creator, with auth on) gets MANAGE on it in the
+        same transaction."""
         validate_model_name(name)
         unique_tags = validate_registry_tags(tags)
         now = now_ms()
@@ -66,6 +73,12 @@ class RegisteredModelStore:
                     conn.execute(
                         sa.insert(model_tags),
                         [{"name": name, "key": t.key, "value": t.value} for t in unique_tags],
+                    )
+                if manager is not None:
+                    conn.execute(
+                        sa.insert(model_grants).values(
+                            name=name, principal=manager, permission="MANAGE"
+                        )
                     )
                 return load_model(conn, name)
         except IntegrityError as exc:

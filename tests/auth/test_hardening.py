@@ -158,3 +158,197 @@ def test_metrics_on_a_logged_model_of_the_runs_own_experiment_still_work(scene: 
         )
     )
     assert {m["key"] for m in _model_metrics(scene)} == {"acc"}
+
+
+# --- 2. the registry read through model-versions/create ----------------------------------
+
+
+def _register(client: httpx.Client, name: str, **fields: str) -> httpx.Response:
+    return client.post(f"{API}/model-versions/create", json={"name": name, **fields})
+
+
+@pytest.fixture
+def registry_scene(scene: Scene, unique: str) -> Scene:
+    """Alice's model has version 1 (alias ``prod``) from her run; bob has his own model."""
+    _ok(
+        _register(
+            scene.alice,
+            scene.model,
+            source=f"runs:/{scene.run_id}/model",
+            run_id=scene.run_id,
+        )
+    )
+    _ok(
+        scene.alice.post(
+            f"{API}/registered-models/alias",
+            json={"name": scene.model, "alias": "prod", "version": "1"},
+        )
+    )
+    _ok(scene.bob.post(f"{API}/registered-models/create", json={"name": f"bob-model-{unique}"}))
+    return scene
+
+
+def _bob_model(scene: Scene) -> str:
+    return scene.model.replace("alice-model-", "bob-model-")
+
+
+def _bob_versions(scene: Scene) -> list[dict]:
+    found = scene.bob.get(
+        f"{API}/model-versions/search", params={"filter": f"name='{_bob_model(scene)}'"}
+    )
+    return _ok(found).get("model_versions", [])
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "models:/{model}@prod",
+        "models:/{model}/1",
+        "models:/{logged_model}",
+        "runs:/{run}/model",
+        "mlflow-artifacts:/{experiment}/{run}/artifacts/model",
+    ],
+)
+def test_a_version_cannot_point_at_what_the_caller_may_not_read(
+    registry_scene: Scene, source: str
+) -> None:
+    scene = registry_scene
+    uri = source.format(
+        model=scene.model,
+        logged_model=scene.logged_model_id,
+        run=scene.run_id,
+        experiment=scene.experiment_id,
+    )
+    response = _register(scene.bob, _bob_model(scene), source=uri)
+    assert response.status_code == 403, response.text
+    assert response.json()["error_code"] == "PERMISSION_DENIED"
+    assert (
+        scene.alice.get(
+            f"{API}/model-versions/get-download-uri", params={"name": scene.model, "version": "1"}
+        ).status_code
+        == 200
+    )
+    assert _bob_versions(scene) == []
+
+
+def test_a_version_cannot_name_another_experiments_run_or_logged_model(
+    registry_scene: Scene,
+) -> None:
+    scene = registry_scene
+    for fields in ({"run_id": scene.run_id}, {"model_id": scene.logged_model_id}):
+        response = _register(scene.bob, _bob_model(scene), source="s3://bucket/m", **fields)
+        assert response.status_code == 403, response.text
+    assert _bob_versions(scene) == []
+    model = _ok(scene.alice.get(f"{API}/logged-models/{scene.logged_model_id}"))["model"]
+    tags = {t["key"] for t in model["info"].get("tags", [])}
+    assert "mlflow.modelVersions" not in tags
+
+
+def test_registry_sources_are_no_existence_oracle(registry_scene: Scene) -> None:
+    scene = registry_scene
+    answers = [
+        _register(scene.bob, _bob_model(scene), source=source)
+        for source in (
+            f"models:/{scene.model}/1",
+            f"models:/{scene.model}/99",
+            f"models:/{scene.model}@nope",
+            "models:/no-such-model/1",
+            "models:/m-0123456789abcdef0123456789abcdef",
+            "runs:/0123456789abcdef0123456789abcdef/model",
+        )
+    ]
+    assert {(a.status_code, a.json()["error_code"]) for a in answers} == {
+        (403, "PERMISSION_DENIED")
+    }
+    assert len({a.json()["message"].split("'")[0] for a in answers}) == 1
+
+
+def test_a_deleted_run_of_someone_else_cannot_be_pinned(scene: Scene, unique: str) -> None:
+    # Bob may read this experiment of alice's (the default READ), but not restore its runs.
+    experiment_id = _ok(
+        scene.alice.post(f"{API}/experiments/create", json={"name": f"open-{unique}"})
+    )["experiment_id"]
+    run_id = _new_run(scene.alice, experiment_id)
+    _ok(scene.alice.post(f"{API}/runs/delete", json={"run_id": run_id}))
+    model = f"bob-pin-{unique}"
+    _ok(scene.bob.post(f"{API}/registered-models/create", json={"name": model}))
+    response = _register(scene.bob, model, source=f"runs:/{run_id}/model")
+    assert response.status_code == 403, response.text
+    # Alice could restore it, so she may register it.
+    _ok(
+        scene.bob.post(
+            f"{API}/registered-models/permissions/create",
+            json={"name": model, "username": ALICE, "permission": "EDIT"},
+        )
+    )
+    _ok(_register(scene.alice, model, source=f"runs:/{run_id}/model"))
+
+
+def test_readable_sources_still_register(registry_scene: Scene) -> None:
+    scene = registry_scene
+    _ok(
+        scene.alice.patch(
+            f"{API}/registered-models/permissions/update",
+            json={"name": scene.model, "username": BOB, "permission": "READ"},
+        )
+    )
+    version = _ok(_register(scene.bob, _bob_model(scene), source=f"models:/{scene.model}@prod"))
+    assert version["model_version"]["version"] == "1"
+    own = _ok(_register(scene.bob, _bob_model(scene), source=f"runs:/{scene.bob_run_id}/m"))
+    assert own["model_version"]["version"] == "2"
+
+
+# --- 3. grants keyed by a model's name ---------------------------------------------------
+
+
+def _get_model(client: httpx.Client, name: str) -> httpx.Response:
+    return client.get(f"{API}/registered-models/get", params={"name": name})
+
+
+def test_a_rename_never_widens_access(scene: Scene) -> None:
+    assert _get_model(scene.bob, scene.model).status_code == 403  # bob's grants now cached
+    _ok(_get_model(scene.alice, scene.model))  # and alice's
+    renamed = f"{scene.model}-v2"
+    _ok(
+        scene.alice.post(
+            f"{API}/registered-models/rename", json={"name": scene.model, "new_name": renamed}
+        )
+    )
+    assert _get_model(scene.bob, renamed).status_code == 403
+    # The owner keeps MANAGE under the new name at once.
+    _ok(scene.alice.get(f"{API}/registered-models/permissions/list", params={"name": renamed}))
+    effective = scene.bob.get(
+        "/api/3.0/mlflow/users/permissions/get",
+        params={"username": BOB, "resource_type": "registered_model", "resource_id": renamed},
+    )
+    assert _ok(effective)["permission"] == "NO_PERMISSIONS"
+
+
+def test_a_deleted_models_grants_do_not_pass_to_a_new_model_of_that_name(
+    scene: Scene, admin: httpx.Client
+) -> None:
+    _ok(_get_model(scene.alice, scene.model))  # alice's MANAGE is cached
+    delete = {"name": scene.model}
+    _ok(scene.alice.request("DELETE", f"{API}/registered-models/delete", json=delete))
+    # A new model of the same name that alice has no grant on (imported by the admin).
+    _ok(admin.post("/api/2.0/stratus/import/registered-models", json={"name": scene.model}))
+    response = scene.alice.request("DELETE", f"{API}/registered-models/delete", json=delete)
+    assert response.status_code == 403, response.text
+    _ok(_get_model(admin, scene.model))
+
+
+# --- 7. the creator's MANAGE grant ------------------------------------------------------
+
+
+def test_the_creator_manages_at_once(scene: Scene, unique: str) -> None:
+    experiment_id = _ok(
+        scene.bob.post(f"{API}/experiments/create", json={"name": f"mine-{unique}"})
+    )["experiment_id"]
+    _ok(
+        scene.bob.get(
+            f"{API}/experiments/permissions/list", params={"experiment_id": experiment_id}
+        )
+    )
+    model = f"mine-{unique}"
+    _ok(scene.bob.post(f"{API}/registered-models/create", json={"name": model}))
+    _ok(scene.bob.get(f"{API}/registered-models/permissions/list", params={"name": model}))

@@ -7,7 +7,12 @@ import sqlalchemy as sa
 
 from service.auth import tokens
 from service.auth.tokens import token_hash
-from service.errors import InvalidParameterValue, ResourceAlreadyExists, ResourceDoesNotExist
+from service.errors import (
+    InvalidParameterValue,
+    ResourceAlreadyExists,
+    ResourceDoesNotExist,
+    StratusError,
+)
 from service.store import Store
 from service.store.auth import (
     AuthStore,
@@ -144,3 +149,24 @@ def test_names_are_normalized() -> None:
     for bad in ("", "a b", "group:x", "x" * 300):
         with pytest.raises(InvalidParameterValue):
             normalize_username(bad)
+
+
+def test_a_creation_and_its_creators_grant_are_one_transaction(
+    stores: tuple[Store, AuthStore], backend: str, unique: str
+) -> None:
+    """If the creator's MANAGE cannot be written, nothing is created (issue #16, case 7)."""
+    store, auth = stores
+    experiment_id = store.experiments.create(f"made-{unique}", manager=f"u-{unique}@x.com")
+    model = store.registered_models.create(f"made-{unique}", manager=f"u-{unique}@x.com")
+    assert [g.permission for g in auth.grants_on(EXPERIMENT, str(experiment_id))] == ["MANAGE"]
+    assert [g.permission for g in auth.grants_on(MODEL, model.name)] == ["MANAGE"]
+    if backend == "sqlite":
+        return  # SQLite does not enforce column lengths: nothing makes the grant fail
+    too_long = "u" * 300
+    with pytest.raises((sa.exc.SQLAlchemyError, StratusError)):
+        store.experiments.create(f"failed-{unique}", manager=too_long)
+    with pytest.raises((sa.exc.SQLAlchemyError, StratusError)):
+        store.registered_models.create(f"failed-{unique}", manager=too_long)
+    assert auth.experiment_id_by_name(f"failed-{unique}") is None
+    with pytest.raises(ResourceDoesNotExist):
+        store.registered_models.get(f"failed-{unique}")
