@@ -13,7 +13,8 @@ Hierarchy::
     ├── ResourceDoesNotExist    RESOURCE_DOES_NOT_EXIST   404
     ├── Unauthenticated         UNAUTHENTICATED           401
     ├── PermissionDenied        PERMISSION_DENIED         403
-    └── RequestTooLarge         RESOURCE_LIMIT_EXCEEDED   413
+    ├── RequestTooLarge         RESOURCE_LIMIT_EXCEEDED   413
+    └── TooManyRequests         REQUEST_LIMIT_EXCEEDED    429 (with Retry-After)
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ HTTP_STATUS: dict[str, int] = {
     "UNAUTHENTICATED": 401,
     "PERMISSION_DENIED": 403,
     "RESOURCE_LIMIT_EXCEEDED": 413,
+    "REQUEST_LIMIT_EXCEEDED": 429,
     "TEMPORARILY_UNAVAILABLE": 503,
     "INTERNAL_ERROR": 500,
 }
@@ -75,6 +77,16 @@ class PermissionDenied(StratusError):
 
 class RequestTooLarge(StratusError):
     error_code = "RESOURCE_LIMIT_EXCEEDED"
+
+
+class TooManyRequests(StratusError):
+    """Work shed before it starts (password checks); the client may retry later."""
+
+    error_code = "REQUEST_LIMIT_EXCEEDED"
+
+    def __init__(self, message: str, retry_after_seconds: int) -> None:
+        super().__init__(message)
+        self.retry_after_seconds = retry_after_seconds
 
 
 class TemporarilyUnavailable(StratusError):

@@ -35,6 +35,7 @@ from service.auth.identity import (
 from service.auth.passwords import PasswordVerifier
 from service.auth.permissions import ADMIN_GRANTS, Caller, Grants, Permission, Principal, Team
 from service.auth.sessions import COOKIE, SessionCodec, is_same_origin
+from service.auth.throttle import FailureThrottle, KdfGate
 from service.auth.tokens import TokenVerifier, is_access_token
 from service.config import Settings
 from service.errors import PermissionDenied, Unauthenticated
@@ -73,6 +74,8 @@ class Access:
         self.default = Permission[settings.default_permission]
         self.tokens = TokenVerifier(store, ttl)
         self.passwords = PasswordVerifier(store, ttl)
+        self.kdf = KdfGate()
+        self.failures = FailureThrottle()
         audiences = [*settings.auth_audiences]
         if settings.oauth_client_id:
             audiences.append(settings.oauth_client_id)
@@ -142,7 +145,7 @@ class Access:
             if scheme == "bearer" and value:
                 return await self.verify_credential(value, own_origin)
             if scheme == "basic" and value:
-                return await self._basic(value)
+                return await self._basic(value, _client_address(scope))
             raise Unauthenticated("Unsupported Authorization header: use Bearer or Basic.")
         cookie = cookie_parser(headers.get("cookie", "")).get(COOKIE)
         if cookie:
@@ -177,7 +180,7 @@ class Access:
             self._google.put(assertion, found, found.expires_at - time.time())
         return Identity(found.email, "iap")
 
-    async def _basic(self, encoded: str) -> Identity:
+    async def _basic(self, encoded: str, client: str) -> Identity:
         try:
             decoded = base64.b64decode(encoded, validate=True).decode()
         except (binascii.Error, UnicodeDecodeError):
@@ -186,10 +189,13 @@ class Access:
         username = raw_user.strip().lower()
         if not sep or not username:
             raise Unauthenticated("Malformed basic credentials.")
-        if not (
-            self.passwords.cached(username, password)
-            or await run_in_threadpool(self.passwords.verify, username, password)
-        ):
+        if self.passwords.cached(username, password):
+            return Identity(username, "basic")
+        self.failures.check(username, client)
+        async with self.kdf.slot():  # before a pool thread is taken
+            verified = await run_in_threadpool(self.passwords.verify, username, password)
+        if not verified:
+            self.failures.failed(username, client)
             raise Unauthenticated("Incorrect username or password.")
         return Identity(username, "basic")
 
@@ -263,6 +269,12 @@ class Access:
     def token_revoked(self, token_id: str) -> None:
         self.tokens.forget(token_id)
         self._active_tokens.discard(token_id)
+
+
+def _client_address(scope: Scope) -> str:
+    """The peer as the server saw it (a trusted proxy's forwarded address, if any)."""
+    client = scope.get("client")
+    return str(client[0]) if client else ""
 
 
 def origin_of(scope: Scope, headers: Headers) -> str:

@@ -4,12 +4,15 @@ The KDF (scrypt, n=2**14, r=8: about 16 MiB and tens of milliseconds) runs only 
 first request with a given username and password; the verified pair is then remembered,
 keyed by a BLAKE2b MAC of the credential under a per-process random key, for
 ``auth_cache_seconds``. At most two KDF computations run at once, so a burst of logins
-cannot exhaust a small instance's memory. Failures are never cached.
+cannot exhaust a small instance's memory. Failures are never cached; an unknown username
+(or one without a password) pays for a KDF run against a dummy hash, so timing does not
+tell which usernames exist. service/auth/throttle.py bounds the work a flood can cause.
 """
 
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import secrets
@@ -59,7 +62,10 @@ class PasswordVerifier:
     def verify(self, username: str, password: str) -> bool:
         """Check against the stored hash (blocking; pays the KDF); remembers a success."""
         encoded = self._store.password_hash(username)
-        if encoded is None or not verify_password(password, encoded):
+        if encoded is None:
+            verify_password(password, _dummy_hash())  # the same cost as a known user
+            return False
+        if not verify_password(password, encoded):
             return False
         self._cache.put(self._mac(username, password), username, self._ttl)
         return True
@@ -70,6 +76,11 @@ class PasswordVerifier:
     def _mac(self, username: str, password: str) -> bytes:
         credential = username.encode() + b"\x00" + password.encode()
         return hashlib.blake2b(credential, key=self._key, digest_size=32).digest()
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    return hash_password(secrets.token_urlsafe(16))
 
 
 def _scrypt(password: str, salt: bytes, n: int, r: int, p: int) -> bytes:

@@ -10,7 +10,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
-from service.errors import HTTP_STATUS, StratusError, TemporarilyUnavailable
+from service.errors import HTTP_STATUS, StratusError, TemporarilyUnavailable, TooManyRequests
 
 log = logging.getLogger(__name__)
 
@@ -35,9 +35,9 @@ def error_body(
 
 
 def error_response(exc: StratusError) -> Response:
-    """The one rendering of a StratusError; a 503 says when to try again."""
+    """The one rendering of a StratusError; a 503 or a 429 says when to try again."""
     headers = None
-    if isinstance(exc, TemporarilyUnavailable):
+    if isinstance(exc, TemporarilyUnavailable | TooManyRequests):
         headers = {"Retry-After": str(exc.retry_after_seconds)}
     return error_body(exc.error_code, exc.message, exc.http_status, headers)
 

@@ -1,0 +1,89 @@
+"""Keeping password guessing cheap for the server and slow for the guesser.
+
+Each basic-auth check that is not already cached costs one scrypt (tens of milliseconds of
+a core and 16 MiB). Two guards keep a flood of wrong passwords from stalling the instance:
+
+* :class:`KdfGate` bounds the KDF work in flight *before* it takes a thread-pool thread:
+  a few checks run, a few more wait their turn on the event loop, and the rest are refused
+  at once with 429 and ``Retry-After``. Requests with tokens, sessions or cached passwords
+  never wait on it.
+* :class:`FailureThrottle` counts recent failures per username and per client address;
+  past a limit, further attempts are refused with 429 without any KDF work. A password
+  that already verified on this instance is cached and still gets in, so throttling a
+  username slows a guesser without locking its owner out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+from service.auth.cache import ExpiringCache
+from service.errors import TooManyRequests
+
+#: KDF computations at once, and checks allowed to wait for one.
+KDF_CONCURRENCY = 1
+KDF_QUEUE = 4
+#: Failures allowed per username and per client address within the window.
+USERNAME_FAILURES = 5
+CLIENT_FAILURES = 20
+WINDOW_SECONDS = 60.0
+
+
+class KdfGate:
+    """At most ``concurrency`` KDF runs and ``queue`` waiters; anyone else gets a 429."""
+
+    def __init__(self, concurrency: int = KDF_CONCURRENCY, queue: int = KDF_QUEUE) -> None:
+        self._slots = asyncio.Semaphore(concurrency)
+        self._admitted = 0
+        self._limit = concurrency + queue
+
+    @asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        if self._admitted >= self._limit:
+            raise TooManyRequests(
+                "Too many password checks in progress; retry shortly, or use an access "
+                "token (stratus token create).",
+                retry_after_seconds=1,
+            )
+        self._admitted += 1
+        try:
+            async with self._slots:
+                yield
+        finally:
+            self._admitted -= 1
+
+
+class FailureThrottle:
+    """Fixed windows of failure counts per key (``user:<name>``, ``client:<address>``)."""
+
+    def __init__(
+        self,
+        per_username: int = USERNAME_FAILURES,
+        per_client: int = CLIENT_FAILURES,
+        window: float = WINDOW_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._limits = {"user": per_username, "client": per_client}
+        self._window = window
+        self._clock = clock
+        #: key -> (window end, failures in it)
+        self._counts: ExpiringCache[tuple[float, int]] = ExpiringCache(100_000, clock)
+
+    def check(self, username: str, client: str) -> None:
+        """TooManyRequests if either key is over its limit in the current window."""
+        for kind, value in (("user", username), ("client", client)):
+            found = self._counts.get(f"{kind}:{value}")
+            if found is not None and found[1] >= self._limits[kind]:
+                wait = max(1, math.ceil(found[0] - self._clock()))
+                raise TooManyRequests("Too many failed sign-ins; wait before trying again.", wait)
+
+    def failed(self, username: str, client: str) -> None:
+        now = self._clock()
+        for key in (f"user:{username}", f"client:{client}"):
+            found = self._counts.get(key)
+            end, count = found if found is not None else (now + self._window, 0)
+            self._counts.put(key, (end, count + 1), end - now)
