@@ -386,7 +386,7 @@ class AuthStore:
             sa.select(sa.literal(1)).where(aliases.c.name == name, aliases.c.alias == alias)
         )
 
-    def _exists(self, query: sa.Select[tuple[int]]) -> bool:
+    def _exists(self, query: sa.Select[Any]) -> bool:
         with self.db.read() as conn:
             return conn.execute(query.limit(1)).first() is not None
 
