@@ -134,8 +134,7 @@ class Settings(BaseSettings):
     cloud_run_service: str | None = Field(
         default=None,
         validation_alias=AliasChoices("K_SERVICE"),
-        description="Set by Cloud Run. Turns auth on by default, and makes the service's own "
-        "URL an accepted ID-token audience.",
+        description="Set by Cloud Run. Turns auth on by default.",
     )
     admins: CommaList = Field(
         default=(), description="Comma-separated emails/usernames with full access."
@@ -157,9 +156,10 @@ class Settings(BaseSettings):
     )
     auth_audiences: CommaList = Field(
         default=(GCLOUD_ADC_CLIENT_ID, GCLOUD_CLI_CLIENT_ID),
-        description="Accepted `aud` values of Google ID tokens (comma-separated). The default "
-        "accepts tokens from a user's gcloud credentials; the OAuth client id is always "
-        "accepted, and on Cloud Run so is the service's own URL.",
+        description="Accepted `aud` values of Google ID tokens (comma-separated): the only "
+        "ones, never derived from the request. The default accepts tokens from a user's "
+        "gcloud credentials; the OAuth client id is always accepted. On Cloud Run, the "
+        "deployment adds the service's own URL (what service accounts mint tokens for).",
     )
     oauth_client_id: str | None = Field(
         default=None, description="OAuth client id for 'Sign in with Google' in the browser."

@@ -107,11 +107,11 @@ class Access:
         grants = ADMIN_GRANTS if principal.is_admin else await self._grants_of(principal)
         return Caller(principal, grants, identity.via)
 
-    async def verify_credential(self, credential: str, own_origin: str = "") -> Identity:
+    async def verify_credential(self, credential: str) -> Identity:
         """An access token or a Google ID token, as pasted on the sign-in page."""
         if is_access_token(credential):
             return await self._access_token(credential)
-        return await self._google_id_token(credential, own_origin)
+        return await self._google_id_token(credential)
 
     async def principal(self, username: str) -> Principal:
         """The member ``username`` (PermissionDenied if not a member of the team)."""
@@ -143,7 +143,7 @@ class Access:
             scheme, _, value = authorization.partition(" ")
             scheme, value = scheme.lower(), value.strip()
             if scheme == "bearer" and value:
-                return await self.verify_credential(value, own_origin)
+                return await self.verify_credential(value)
             if scheme == "basic" and value:
                 return await self._basic(value, _client_address(scope))
             raise Unauthenticated("Unsupported Authorization header: use Bearer or Basic.")
@@ -164,11 +164,11 @@ class Access:
             found = await run_in_threadpool(self.tokens.verify, secret)
         return Identity(found.username, "token", found.token_id)
 
-    async def _google_id_token(self, token: str, own_origin: str) -> Identity:
+    async def _google_id_token(self, token: str) -> Identity:
+        """Audiences come from configuration only, never from the request's Host."""
         found = self._google.get(token)
         if found is None:
-            extra = [own_origin] if self.settings.cloud_run_service and own_origin else []
-            found = await run_in_threadpool(self.id_tokens.verify, token, extra_audiences=extra)
+            found = await run_in_threadpool(self.id_tokens.verify, token)
             self._google.put(token, found, found.expires_at - time.time())
         return Identity(found.email, "google")
 

@@ -18,7 +18,7 @@ import math
 import threading
 import time
 import urllib.request
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -105,9 +105,7 @@ class JwtVerifier:
     what: str
     """How errors name the token, e.g. "Google ID token"."""
 
-    def verify(
-        self, token: str, *, extra_audiences: Sequence[str] = (), nonce: str | None = None
-    ) -> GoogleIdentity:
+    def verify(self, token: str, *, nonce: str | None = None) -> GoogleIdentity:
         """The verified email (blocking: may fetch keys). Unauthenticated on any failure."""
         import jwt
 
@@ -123,7 +121,7 @@ class JwtVerifier:
                 token,
                 key.key,
                 algorithms=[self.algorithm],
-                audience=[*self.audiences, *extra_audiences],
+                audience=list(self.audiences),
                 issuer=self.issuers,
                 leeway=LEEWAY_SECONDS,
                 options={"require": ["exp", "iat", "aud", "iss"]},

@@ -73,7 +73,7 @@ async def login_with_token(request: Request) -> Response:
     if not credential:
         return _page(access, next_path, "Paste a token to sign in.", 400)
     try:
-        identity = await access.verify_credential(credential, own_origin)
+        identity = await access.verify_credential(credential)
         await access.principal(identity.username)
     except StratusError as exc:
         return _page(access, next_path, exc.message, exc.http_status)

@@ -42,7 +42,7 @@ def auth_env(google: FakeGoogle) -> dict[str, str]:
         "STRATUS_IAP_CERTS_URL": f"{google.url}/iap-certs",
         "STRATUS_IAP_AUDIENCE": IAP_AUDIENCE,
         "STRATUS_SESSION_SECRET": secrets.token_urlsafe(32),
-        # As on Cloud Run: the service's own URL is an accepted audience.
+        # As on Cloud Run (where the deployment lists the service's URL, AUDIENCE, above).
         "K_SERVICE": "stratus",
     }
 

@@ -100,13 +100,14 @@ def test_valid_google_identities(auth_server: AuthServer, anonymous: httpx.Clien
     assert anonymous.get(PROBE, headers=bearer(adc)).status_code == 200
 
 
-def test_on_cloud_run_the_service_url_is_an_audience(
+def test_the_configured_service_url_is_an_audience(
     auth_server: AuthServer, anonymous: httpx.Client
 ) -> None:
-    """What service accounts mint (Cloud Run's convention); K_SERVICE is set for this server."""
-    token = auth_server.google.id_token(ALICE, auth_server.url)
+    """What service accounts mint (Cloud Run's convention): the deployment puts the service's
+    URL (here AUDIENCE) in STRATUS_AUTH_AUDIENCES; the URL a request names never counts."""
+    token = auth_server.google.id_token(ALICE, AUDIENCE)
     assert anonymous.get(PROBE, headers=bearer(token)).status_code == 200
-    other = auth_server.google.id_token(ALICE, "http://127.0.0.1:1")
+    other = auth_server.google.id_token(ALICE, auth_server.url)
     assert_error(anonymous.get(PROBE, headers=bearer(other)), 401, "UNAUTHENTICATED")
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
-from tests.auth.conftest import MEMBERS, AuthServer
+from tests.auth.conftest import AUDIENCE, MEMBERS, AuthServer
 
 API = "/api/2.0/mlflow"
 ALICE, BOB = MEMBERS[0], MEMBERS[1]
@@ -352,3 +352,27 @@ def test_the_creator_manages_at_once(scene: Scene, unique: str) -> None:
     model = f"mine-{unique}"
     _ok(scene.bob.post(f"{API}/registered-models/create", json={"name": model}))
     _ok(scene.bob.get(f"{API}/registered-models/permissions/list", params={"name": model}))
+
+
+# --- 5. ID-token audiences come from configuration only ----------------------------------
+
+
+@pytest.mark.parametrize("host", ["evil.example", None])
+def test_the_audience_is_never_taken_from_the_request(
+    auth_server: AuthServer, anonymous: httpx.Client, host: str | None
+) -> None:
+    """K_SERVICE is set (as on Cloud Run), yet neither Host nor the server's own URL is an
+    audience unless STRATUS_AUTH_AUDIENCES names it."""
+    audience = f"https://{host}" if host else auth_server.url
+    token = auth_server.google.id_token(ALICE, audience)
+    headers = {"Authorization": f"Bearer {token}"}
+    if host:
+        headers.update({"Host": host, "X-Forwarded-Proto": "https"})
+    response = anonymous.get(f"{API}/experiments/search", headers=headers)
+    assert response.status_code == 401, response.text
+    assert response.json()["error_code"] == "UNAUTHENTICATED"
+    configured = auth_server.google.id_token(ALICE, AUDIENCE)
+    response = anonymous.get(
+        f"{API}/experiments/search", headers={"Authorization": f"Bearer {configured}"}
+    )
+    assert response.status_code == 200, response.text
