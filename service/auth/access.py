@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
+import functools
 import logging
 import secrets
 import time
@@ -39,7 +41,8 @@ from service.auth.throttle import FailureThrottle, KdfGate
 from service.auth.tokens import TokenVerifier, is_access_token
 from service.config import Settings
 from service.errors import PermissionDenied, Unauthenticated
-from service.store.auth import AuthStore
+from service.store.auth import AuthStore, SessionRecord
+from service.store.clock import now_ms
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +97,7 @@ class Access:
         self._principals: ExpiringCache[Principal | str] = ExpiringCache()
         self._grants: ExpiringCache[Grants] = ExpiringCache()
         self._active_tokens: ExpiringCache[bool] = ExpiringCache()
+        self._session_records: ExpiringCache[SessionRecord] = ExpiringCache()
         self._run_owner: ExpiringCache[int] = ExpiringCache(max_entries=200_000)
         self._model_owner: ExpiringCache[int] = ExpiringCache(max_entries=50_000)
 
@@ -105,7 +109,7 @@ class Access:
         identity = await self._identify(scope, headers)
         principal = await self.principal(identity.username)
         grants = ADMIN_GRANTS if principal.is_admin else await self._grants_of(principal)
-        return Caller(principal, grants, identity.via)
+        return Caller(principal, grants, identity.via, token_id=identity.token_id)
 
     async def verify_credential(self, credential: str) -> Identity:
         """An access token or a Google ID token, as pasted on the sign-in page."""
@@ -200,19 +204,52 @@ class Access:
         return Identity(username, "basic")
 
     async def _session(self, cookie: str) -> Identity:
-        session = self.sessions.read(cookie)
-        if session is None:
-            raise Unauthenticated("Your session has expired; sign in again.")
-        if session.token_id is not None:
-            active = self._active_tokens.get(session.token_id)
+        session_id = self.sessions.session_id(cookie)
+        record = None if session_id is None else await self._session_record(session_id)
+        if record is None or not record.is_active(now_ms()):
+            raise Unauthenticated("Your session has ended; sign in again.")
+        if record.token_id is not None:
+            active = self._active_tokens.get(record.token_id)
             if active is None:
-                active = await run_in_threadpool(self.tokens.is_active, session.token_id)
-                self._active_tokens.put(session.token_id, active, self._ttl)
+                active = await run_in_threadpool(self.tokens.is_active, record.token_id)
+                self._active_tokens.put(record.token_id, active, self._ttl)
             if not active:
                 raise Unauthenticated(
                     "The access token this session was opened with is no longer valid."
                 )
-        return Identity(session.username, "session", session.token_id)
+        return Identity(record.username, "session", record.token_id)
+
+    async def _session_record(self, session_id: str) -> SessionRecord | None:
+        found = self._session_records.get(session_id)
+        if found is None:
+            found = await run_in_threadpool(self.store.find_session, session_id)
+            if found is not None:
+                self._session_records.put(session_id, found, self._ttl)
+        return found
+
+    # --- browser sessions --------------------------------------------------------------
+
+    async def open_session(self, username: str, via: str, token_id: str | None = None) -> str:
+        """Record a new session; returns the cookie value that names it."""
+        session_id = secrets.token_urlsafe(32)
+        await run_in_threadpool(
+            functools.partial(
+                self.store.create_session,
+                session_id=session_id,
+                username=username,
+                via=via,
+                token_id=token_id,
+                expiry_time=now_ms() + self.sessions.max_age * 1000,
+            )
+        )
+        return self.sessions.session_cookie(session_id)
+
+    async def end_session(self, cookie: str) -> None:
+        """Sign out: the session named by ``cookie`` (if valid) ends on the server."""
+        session_id = self.sessions.session_id(cookie)
+        if session_id is not None:
+            await run_in_threadpool(self.store.revoke_session, session_id)
+            self._session_records.discard(session_id)
 
     async def _grants_of(self, principal: Principal) -> Grants:
         found = self._grants.get(principal.username)
@@ -229,7 +266,7 @@ class Access:
         if caller.fresh or caller.principal.is_admin:
             return caller
         grants = await self._read_grants(caller.principal)
-        return Caller(caller.principal, grants, caller.via, fresh=True)
+        return dataclasses.replace(caller, grants=grants, fresh=True)
 
     # --- what a request touches ------------------------------------------------------
 

@@ -104,6 +104,9 @@ class JwtVerifier:
     audiences: frozenset[str]
     what: str
     """How errors name the token, e.g. "Google ID token"."""
+    email_verified_claim: bool = True
+    """Whether the token must say ``email_verified: true`` (a missing claim is unverified).
+    IAP assertions carry no such claim: IAP signed the user in itself."""
 
     def verify(self, token: str, *, nonce: str | None = None) -> GoogleIdentity:
         """The verified email (blocking: may fetch keys). Unauthenticated on any failure."""
@@ -129,7 +132,8 @@ class JwtVerifier:
         except jwt.PyJWTError as exc:
             raise Unauthenticated(f"Invalid {self.what}: {_reason(exc)}") from None
         email = claims.get("email")
-        if not isinstance(email, str) or claims.get("email_verified", True) not in (True, "true"):
+        verified = claims.get("email_verified") in (True, "true")
+        if not isinstance(email, str) or (self.email_verified_claim and not verified):
             raise Unauthenticated(f"The {self.what} carries no verified email.")
         if nonce is not None and claims.get("nonce") != nonce:
             raise Unauthenticated(f"The {self.what} was not issued for this sign-in.")
@@ -141,7 +145,7 @@ def google_id_tokens(keys: KeySet, audiences: Collection[str]) -> JwtVerifier:
 
 
 def iap_assertions(keys: KeySet, audience: str) -> JwtVerifier:
-    return JwtVerifier(keys, "ES256", IAP_ISSUERS, frozenset([audience]), "IAP assertion")
+    return JwtVerifier(keys, "ES256", IAP_ISSUERS, frozenset([audience]), "IAP assertion", False)
 
 
 def _reason(exc: Exception) -> str:

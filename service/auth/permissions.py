@@ -76,12 +76,22 @@ class Team:
             admins=frozenset(admins),
             members=frozenset(plain),
             domains=frozenset(domains),
-            groups={name: frozenset(users) for name, users in groups.items()},
+            groups={name.strip().lower(): frozenset(users) for name, users in groups.items()},
         )
 
     @property
     def is_empty(self) -> bool:
         return not (self.admins or self.members or self.domains or self.groups)
+
+    def require_group(self, principal: str) -> None:
+        """InvalidParameterValue if ``principal`` names a group that is not configured."""
+        if principal.startswith(GROUP_PREFIX):
+            group = principal.removeprefix(GROUP_PREFIX)
+            if group not in self.groups:
+                known = ", ".join(sorted(self.groups)) or "none"
+                raise InvalidParameterValue(
+                    f"Unknown group '{group}' (STRATUS_GROUPS configures: {known})."
+                )
 
     def groups_of(self, username: str) -> frozenset[str]:
         return frozenset(name for name, users in self.groups.items() if username in users)
@@ -139,6 +149,9 @@ class Caller:
     grants: Grants
     via: str
     """How they authenticated: google, iap, token, basic or session."""
+    token_id: str | None = None
+    """The access token behind the request (directly, or the one its session was opened
+    with)."""
     fresh: bool = False
     """Whether ``grants`` were just read from the database (not from the cache)."""
 

@@ -2,10 +2,11 @@
 
 The session cookie is ``__Host-stratus-session``: HttpOnly (scripts cannot read it),
 Secure, ``SameSite=Lax`` and host-only with ``Path=/`` (the ``__Host-`` prefix makes the
-browser enforce the last two). Its value is ``base64url(payload).base64url(HMAC-SHA256)``
-under ``STRATUS_SESSION_SECRET``; the payload names the user, how they signed in, when the
-session ends and, for a session opened with an access token, that token (so revoking the
-token ends the session).
+browser enforce the last two). Its value is a session id signed and timestamped by
+itsdangerous under ``STRATUS_SESSION_SECRET``; the session itself (whose it is, how they
+signed in, the access token it was opened with) is a database row, so signing out ends it
+on every instance. The pending state of a Google sign-in is signed under the same key with
+another salt, so neither value can stand in for the other.
 
 CSRF: a state-changing request (anything but GET/HEAD/OPTIONS) authenticated by the
 cookie must come from this origin: its ``Origin`` header must equal the server's origin,
@@ -17,70 +18,49 @@ they are unaffected.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import json
-import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Mapping
+
+from itsdangerous import BadData, URLSafeTimedSerializer
 
 COOKIE = "__Host-stratus-session"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-
-
-@dataclass(frozen=True, slots=True)
-class Session:
-    username: str
-    via: str
-    expires_at: int
-    token_id: str | None = None
+SESSION_SALT = "stratus.session"
+OAUTH_STATE_SALT = "stratus.oauth-state"
 
 
 class SessionCodec:
-    """Issues and reads signed session values (and short-lived signed state, for OAuth)."""
+    """Signs session ids and OAuth state, each for its own purpose (salt)."""
 
-    def __init__(
-        self, key: bytes, max_age_seconds: int, clock: Callable[[], float] = time.time
-    ) -> None:
-        self._key = hashlib.sha256(b"stratus-session\x00" + key).digest()
+    def __init__(self, key: bytes, max_age_seconds: int) -> None:
         self.max_age = max_age_seconds
-        self._clock = clock
+        self._sessions = URLSafeTimedSerializer(key, salt=SESSION_SALT)
+        self._state = URLSafeTimedSerializer(key, salt=OAUTH_STATE_SALT)
 
-    def issue(self, username: str, via: str, token_id: str | None = None) -> str:
-        payload = {"u": username, "v": via, "e": int(self._clock()) + self.max_age}
-        if token_id:
-            payload["t"] = token_id
-        return self.sign(payload)
+    def session_cookie(self, session_id: str) -> str:
+        return self._sessions.dumps(session_id)
 
-    def read(self, value: str) -> Session | None:
-        payload = self.unsign(value)
-        if payload is None or not isinstance(payload.get("u"), str):
-            return None
-        return Session(payload["u"], str(payload.get("v", "")), payload["e"], payload.get("t"))
-
-    def sign(self, payload: dict[str, Any], max_age: int | None = None) -> str:
-        """A tamper-proof encoding of ``payload``, valid for ``max_age`` seconds at most."""
-        if max_age is not None:
-            payload = {**payload, "e": int(self._clock()) + max_age}
-        body = _b64(json.dumps(payload, separators=(",", ":")).encode())
-        return f"{body}.{_b64(self._mac(body))}"
-
-    def unsign(self, value: str) -> dict[str, Any] | None:
-        """The payload if the signature holds and it has not expired, else None."""
-        body, _, signature = value.partition(".")
+    def session_id(self, value: str) -> str | None:
+        """The session id a cookie carries, if its signature holds and it is recent enough."""
         try:
-            valid = hmac.compare_digest(_unb64(signature), self._mac(body))
-            payload = json.loads(_unb64(body)) if valid else None
-        except ValueError:
+            found = self._sessions.loads(value, max_age=self.max_age)
+        except BadData:
             return None
-        if not isinstance(payload, dict) or not isinstance(payload.get("e"), int):
-            return None
-        return payload if payload["e"] > self._clock() else None
+        return found if isinstance(found, str) else None
 
-    def _mac(self, body: str) -> bytes:
-        return hmac.new(self._key, body.encode(), hashlib.sha256).digest()
+    def state_cookie(self, state: Mapping[str, str]) -> str:
+        return self._state.dumps(dict(state))
+
+    def state(self, value: str, max_age: int) -> dict[str, str] | None:
+        """A pending sign-in's state: only string fields, or None if not valid."""
+        try:
+            found = self._state.loads(value, max_age=max_age)
+        except BadData:
+            return None
+        if not isinstance(found, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in found.items()
+        ):
+            return None
+        return found
 
 
 def set_cookie(name: str, value: str, max_age: int) -> str:
@@ -100,11 +80,3 @@ def is_same_origin(method: str, own_origin: str, headers: Mapping[str, str]) -> 
     if origin is not None:
         return origin == own_origin
     return headers.get("sec-fetch-site") == "same-origin"
-
-
-def _b64(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))

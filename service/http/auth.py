@@ -228,10 +228,16 @@ class _Permissions:
         """The resource a grant request names, and whose grant it is."""
         return self.kind, self._resource(msg), normalize_principal(msg.username)
 
+    def _new_holder(self, access: Access, msg: GrantRef) -> tuple[ResourceKind, str, str]:
+        """As :meth:`_holder`, for a grant being written: its group must be configured."""
+        principal = normalize_principal(msg.username)
+        access.team.require_group(principal)
+        return self.kind, self._resource(msg), principal
+
     async def create(self, request: Request) -> Response:
         access, _ = _context(request)
         msg = await parse_json(request, self.grant)
-        holder = self._holder(msg)
+        holder = self._new_holder(access, msg)
         permission = Permission.parse(msg.permission).name
         grant = await blocking(access.store.create_grant, *holder, permission)
         access.grants_changed()
@@ -252,7 +258,7 @@ class _Permissions:
     async def update(self, request: Request) -> Response:
         access, _ = _context(request)
         msg = await parse_json(request, self.grant)
-        holder = self._holder(msg)
+        holder = self._new_holder(access, msg)
         permission = Permission.parse(msg.permission).name
         await blocking(access.store.update_grant, *holder, permission)
         access.grants_changed()
@@ -341,6 +347,7 @@ async def grant_permission(request: Request) -> Response:
     kind, resource = _resource(msg)
     await _require_manage(access, caller, kind, resource)
     principal = normalize_principal(msg.username)
+    access.team.require_group(principal)
     permission = Permission.parse(msg.permission).name
     await blocking(access.store.put_grant, kind, resource, principal, permission)
     access.grants_changed()
@@ -408,6 +415,11 @@ async def create_token(request: Request) -> Response:
     msg = await parse_json(request, CreateToken)
     username = normalize_username(msg.username or caller.principal.username)
     _require_self_or_admin(caller, username)
+    if caller.token_id is not None:
+        raise PermissionDenied(
+            "An access token cannot create tokens (a stolen one could outlive its "
+            "revocation): sign in with Google, or ask an admin."
+        )
     await access.principal(username)  # only members can hold tokens
     issued = await blocking(tokens.issue, access.store, username, msg.name, msg.expires_in_days)
     return ok({"token": issued.secret, "access_token": _token_json(issued.record)})

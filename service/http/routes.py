@@ -6,7 +6,6 @@ from collections.abc import Sequence
 
 from starlette.routing import BaseRoute, Mount
 
-from service.auth import signin
 from service.http import (
     artifacts,
     auth,
@@ -19,6 +18,7 @@ from service.http import (
     owned_artifacts,
     registry,
     runs,
+    signin,
     traces,
     ui_api,
     unserved,

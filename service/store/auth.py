@@ -24,6 +24,7 @@ from service.store.db import AnyRow, Database
 from service.store.tables import (
     USERNAME,
     AccessToken,
+    BrowserSession,
     Experiment,
     ExperimentPermission,
     LoggedModel,
@@ -38,6 +39,7 @@ from service.store.tables import (
 
 users = table_of(User)
 tokens = table_of(AccessToken)
+sessions = table_of(BrowserSession)
 experiment_grants = table_of(ExperimentPermission)
 model_grants = table_of(RegisteredModelPermission)
 
@@ -64,10 +66,10 @@ def normalize_username(raw: str | None) -> str:
 
 
 def normalize_principal(raw: str | None) -> str:
-    """A username, or ``group:<name>`` (group names are kept as configured)."""
+    """A username, or ``group:<name>``; both compared case-insensitively (lower-case)."""
     value = (raw or "").strip()
     if value.lower().startswith(GROUP_PREFIX):
-        group = value[len(GROUP_PREFIX) :].strip()
+        group = value[len(GROUP_PREFIX) :].strip().lower()
         if not group or len(value) > USERNAME:
             raise InvalidParameterValue(f"Invalid group principal {raw!r}.")
         return GROUP_PREFIX + group
@@ -89,6 +91,19 @@ class TokenRecord:
     username: str
     name: str
     creation_time: int
+    expiry_time: int
+    revoked_time: int | None
+
+    def is_active(self, now: int) -> bool:
+        return self.revoked_time is None and now < self.expiry_time
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRecord:
+    session_id: str
+    username: str
+    via: str
+    token_id: str | None
     expiry_time: int
     revoked_time: int | None
 
@@ -174,10 +189,11 @@ class AuthStore:
         self._update_user(username, is_admin=is_admin)
 
     def delete_user(self, username: str) -> None:
-        """Remove the user with their tokens and their own grants (group grants stay)."""
+        """Remove the user with their tokens, sessions and own grants (group grants stay)."""
         with self.db.write() as conn:
             self._user(conn, username)
             conn.execute(sa.delete(tokens).where(tokens.c.username == username))
+            conn.execute(sa.delete(sessions).where(sessions.c.username == username))
             for table in (experiment_grants, model_grants):
                 conn.execute(sa.delete(table).where(table.c.principal == username))
             conn.execute(sa.delete(users).where(users.c.username == username))
@@ -245,6 +261,43 @@ class AuthStore:
         if row is None:
             raise ResourceDoesNotExist(f"Access token {token_id} not found")
         return _token_record(row)
+
+    # --- browser sessions ------------------------------------------------------------
+
+    def create_session(
+        self, *, session_id: str, username: str, via: str, token_id: str | None, expiry_time: int
+    ) -> None:
+        with self.db.write() as conn:
+            conn.execute(
+                sa.insert(sessions).values(
+                    session_id=session_id,
+                    username=username,
+                    via=via,
+                    token_id=token_id,
+                    creation_time=now_ms(),
+                    expiry_time=expiry_time,
+                )
+            )
+
+    def find_session(self, session_id: str) -> SessionRecord | None:
+        with self.db.read() as conn:
+            row = conn.execute(
+                sa.select(sessions).where(sessions.c.session_id == session_id)
+            ).first()
+        if row is None:
+            return None
+        return SessionRecord(
+            row.session_id, row.username, row.via, row.token_id, row.expiry_time, row.revoked_time
+        )
+
+    def revoke_session(self, session_id: str) -> None:
+        """End a session (signing out); idempotent, and the row stays for the audit trail."""
+        with self.db.write() as conn:
+            conn.execute(
+                sa.update(sessions)
+                .where(sessions.c.session_id == session_id, sessions.c.revoked_time.is_(None))
+                .values(revoked_time=now_ms())
+            )
 
     # --- grants ----------------------------------------------------------------------
 

@@ -451,6 +451,22 @@ class AccessToken(SQLModel, table=True):
     revoked_time: int | None = Field(default=None, sa_type=sa.BigInteger)
 
 
+class BrowserSession(SQLModel, table=True):
+    """A signed-in browser; the cookie holds only the signed ``session_id``."""
+
+    __tablename__ = "browser_sessions"
+    __table_args__ = (sa.Index("ix_browser_sessions_username", "username"),)
+
+    session_id: str = Field(sa_type=key_string(64), primary_key=True)
+    username: str = Field(sa_type=key_string(USERNAME))
+    via: str = Field(sa_type=key_string(32))
+    #: The access token the session was opened with: revoking it ends the session.
+    token_id: str | None = Field(default=None, sa_type=key_string(32))
+    creation_time: int = Field(sa_type=sa.BigInteger)
+    expiry_time: int = Field(sa_type=sa.BigInteger)
+    revoked_time: int | None = Field(default=None, sa_type=sa.BigInteger)
+
+
 class ExperimentPermission(SQLModel, table=True):
     """A grant on one experiment to a principal: a username or ``group:<name>``."""
 

@@ -107,7 +107,7 @@ def main() -> None:
             for user in ("alice@example.com", "ci"):
                 access.store.put_grant(EXPERIMENT, str(experiment), user, "EDIT")
             pat = tokens.issue(access.store, "alice@example.com", "bench").secret
-            session = access.sessions.issue("alice@example.com", "google")
+            session = asyncio.run(access.open_session("alice@example.com", "google"))
             credentials = {
                 "access token": {"Authorization": f"Bearer {pat}"},
                 "Google ID token": {

@@ -17,7 +17,7 @@ import pytest
 
 from tests.auth.fake_google import FakeGoogle
 from tests.support.backends import scratch_database
-from tests.support.server import ServerProcess
+from tests.support.server import ServerProcess, free_port
 
 ADMIN = "admin@example.com"
 MEMBERS = ("alice@example.com", "bob@example.com", "carol@example.com", "dave@example.com")
@@ -77,12 +77,17 @@ def auth_server(
     backend: str, fake_google: FakeGoogle, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[AuthServer]:
     workdir = tmp_path_factory.mktemp(f"auth-server-{backend}")
+    port = free_port()
+    env = auth_env(fake_google)
+    # As the deployment does on Cloud Run: the service's own URL is a configured audience.
+    env["STRATUS_AUTH_AUDIENCES"] += f",http://127.0.0.1:{port}"
     with scratch_database(backend, workdir) as url:
         process = ServerProcess(
             database_url=url,
             artifact_root=str(workdir / "artifacts"),
             workdir=workdir,
-            env=auth_env(fake_google),
+            env=env,
+            port=port,
         ).start()
         yield AuthServer(process, url, fake_google)
         process.stop()

@@ -86,6 +86,7 @@ class FakeGoogle:
             "exp": int(now + (self.token_lifetime if lifetime is None else lifetime)),
             **claims,
         }
+        payload = {name: value for name, value in payload.items() if value is not None}
         return jwt.encode(
             payload,
             self.google_key if key is None else key,

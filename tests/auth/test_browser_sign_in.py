@@ -21,6 +21,7 @@ from service.auth.access import Access
 from service.auth.google_oauth import code_challenge
 from service.auth.sessions import COOKIE
 from service.config import Settings
+from service.http.signin import OAUTH_COOKIE
 from tests.auth.conftest import ADMIN, MEMBERS, OUTSIDER
 from tests.auth.fake_google import FakeGoogle
 
@@ -163,9 +164,10 @@ def test_revoking_the_token_ends_the_session(app: Starlette, browser: TestClient
 def test_a_tampered_cookie_is_refused(app: Starlette, browser: TestClient) -> None:
     _sign_in(browser, _token_for(app, ALICE).secret)
     value = browser.cookies[COOKIE]
-    _body, signature = value.split(".")
-    forged = app.state.auth.sessions.issue(ADMIN, "session").split(".")[0]
-    browser.cookies.set(COOKIE, f"{forged}.{signature}", domain="stratus.test")
+    _payload, _timestamp, signature = value.split(".")
+    other = app.state.auth.sessions.session_cookie("another-session-id")
+    forged = ".".join([other.split(".")[0], _timestamp, signature])
+    browser.cookies.set(COOKIE, forged, domain="stratus.test")
     response = browser.get("/api/2.0/mlflow/users/current")
     assert response.status_code == 401
 
@@ -240,3 +242,12 @@ def test_only_local_redirects(browser: TestClient) -> None:
     for unsafe in ("https://evil.example/", "//evil.example", "/\\evil.example"):
         page = browser.get("/auth/login", params={"next": unsafe})
         assert 'name="next" value="/"' in page.text
+
+
+def test_a_session_cookie_is_no_oauth_state(browser: TestClient) -> None:
+    """Sessions and OAuth state are signed for different purposes: one is never the other."""
+    _start_google(browser, "/")
+    _sign_in(browser, _token_for(browser.app, ALICE).secret)  # type: ignore[arg-type]
+    browser.cookies.set(OAUTH_COOKIE, browser.cookies[COOKIE], domain="stratus.test")
+    response = browser.get("/auth/google/callback?code=x&state=anything")
+    assert response.status_code == 400, response.text

@@ -103,11 +103,11 @@ def test_valid_google_identities(auth_server: AuthServer, anonymous: httpx.Clien
 def test_the_configured_service_url_is_an_audience(
     auth_server: AuthServer, anonymous: httpx.Client
 ) -> None:
-    """What service accounts mint (Cloud Run's convention): the deployment puts the service's
-    URL (here AUDIENCE) in STRATUS_AUTH_AUDIENCES; the URL a request names never counts."""
-    token = auth_server.google.id_token(ALICE, AUDIENCE)
+    """What service accounts mint (Cloud Run's convention): the deployment lists the
+    service's URL in STRATUS_AUTH_AUDIENCES, as the auth_server fixture does."""
+    token = auth_server.google.id_token(ALICE, auth_server.url)
     assert anonymous.get(PROBE, headers=bearer(token)).status_code == 200
-    other = auth_server.google.id_token(ALICE, auth_server.url)
+    other = auth_server.google.id_token(ALICE, "http://127.0.0.1:1")
     assert_error(anonymous.get(PROBE, headers=bearer(other)), 401, "UNAUTHENTICATED")
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
-from tests.auth.conftest import AUDIENCE, MEMBERS, AuthServer
+from tests.auth.conftest import AUDIENCE, GROUP_MEMBER, MEMBERS, AuthServer
 
 API = "/api/2.0/mlflow"
 ALICE, BOB = MEMBERS[0], MEMBERS[1]
@@ -357,22 +357,96 @@ def test_the_creator_manages_at_once(scene: Scene, unique: str) -> None:
 # --- 5. ID-token audiences come from configuration only ----------------------------------
 
 
-@pytest.mark.parametrize("host", ["evil.example", None])
+@pytest.mark.parametrize("host", ["evil.example", "localhost:{port}"])
 def test_the_audience_is_never_taken_from_the_request(
-    auth_server: AuthServer, anonymous: httpx.Client, host: str | None
+    auth_server: AuthServer, anonymous: httpx.Client, host: str
 ) -> None:
-    """K_SERVICE is set (as on Cloud Run), yet neither Host nor the server's own URL is an
-    audience unless STRATUS_AUTH_AUDIENCES names it."""
-    audience = f"https://{host}" if host else auth_server.url
-    token = auth_server.google.id_token(ALICE, audience)
-    headers = {"Authorization": f"Bearer {token}"}
-    if host:
-        headers.update({"Host": host, "X-Forwarded-Proto": "https"})
-    response = anonymous.get(f"{API}/experiments/search", headers=headers)
-    assert response.status_code == 401, response.text
-    assert response.json()["error_code"] == "UNAUTHENTICATED"
-    configured = auth_server.google.id_token(ALICE, AUDIENCE)
-    response = anonymous.get(
-        f"{API}/experiments/search", headers={"Authorization": f"Bearer {configured}"}
+    """K_SERVICE is set (as on Cloud Run), yet the URL a request names (its Host, even one
+    that reaches this very server) is no audience unless STRATUS_AUTH_AUDIENCES lists it."""
+    host = host.format(port=auth_server.process.port)
+    for scheme, forwarded in (("https", {"X-Forwarded-Proto": "https"}), ("http", {})):
+        token = auth_server.google.id_token(ALICE, f"{scheme}://{host}")
+        headers = {"Authorization": f"Bearer {token}", "Host": host, **forwarded}
+        response = anonymous.get(f"{API}/experiments/search", headers=headers)
+        assert response.status_code == 401, response.text
+        assert response.json()["error_code"] == "UNAUTHENTICATED"
+    for audience in (AUDIENCE, auth_server.url):  # configured: accepted
+        token = auth_server.google.id_token(ALICE, audience)
+        response = anonymous.get(
+            f"{API}/experiments/search", headers={"Authorization": f"Bearer {token}"}
+        )
+        assert response.status_code == 200, response.text
+
+
+# --- 6. sessions and tokens ----------------------------------------------------------
+
+
+def _session_cookie(server: AuthServer, anonymous: httpx.Client, email: str) -> str:
+    """Sign in on the page with a Google ID token; the session cookie's ``name=value``."""
+    response = anonymous.post(
+        "/auth/login",
+        data={"token": server.token(email), "next": "/"},
+        headers={"Origin": server.url},
     )
-    assert response.status_code == 200, response.text
+    assert response.status_code == 303, response.text
+    return response.headers["set-cookie"].split(";", 1)[0]
+
+
+def test_signing_out_ends_the_session_on_the_server(
+    auth_server: AuthServer, anonymous: httpx.Client
+) -> None:
+    cookie = _session_cookie(auth_server, anonymous, ALICE)
+    me = anonymous.get(f"{API}/users/current", headers={"Cookie": cookie})
+    assert _ok(me)["user"]["username"] == ALICE
+    out = anonymous.post("/auth/logout", headers={"Cookie": cookie, "Origin": auth_server.url})
+    assert out.status_code == 303
+    # The old cookie, replayed after sign-out, no longer works.
+    replayed = anonymous.get(f"{API}/users/current", headers={"Cookie": cookie})
+    assert replayed.status_code == 401, replayed.text
+
+
+def test_a_token_cannot_mint_a_token_that_outlives_it(
+    auth_server: AuthServer, anonymous: httpx.Client
+) -> None:
+    created = anonymous.post(
+        "/api/2.0/stratus/tokens/create",
+        json={"name": "parent"},
+        headers=auth_server.headers(ALICE),
+    )
+    parent = _ok(created)["token"]
+    child = anonymous.post(
+        "/api/2.0/stratus/tokens/create",
+        json={"name": "child", "expires_in_days": 366},
+        headers={"Authorization": f"Bearer {parent}"},
+    )
+    assert child.status_code == 403, child.text
+    assert child.json()["error_code"] == "PERMISSION_DENIED"
+
+
+def test_an_id_token_without_email_verified_is_unverified(
+    auth_server: AuthServer, anonymous: httpx.Client
+) -> None:
+    token = auth_server.google.id_token(ALICE, AUDIENCE, email_verified=None)
+    response = anonymous.get(
+        f"{API}/experiments/search", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert response.status_code == 401, response.text
+
+
+def test_group_names_are_checked_and_normalised(scene: Scene, auth_server: AuthServer) -> None:
+    grant = {"experiment_id": scene.bob_experiment_id, "permission": "NO_PERMISSIONS"}
+    typo = scene.bob.post(
+        f"{API}/experiments/permissions/create", json={**grant, "username": "group:visoin"}
+    )
+    assert typo.status_code == 400, typo.text
+    assert typo.json()["error_code"] == "INVALID_PARAMETER_VALUE"
+    _ok(
+        scene.bob.post(
+            f"{API}/experiments/permissions/create", json={**grant, "username": "group:Vision"}
+        )
+    )
+    with _client(auth_server, GROUP_MEMBER) as frank:
+        response = frank.get(
+            f"{API}/experiments/get", params={"experiment_id": scene.bob_experiment_id}
+        )
+    assert response.status_code == 403, response.text

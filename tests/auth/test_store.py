@@ -145,7 +145,7 @@ def test_search_filters(stores: tuple[Store, AuthStore], unique: str) -> None:
 
 def test_names_are_normalized() -> None:
     assert normalize_username("  Alice@Example.COM ") == "alice@example.com"
-    assert normalize_principal("group:Vision") == "group:Vision"
+    assert normalize_principal("group:Vision") == "group:vision"
     for bad in ("", "a b", "group:x", "x" * 300):
         with pytest.raises(InvalidParameterValue):
             normalize_username(bad)

@@ -1,6 +1,6 @@
 /**
  * The sign-in prompt, shown when the API answers 401. The UI does not log users in
- * itself: "Sign in" opens the server's sign-in page (service/auth/signin.py), which sends
+ * itself: "Sign in" opens the server's sign-in page (service/http/signin.py), which sends
  * the user back to the page they were on, fragment included, once signed in.
  */
 

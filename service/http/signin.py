@@ -8,14 +8,17 @@ Three ways in, whichever the deployment has:
 * **IAP**: behind Identity-Aware Proxy the browser never sees this page; every request
   carries IAP's signed assertion (service/auth/access.py).
 
-Each ends with the session cookie (service/auth/sessions.py) and a redirect back to the
-page that asked. With auth off, these pages just send the browser home.
+Each ends with a recorded session and its cookie (service/auth/sessions.py) and a redirect
+back to the page that asked; signing out ends the session on the server. The page itself is
+service/ui/templates/signin.html. With auth off, these pages just send the browser home.
 """
 
 from __future__ import annotations
 
 import html
 import secrets
+from pathlib import Path
+from string import Template
 from urllib.parse import parse_qsl
 
 from starlette.concurrency import run_in_threadpool
@@ -32,6 +35,9 @@ OAUTH_COOKIE = "__Host-stratus-oauth"
 OAUTH_STATE_SECONDS = 600
 CALLBACK_PATH = "/auth/google/callback"
 FORM_LIMIT_BYTES = 64 * 1024
+PAGE = Template(
+    (Path(__file__).parent.parent / "ui" / "templates" / "signin.html").read_text("utf-8")
+)
 
 PAGE_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
@@ -43,7 +49,8 @@ PAGE_HEADERS = {
 
 
 def _access(request: Request) -> Access | None:
-    return getattr(request.app.state, "auth", None)
+    found: Access | None = getattr(request.app.state, "auth", None)
+    return found
 
 
 def safe_next(raw: str | None) -> str:
@@ -78,7 +85,7 @@ async def login_with_token(request: Request) -> Response:
     except StratusError as exc:
         return _page(access, next_path, exc.message, exc.http_status)
     via = "token" if identity.token_id else "google"
-    return _signed_in(access, identity.username, via, next_path, identity.token_id)
+    return await _signed_in(access, identity.username, via, next_path, identity.token_id)
 
 
 async def google_start(request: Request) -> Response:
@@ -90,7 +97,7 @@ async def google_start(request: Request) -> Response:
     pending = {"s": state, "n": nonce, "v": verifier, "next": next_path}
     target = access.oauth.authorization(_callback_url(request), state, nonce, verifier)
     response = RedirectResponse(target, 303)
-    value = access.sessions.sign(pending, max_age=OAUTH_STATE_SECONDS)
+    value = access.sessions.state_cookie(pending)
     response.headers.append("Set-Cookie", set_cookie(OAUTH_COOKIE, value, OAUTH_STATE_SECONDS))
     return response
 
@@ -99,14 +106,20 @@ async def google_callback(request: Request) -> Response:
     access = _access(request)
     if access is None or access.oauth is None:
         return RedirectResponse("/auth/login", 303)
-    pending = access.sessions.unsign(request.cookies.get(OAUTH_COOKIE, ""))
+    pending = access.sessions.state(request.cookies.get(OAUTH_COOKIE, ""), OAUTH_STATE_SECONDS)
     state = request.query_params.get("state")
     code = request.query_params.get("code")
-    if pending is None or not state or not secrets.compare_digest(state, str(pending["s"])):
+    if (
+        pending is None
+        or not {"s", "n", "v", "next"} <= pending.keys()
+        or not state
+        or not secrets.compare_digest(state, pending["s"])
+    ):
         return _page(access, "/", "The sign-in expired or was not started here; try again.", 400)
+    next_path = safe_next(pending["next"])
     if not code:
         reason = request.query_params.get("error", "no authorization code")
-        return _page(access, pending["next"], f"Google did not sign you in: {reason}", 401)
+        return _page(access, next_path, f"Google did not sign you in: {reason}", 401)
     try:
         id_token = await run_in_threadpool(
             access.oauth.exchange, code, _callback_url(request), pending["v"]
@@ -114,26 +127,31 @@ async def google_callback(request: Request) -> Response:
         identity = await run_in_threadpool(access.id_tokens.verify, id_token, nonce=pending["n"])
         await access.principal(identity.email)
     except StratusError as exc:
-        return _page(access, pending["next"], exc.message, exc.http_status)
-    response = _signed_in(access, identity.email, "google", pending["next"])
+        return _page(access, next_path, exc.message, exc.http_status)
+    response = await _signed_in(access, identity.email, "google", next_path)
     response.headers.append("Set-Cookie", clear_cookie(OAUTH_COOKIE))
     return response
 
 
 async def logout(request: Request) -> Response:
+    """Sign out: the session ends on the server, not just in this browser."""
     own_origin = origin_of(request.scope, request.headers)
     if not is_same_origin("POST", own_origin, request.headers):
         return Response("Cross-site request refused.", 403)
+    access = _access(request)
+    cookie = request.cookies.get(COOKIE)
+    if access is not None and cookie:
+        await access.end_session(cookie)
     response = RedirectResponse("/auth/login", 303)
     response.headers.append("Set-Cookie", clear_cookie(COOKIE))
     return response
 
 
-def _signed_in(
+async def _signed_in(
     access: Access, username: str, via: str, next_path: str, token_id: str | None = None
 ) -> Response:
     response = RedirectResponse(next_path, 303)
-    value = access.sessions.issue(username, via, token_id)
+    value = await access.open_session(username, via, token_id)
     response.headers.append("Set-Cookie", set_cookie(COOKIE, value, access.sessions.max_age))
     return response
 
@@ -141,7 +159,7 @@ def _signed_in(
 async def _form(request: Request) -> dict[str, str]:
     """The sign-in form (URL-encoded; a token is a few kilobytes at most)."""
     body = await read_body(request, FORM_LIMIT_BYTES)
-    return {key: value for key, value in parse_qsl(body.decode("utf-8", "replace"))}
+    return dict(parse_qsl(body.decode("utf-8", "replace")))
 
 
 def _callback_url(request: Request) -> str:
@@ -154,38 +172,9 @@ def _page(access: Access, next_path: str, error: str = "", status: int = 200) ->
         href = html.escape(f"/auth/google?next={next_path}")
         google = f'<p><a class="button" href="{href}">Sign in with Google</a></p><p>or</p>'
     alert = f'<p class="error" role="alert">{html.escape(error)}</p>' if error else ""
-    body = PAGE.format(google=google, error=alert, next=html.escape(next_path))
+    body = PAGE.substitute(google=google, error=alert, next=html.escape(next_path))
     return HTMLResponse(body, status, headers=PAGE_HEADERS)
 
-
-PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Sign in · Stratus</title>
-<style>
-body {{ font: 15px/1.5 system-ui, sans-serif; max-width: 28rem; margin: 12vh auto;
-  padding: 0 1rem; color: #1f2328; }}
-h1 {{ font-size: 1.4rem; }}
-textarea {{ width: 100%; min-height: 6rem; font: 13px monospace; }}
-.button, button {{ display: inline-block; padding: .5rem 1rem; border-radius: 6px;
-  border: 1px solid #1f6feb; background: #1f6feb; color: #fff; text-decoration: none;
-  font: inherit; cursor: pointer; }}
-.error {{ color: #b42318; }}
-code {{ font-size: 13px; }}
-</style></head>
-<body><main>
-<h1>Sign in to Stratus</h1>
-{error}
-{google}
-<form method="post" action="/auth/login">
-<label for="token">Paste an access token (<code>stratus token create</code>) or a Google
-ID token (<code>gcloud auth print-identity-token</code>):</label>
-<textarea id="token" name="token" required autocomplete="off" spellcheck="false"></textarea>
-<input type="hidden" name="next" value="{next}">
-<p><button type="submit">Sign in</button></p>
-</form>
-</main></body></html>
-"""
 
 routes = [
     Route("/auth/login", login_page, methods=["GET"]),
