@@ -71,6 +71,32 @@ def proxied_path(uri: str) -> ArtifactPath | None:
         return None
 
 
+def check_artifact_location(location: str, root: str) -> None:
+    """An experiment's ``artifact_location`` must stay where this server keeps artifacts.
+
+    Accepted: a proxied ``mlflow-artifacts:`` URI with a valid path, or a location inside
+    the configured artifact root (``root`` itself is not). Anything else (``file:///etc``,
+    the metadata server, another team's bucket) would point clients somewhere the server
+    does not control: InvalidParameterValue.
+    """
+    if proxied_path(location) is not None:
+        return
+    base = root.rstrip("/")
+    candidates = [base] if "://" in base else [base, f"file://{base}"]
+    for prefix in candidates:
+        if location.startswith(prefix + "/"):
+            rest = location[len(prefix) + 1 :]
+            try:
+                artifact_path(rest)
+            except InvalidParameterValue:
+                break
+            return
+    raise InvalidParameterValue(
+        f"Invalid artifact_location {location!r}: it must be an mlflow-artifacts:/ URI or a "
+        f"location under this server's artifact root ({root})."
+    )
+
+
 def _decoded_forms(path: str) -> list[str]:
     """``path`` and each further percent-decoding of it, until it stops changing."""
     forms = [path]

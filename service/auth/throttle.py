@@ -8,9 +8,10 @@ a core and 16 MiB). Two guards keep a flood of wrong passwords from stalling the
   at once with 429 and ``Retry-After``. Requests with tokens, sessions or cached passwords
   never wait on it.
 * :class:`FailureThrottle` counts recent failures per username and per client address;
-  past a limit, further attempts are refused with 429 without any KDF work. A password
-  that already verified on this instance is cached and still gets in, so throttling a
-  username slows a guesser without locking its owner out.
+  past a limit, further attempts are refused with 429 without any KDF work, after a short
+  pause (a guesser that waits for each answer slows to a few requests a second, at the cost
+  of an idle coroutine). A password that already verified on this instance is cached and
+  still gets in, so throttling a username slows a guesser without locking its owner out.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ KDF_QUEUE = 4
 USERNAME_FAILURES = 5
 CLIENT_FAILURES = 20
 WINDOW_SECONDS = 60.0
+#: How long a throttled attempt waits before its 429.
+THROTTLED_PAUSE_SECONDS = 1.0
 
 
 class KdfGate:
@@ -66,19 +69,22 @@ class FailureThrottle:
         per_client: int = CLIENT_FAILURES,
         window: float = WINDOW_SECONDS,
         clock: Callable[[], float] = time.monotonic,
+        pause: float = THROTTLED_PAUSE_SECONDS,
     ) -> None:
+        self._pause = pause
         self._limits = {"user": per_username, "client": per_client}
         self._window = window
         self._clock = clock
         #: key -> (window end, failures in it)
         self._counts: ExpiringCache[tuple[float, int]] = ExpiringCache(100_000, clock)
 
-    def check(self, username: str, client: str) -> None:
-        """TooManyRequests if either key is over its limit in the current window."""
+    async def check(self, username: str, client: str) -> None:
+        """TooManyRequests (after a pause) if either key is over its limit in the window."""
         for kind, value in (("user", username), ("client", client)):
             found = self._counts.get(f"{kind}:{value}")
             if found is not None and found[1] >= self._limits[kind]:
                 wait = max(1, math.ceil(found[0] - self._clock()))
+                await asyncio.sleep(self._pause)
                 raise TooManyRequests("Too many failed sign-ins; wait before trying again.", wait)
 
     def failed(self, username: str, client: str) -> None:

@@ -21,7 +21,7 @@ from starlette.routing import Route
 
 from service.auth import passwords, tokens
 from service.auth.access import Access
-from service.auth.permissions import Caller, Grants, Permission
+from service.auth.permissions import Caller, Grants, Permission, Principal
 from service.errors import BadRequest, InvalidParameterValue, PermissionDenied
 from service.http.context import blocking
 from service.http.parsing import Int64, Message, Text, parse_json, parse_query
@@ -365,17 +365,22 @@ async def revoke_permission(request: Request) -> Response:
 
 
 async def effective_permission(request: Request) -> Response:
-    """A user's effective permission on one resource, as a real request would see it."""
+    """A user's permission on one resource.
+
+    Asked about yourself: what your requests get (MANAGE for an admin). Asked by a manager
+    about someone else: what the grants on record give that username (their own, their
+    groups', or the default), the same for members and non-members and without the admin
+    override, so the answer does not tell who is a member or an admin.
+    """
     access, caller = _context(request)
     msg = parse_query(request, ResourceGrantRef)
     kind, resource = _resource(msg)
     username = normalize_username(msg.username)
-    if username != caller.principal.username:
-        await _require_manage(access, caller, kind, resource)
-    principal = await access.principal(username)
-    if principal.is_admin:
-        permission = Permission.MANAGE
+    if username == caller.principal.username:
+        permission = (await access.refreshed(caller)).permission(kind, resource)
     else:
+        await _require_manage(access, caller, kind, resource)
+        principal = Principal(username, groups=access.team.groups_of(username))
         rows = await blocking(access.store.grants_for, principal.names)
         permission = Grants.resolve(username, rows, access.default).on(kind, resource)
     return ok({"allowed": permission.allows(Permission.EDIT), "permission": permission.name})

@@ -8,6 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from service.artifacts.paths import check_artifact_location
 from service.auth.filters import created, creator, visible_experiments
 from service.errors import InvalidParameterValue
 from service.http import wire
@@ -74,6 +75,9 @@ MAX_DATASET_SEARCH_EXPERIMENTS = 20
 
 async def create_experiment(request: Request) -> Response:
     msg = await parse_json(request, CreateExperiment)
+    if msg.artifact_location:
+        root = request.app.state.settings.resolved_artifact_root
+        check_artifact_location(msg.artifact_location, root)
     tags = [kv.entity() for kv in msg.tags]
     experiment_id = await blocking(
         store(request).experiments.create,

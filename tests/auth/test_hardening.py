@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
-from tests.auth.conftest import AUDIENCE, GROUP_MEMBER, MEMBERS, AuthServer
+from tests.auth.conftest import ADMIN, AUDIENCE, GROUP_MEMBER, MEMBERS, OUTSIDER, AuthServer
 
 API = "/api/2.0/mlflow"
 ALICE, BOB = MEMBERS[0], MEMBERS[1]
@@ -450,3 +450,81 @@ def test_group_names_are_checked_and_normalised(scene: Scene, auth_server: AuthS
             f"{API}/experiments/get", params={"experiment_id": scene.bob_experiment_id}
         )
     assert response.status_code == 403, response.text
+
+
+# --- 8. smaller leaks ----------------------------------------------------------------
+
+
+def test_outsiders_learn_nothing_from_names(scene: Scene, auth_server: AuthServer) -> None:
+    """Members may tell a hidden name from a missing one (403 vs 404, docs/auth.md);
+    someone off the team gets the same refusal for both."""
+    with _client(auth_server, OUTSIDER) as outsider:
+        answers = [_get_model(outsider, name) for name in (scene.model, f"{scene.model}-missing")]
+    first, second = answers
+    assert (first.status_code, first.json()) == (second.status_code, second.json())
+    assert answers[0].status_code == 403
+
+
+def test_effective_permissions_do_not_reveal_members_or_admins(scene: Scene) -> None:
+    def asked(username: str) -> dict:
+        return _ok(
+            scene.alice.get(
+                "/api/3.0/mlflow/users/permissions/get",
+                params={
+                    "username": username,
+                    "resource_type": "experiment",
+                    "resource_id": scene.experiment_id,
+                },
+            )
+        )
+
+    member, outsider, admin = asked(MEMBERS[3]), asked(OUTSIDER), asked(ADMIN)
+    assert member == outsider == admin == {"allowed": False, "permission": "READ"}
+    assert asked(BOB)["permission"] == "NO_PERMISSIONS"
+    mine = scene.alice.get(
+        "/api/3.0/mlflow/users/permissions/get",
+        params={
+            "username": ALICE,
+            "resource_type": "experiment",
+            "resource_id": scene.experiment_id,
+        },
+    )
+    assert _ok(mine)["permission"] == "MANAGE"
+
+
+@pytest.mark.parametrize(
+    "location",
+    [
+        "file:///etc",
+        "/etc/passwd",
+        "http://169.254.169.254/computeMetadata/v1",
+        "gs://another-teams-bucket/models",
+        "mlflow-artifacts:/../../etc",
+        "{root}",
+        "{root}/../elsewhere",
+    ],
+)
+def test_an_artifact_location_stays_under_the_artifact_root(
+    scene: Scene, auth_server: AuthServer, unique: str, location: str
+) -> None:
+    root = auth_server.process.artifact_root
+    response = scene.bob.post(
+        f"{API}/experiments/create",
+        json={"name": f"loc-{unique}", "artifact_location": location.format(root=root)},
+    )
+    assert response.status_code == 400, response.text
+    assert response.json()["error_code"] == "INVALID_PARAMETER_VALUE"
+
+
+def test_artifact_locations_under_the_root_are_accepted(
+    scene: Scene, auth_server: AuthServer, unique: str
+) -> None:
+    root = auth_server.process.artifact_root
+    for n, location in enumerate(
+        ["mlflow-artifacts:/shared/team", f"{root}/team-a", f"file://{root}/team-b"]
+    ):
+        created = scene.bob.post(
+            f"{API}/experiments/create",
+            json={"name": f"loc-{unique}-{n}", "artifact_location": location},
+        )
+        _ok(created)

@@ -58,7 +58,7 @@ FLOOD = textwrap.dedent(
                 if line.lower().startswith(b"content-length:")
             )
             await reader.readexactly(length)
-            await asyncio.sleep(0.05)
+            await asyncio.sleep(0.1)
 
     async def main():
         await asyncio.gather(*(worker() for _ in range(workers)))
