@@ -38,8 +38,18 @@ class IssuedToken:
     record: TokenRecord
 
 
-def issue(store: AuthStore, username: str, name: str, days: int = DEFAULT_DAYS) -> IssuedToken:
-    """Create a token for ``username`` that expires after ``days``."""
+def issue(
+    store: AuthStore,
+    username: str,
+    name: str,
+    days: int = DEFAULT_DAYS,
+    parent_token_id: str | None = None,
+) -> IssuedToken:
+    """Create a token for ``username`` that expires after ``days``.
+
+    A token made by a request that was itself authenticated with a token names that one as
+    its parent: it expires no later, and revoking the parent revokes it (a stolen token
+    cannot mint a successor that outlives it)."""
     if not 1 <= days <= MAX_DAYS:
         raise InvalidParameterValue(
             f"Invalid token lifetime {days} days: it must be between 1 and {MAX_DAYS}."
@@ -53,6 +63,7 @@ def issue(store: AuthStore, username: str, name: str, days: int = DEFAULT_DAYS) 
         username=username,
         name=name,
         expiry_time=now_ms() + days * DAY_MS,
+        parent_token_id=parent_token_id,
     )
     return IssuedToken(secret, record)
 

@@ -420,13 +420,10 @@ async def create_token(request: Request) -> Response:
     msg = await parse_json(request, CreateToken)
     username = normalize_username(msg.username or caller.principal.username)
     _require_self_or_admin(caller, username)
-    if caller.token_id is not None:
-        raise PermissionDenied(
-            "An access token cannot create tokens (a stolen one could outlive its "
-            "revocation): sign in with Google, or ask an admin."
-        )
     await access.principal(username)  # only members can hold tokens
-    issued = await blocking(tokens.issue, access.store, username, msg.name, msg.expires_in_days)
+    issued = await blocking(
+        tokens.issue, access.store, username, msg.name, msg.expires_in_days, caller.token_id
+    )
     return ok({"token": issued.secret, "access_token": _token_json(issued.record)})
 
 
@@ -450,7 +447,8 @@ async def revoke_token(request: Request) -> Response:
     record = await blocking(access.store.get_token, msg.token_id)
     _require_self_or_admin(caller, record.username)
     await blocking(access.store.revoke_token, msg.token_id)
-    access.token_revoked(msg.token_id)
+    for token_id in [msg.token_id, *await blocking(access.store.descendants, msg.token_id)]:
+        access.token_revoked(token_id)
     return ok()
 
 

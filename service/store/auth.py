@@ -18,7 +18,12 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql import ColumnElement
 
-from service.errors import InvalidParameterValue, ResourceAlreadyExists, ResourceDoesNotExist
+from service.errors import (
+    InvalidParameterValue,
+    ResourceAlreadyExists,
+    ResourceDoesNotExist,
+    Unauthenticated,
+)
 from service.store.clock import now_ms
 from service.store.db import AnyRow, Database
 from service.store.tables import (
@@ -93,6 +98,7 @@ class TokenRecord:
     creation_time: int
     expiry_time: int
     revoked_time: int | None
+    parent_token_id: str | None = None
 
     def is_active(self, now: int) -> bool:
         return self.revoked_time is None and now < self.expiry_time
@@ -213,9 +219,25 @@ class AuthStore:
     # --- personal access tokens ------------------------------------------------------
 
     def create_token(
-        self, *, token_id: str, token_hash: str, username: str, name: str, expiry_time: int
+        self,
+        *,
+        token_id: str,
+        token_hash: str,
+        username: str,
+        name: str,
+        expiry_time: int,
+        parent_token_id: str | None = None,
     ) -> TokenRecord:
+        """A new token; one made with another token (``parent_token_id``) expires no later
+        than its parent, and only while the parent is active (else Unauthenticated)."""
         with self.db.write() as conn:
+            if parent_token_id is not None:
+                parent = self._token(conn, tokens.c.token_id == parent_token_id, parent_token_id)
+                if not parent.is_active(now_ms()):
+                    raise Unauthenticated(
+                        "The access token behind this request is no longer valid."
+                    )
+                expiry_time = min(expiry_time, parent.expiry_time)
             conn.execute(
                 sa.insert(tokens).values(
                     token_id=token_id,
@@ -224,6 +246,7 @@ class AuthStore:
                     name=name,
                     creation_time=now_ms(),
                     expiry_time=expiry_time,
+                    parent_token_id=parent_token_id,
                 )
             )
             return self._token(conn, tokens.c.token_id == token_id, token_id)
@@ -245,15 +268,35 @@ class AuthStore:
             return [_token_record(r) for r in conn.execute(query)]
 
     def revoke_token(self, token_id: str) -> TokenRecord:
-        """Mark the token revoked (idempotent); the record stays for the audit trail."""
+        """Mark the token revoked (idempotent), and with it every token made with it, and
+        theirs; the records stay for the audit trail. :meth:`descendants` names the others."""
         with self.db.write() as conn:
             self._token(conn, tokens.c.token_id == token_id, token_id)
+            revoked = [token_id, *self._descendants(conn, token_id)]
             conn.execute(
                 sa.update(tokens)
-                .where(tokens.c.token_id == token_id, tokens.c.revoked_time.is_(None))
+                .where(tokens.c.token_id.in_(revoked), tokens.c.revoked_time.is_(None))
                 .values(revoked_time=now_ms())
             )
             return self._token(conn, tokens.c.token_id == token_id, token_id)
+
+    def descendants(self, token_id: str) -> list[str]:
+        """The tokens made with ``token_id``, and with those, and so on."""
+        with self.db.read() as conn:
+            return self._descendants(conn, token_id)
+
+    @staticmethod
+    def _descendants(conn: Connection, token_id: str) -> list[str]:
+        found: list[str] = []
+        frontier = [token_id]
+        while frontier:
+            frontier = list(
+                conn.execute(
+                    sa.select(tokens.c.token_id).where(tokens.c.parent_token_id.in_(frontier))
+                ).scalars()
+            )
+            found += frontier
+        return found
 
     @staticmethod
     def _token(conn: Connection, where: ColumnElement[bool], token_id: str) -> TokenRecord:
@@ -504,4 +547,5 @@ def _token_record(row: AnyRow) -> TokenRecord:
         creation_time=row.creation_time,
         expiry_time=row.expiry_time,
         revoked_time=row.revoked_time,
+        parent_token_id=row.parent_token_id,
     )

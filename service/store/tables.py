@@ -440,7 +440,10 @@ class AccessToken(SQLModel, table=True):
     """A personal access token; only the SHA-256 of the secret is stored."""
 
     __tablename__ = "access_tokens"
-    __table_args__ = (sa.Index("ix_access_tokens_username", "username"),)
+    __table_args__ = (
+        sa.Index("ix_access_tokens_username", "username"),
+        sa.Index("ix_access_tokens_parent_token_id", "parent_token_id"),
+    )
 
     token_id: str = Field(sa_type=key_string(32), primary_key=True)
     token_hash: str = Field(sa_type=key_string(64), unique=True)
@@ -449,6 +452,8 @@ class AccessToken(SQLModel, table=True):
     creation_time: int = Field(sa_type=sa.BigInteger)
     expiry_time: int = Field(sa_type=sa.BigInteger)
     revoked_time: int | None = Field(default=None, sa_type=sa.BigInteger)
+    #: The token whose request created this one: revoking it revokes this one too.
+    parent_token_id: str | None = Field(default=None, sa_type=key_string(32))
 
 
 class BrowserSession(SQLModel, table=True):

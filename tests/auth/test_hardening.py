@@ -408,19 +408,42 @@ def test_signing_out_ends_the_session_on_the_server(
 def test_a_token_cannot_mint_a_token_that_outlives_it(
     auth_server: AuthServer, anonymous: httpx.Client
 ) -> None:
+    """A token made with a token is tied to it: no later expiry, revoked with it."""
+    tokens = "/api/2.0/stratus/tokens"
     created = anonymous.post(
-        "/api/2.0/stratus/tokens/create",
-        json={"name": "parent"},
+        f"{tokens}/create",
+        json={"name": "parent", "expires_in_days": 7},
         headers=auth_server.headers(ALICE),
     )
-    parent = _ok(created)["token"]
-    child = anonymous.post(
-        "/api/2.0/stratus/tokens/create",
-        json={"name": "child", "expires_in_days": 366},
-        headers={"Authorization": f"Bearer {parent}"},
+    parent = _ok(created)
+    as_parent = {"Authorization": f"Bearer {parent['token']}"}
+    child = _ok(
+        anonymous.post(
+            f"{tokens}/create", json={"name": "child", "expires_in_days": 366}, headers=as_parent
+        )
     )
-    assert child.status_code == 403, child.text
-    assert child.json()["error_code"] == "PERMISSION_DENIED"
+    grandchild = _ok(
+        anonymous.post(
+            f"{tokens}/create",
+            json={"name": "grandchild"},
+            headers={"Authorization": f"Bearer {child['token']}"},
+        )
+    )
+    parent_expiry = parent["access_token"]["expiry_time"]
+    assert child["access_token"]["expiry_time"] <= parent_expiry
+    assert grandchild["access_token"]["expiry_time"] <= parent_expiry
+    _ok(
+        anonymous.post(
+            f"{tokens}/revoke",
+            json={"token_id": parent["access_token"]["token_id"]},
+            headers=auth_server.headers(ALICE),
+        )
+    )
+    for secret in (child["token"], grandchild["token"]):
+        response = anonymous.get(
+            f"{API}/experiments/search", headers={"Authorization": f"Bearer {secret}"}
+        )
+        assert response.status_code == 401, response.text
 
 
 def test_an_id_token_without_email_verified_is_unverified(

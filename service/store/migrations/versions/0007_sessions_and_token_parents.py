@@ -1,7 +1,9 @@
-"""Browser sessions are recorded, so signing out ends them on every instance.
+"""Browser sessions are recorded, and tokens remember the token that created them.
 
-The session cookie carries only a signed session id; this table says whose it is and
-whether it has been revoked (by signing out, or with the access token it was opened with).
+The session cookie carries only a signed session id; ``browser_sessions`` says whose it is
+and whether it has been revoked, so signing out ends it on every instance. A token created
+by a request authenticated with another token (directly, or through a session opened with
+it) names that parent in ``access_tokens.parent_token_id``: revoking the parent revokes it.
 
 Revision ID: 0007
 Revises: 0006
@@ -38,7 +40,13 @@ def upgrade() -> None:
         sa.Column("revoked_time", sa.BigInteger(), nullable=True),
     )
     op.create_index("ix_browser_sessions_username", "browser_sessions", ["username"])
+    with op.batch_alter_table("access_tokens") as batch:
+        batch.add_column(sa.Column("parent_token_id", key_string(32), nullable=True))
+        batch.create_index("ix_access_tokens_parent_token_id", ["parent_token_id"])
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("access_tokens") as batch:
+        batch.drop_index("ix_access_tokens_parent_token_id")
+        batch.drop_column("parent_token_id")
     op.drop_table("browser_sessions")
