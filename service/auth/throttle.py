@@ -8,9 +8,10 @@ a core and 16 MiB). Two guards keep a flood of wrong passwords from stalling the
   at once with 429 and ``Retry-After``. Requests with tokens, sessions or cached passwords
   never wait on it.
 * :class:`FailureThrottle` counts recent failures per username and per client address;
-  past a limit, further attempts are refused with 429 without any KDF work, after a short
-  pause (a guesser that waits for each answer slows to a few requests a second, at the cost
-  of an idle coroutine). A password that already verified on this instance is cached and
+  past a limit, further attempts are refused with 429, without any KDF work, until the key
+  has been quiet for a minute. Each refusal comes after a short pause, so a guesser that
+  waits for its answers slows to about one request a second per connection, at the cost
+  of an idle coroutine. A password that already verified on this instance is cached and
   still gets in, so throttling a username slows a guesser without locking its owner out.
 """
 
@@ -61,7 +62,9 @@ class KdfGate:
 
 
 class FailureThrottle:
-    """Fixed windows of failure counts per key (``user:<name>``, ``client:<address>``)."""
+    """Failure counts per key (``user:<name>``, ``client:<address>``) that are forgotten
+    ``window`` seconds after the key's last failed or refused attempt, so a guesser that
+    keeps trying stays throttled until it stops for that long."""
 
     def __init__(
         self,
@@ -74,22 +77,22 @@ class FailureThrottle:
         self._pause = pause
         self._limits = {"user": per_username, "client": per_client}
         self._window = window
-        self._clock = clock
-        #: key -> (window end, failures in it)
-        self._counts: ExpiringCache[tuple[float, int]] = ExpiringCache(100_000, clock)
+        #: key -> failures since the key was last quiet for ``window`` seconds
+        self._counts: ExpiringCache[int] = ExpiringCache(100_000, clock)
 
     async def check(self, username: str, client: str) -> None:
-        """TooManyRequests (after a pause) if either key is over its limit in the window."""
+        """TooManyRequests (after a pause) if either key is over its limit."""
         for kind, value in (("user", username), ("client", client)):
-            found = self._counts.get(f"{kind}:{value}")
-            if found is not None and found[1] >= self._limits[kind]:
-                wait = max(1, math.ceil(found[0] - self._clock()))
+            key = f"{kind}:{value}"
+            count = self._counts.get(key)
+            if count is not None and count >= self._limits[kind]:
+                self._counts.put(key, count, self._window)  # trying again restarts the wait
                 await asyncio.sleep(self._pause)
-                raise TooManyRequests("Too many failed sign-ins; wait before trying again.", wait)
+                raise TooManyRequests(
+                    "Too many failed sign-ins; wait before trying again.",
+                    math.ceil(self._window),
+                )
 
     def failed(self, username: str, client: str) -> None:
-        now = self._clock()
         for key in (f"user:{username}", f"client:{client}"):
-            found = self._counts.get(key)
-            end, count = found if found is not None else (now + self._window, 0)
-            self._counts.put(key, (end, count + 1), end - now)
+            self._counts.put(key, (self._counts.get(key) or 0) + 1, self._window)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from itertools import pairwise
 
 import pytest
@@ -15,7 +16,13 @@ from service.auth.permissions import Grants, Permission, Team
 from service.auth.routing import RouteTable
 from service.auth.rules import MEMBER, PUBLIC, RULES
 from service.auth.sessions import SessionCodec, is_same_origin
-from service.errors import InvalidParameterValue, TemporarilyUnavailable, Unauthenticated
+from service.auth.throttle import FailureThrottle, KdfGate
+from service.errors import (
+    InvalidParameterValue,
+    TemporarilyUnavailable,
+    TooManyRequests,
+    Unauthenticated,
+)
 from service.store.auth import Grant, ResourceKind, Visible
 from tests.auth.fake_google import FakeGoogle
 
@@ -203,3 +210,48 @@ def test_route_table_matches_like_the_router() -> None:
 def test_rules_use_canonical_paths() -> None:
     assert all(not path.startswith("/ajax-api/") for _method, path in RULES)
     assert all(":" not in path for _method, path in RULES)
+
+
+def test_the_failure_throttle_lasts_until_the_guessing_stops() -> None:
+    now = [0.0]
+    throttle = FailureThrottle(
+        per_username=2, per_client=10, window=60, clock=lambda: now[0], pause=0
+    )
+
+    def check(user: str, client: str) -> None:
+        asyncio.run(throttle.check(user, client))
+
+    throttle.failed("u", "c")
+    check("u", "c")
+    throttle.failed("u", "c")
+    for _ in range(3):  # each refused attempt restarts the minute
+        with pytest.raises(TooManyRequests) as refused:
+            check("u", "c")
+        assert refused.value.retry_after_seconds == 60
+        now[0] += 59
+    check("other", "c")  # another username from the same client: under its own limit
+    now[0] += 2
+    check("u", "c")  # a quiet minute: allowed again
+
+
+def test_the_kdf_gate_sheds_past_its_queue() -> None:
+    async def scenario() -> list[str]:
+        gate = KdfGate(concurrency=1, queue=1)
+        release = asyncio.Event()
+        outcomes: list[str] = []
+
+        async def attempt() -> None:
+            try:
+                async with gate.slot():
+                    await release.wait()
+                outcomes.append("ran")
+            except TooManyRequests:
+                outcomes.append("shed")
+
+        tasks = [asyncio.create_task(attempt()) for _ in range(4)]
+        await asyncio.sleep(0)
+        release.set()
+        await asyncio.gather(*tasks)
+        return outcomes
+
+    assert sorted(asyncio.run(scenario())) == ["ran", "ran", "shed", "shed"]
