@@ -195,7 +195,7 @@ class Access:
             raise Unauthenticated("Malformed basic credentials.")
         if self.passwords.cached(username, password):
             return Identity(username, "basic")
-        await self.failures.check(username, client)
+        self.failures.check(username, client)
         async with self.kdf.slot():  # before a pool thread is taken
             verified = await run_in_threadpool(self.passwords.verify, username, password)
         if not verified:

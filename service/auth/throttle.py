@@ -9,10 +9,10 @@ a core and 16 MiB). Two guards keep a flood of wrong passwords from stalling the
   never wait on it.
 * :class:`FailureThrottle` counts recent failures per username and per client address;
   past a limit, further attempts are refused with 429, without any KDF work, until the key
-  has been quiet for a minute. Each refusal comes after a short pause, so a guesser that
-  waits for its answers slows to about one request a second per connection, at the cost
-  of an idle coroutine. A password that already verified on this instance is cached and
-  still gets in, so throttling a username slows a guesser without locking its owner out.
+  has been quiet for a minute. Refusals are answered at once: holding them would occupy
+  the request slots (STRATUS_MAX_CONCURRENT_REQUESTS) that members need. A password that
+  already verified on this instance is cached and still gets in, so throttling a username
+  slows a guesser without locking its owner out.
 """
 
 from __future__ import annotations
@@ -33,8 +33,6 @@ KDF_QUEUE = 4
 USERNAME_FAILURES = 5
 CLIENT_FAILURES = 20
 WINDOW_SECONDS = 60.0
-#: How long a throttled attempt waits before its 429.
-THROTTLED_PAUSE_SECONDS = 1.0
 
 
 class KdfGate:
@@ -72,22 +70,19 @@ class FailureThrottle:
         per_client: int = CLIENT_FAILURES,
         window: float = WINDOW_SECONDS,
         clock: Callable[[], float] = time.monotonic,
-        pause: float = THROTTLED_PAUSE_SECONDS,
     ) -> None:
-        self._pause = pause
         self._limits = {"user": per_username, "client": per_client}
         self._window = window
         #: key -> failures since the key was last quiet for ``window`` seconds
         self._counts: ExpiringCache[int] = ExpiringCache(100_000, clock)
 
-    async def check(self, username: str, client: str) -> None:
-        """TooManyRequests (after a pause) if either key is over its limit."""
+    def check(self, username: str, client: str) -> None:
+        """TooManyRequests if either key is over its limit."""
         for kind, value in (("user", username), ("client", client)):
             key = f"{kind}:{value}"
             count = self._counts.get(key)
             if count is not None and count >= self._limits[kind]:
                 self._counts.put(key, count, self._window)  # trying again restarts the wait
-                await asyncio.sleep(self._pause)
                 raise TooManyRequests(
                     "Too many failed sign-ins; wait before trying again.",
                     math.ceil(self._window),
