@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # One-command developer setup, from a fresh clone to green tests:
-#   1. .venv with Python 3.11+ and the project installed editable with its dev extras;
+#   1. .venv with Python 3.11+: the locked dev environment (requirements/dev.txt, every
+#      file checked by hash), then the project and clients/stratus-auth installed editable;
 #   2. node_modules with the web UI's lint tools (ESLint, Prettier), if Node.js is here;
 #   3. the pre-commit hooks (ruff from .venv, so they work offline);
 #   4. a report of the optional tools (docker, pulumi, gcloud, PostgreSQL, MariaDB).
-# Safe to run again: an existing .venv is reused and only refreshed when pyproject.toml changed.
+# Safe to run again: an existing .venv is reused and only refreshed when pyproject.toml or
+# requirements/dev.txt changed. After changing dependencies: requirements/compile.sh.
 #
 #   scripts/setup-dev.sh              # PYTHON=/path/to/python3.12 picks the interpreter
 #   scripts/setup-dev.sh --reinstall  # install the dependencies even if nothing changed
@@ -19,7 +21,7 @@ reinstall=false
 for arg in "$@"; do
     case "$arg" in
         --reinstall) reinstall=true ;;
-        -h | --help) sed -n '2,10p' "$0"; exit 0 ;;
+        -h | --help) sed -n '2,12p' "$0"; exit 0 ;;
         *) echo "unknown option: $arg (try --help)" >&2; exit 2 ;;
     esac
 done
@@ -59,18 +61,21 @@ else
     rm -f "$stamp"
 fi
 
-# 2. The project and its dev extras -----------------------------------------------------
-wanted="$("$venv/bin/python" -c \
-    'import hashlib, sys; print(hashlib.sha256(open(sys.argv[1], "rb").read()).hexdigest())' \
-    pyproject.toml)"
+# 2. The locked dev environment, then the project ------------------------------------------
+wanted="$("$venv/bin/python" -c '
+import hashlib, sys
+print(hashlib.sha256(b"".join(open(p, "rb").read() for p in sys.argv[1:])).hexdigest())
+' pyproject.toml requirements/dev.txt)"
 if [[ $reinstall == false && -f "$stamp" && "$(cat "$stamp")" == "$wanted" ]] \
     && "$venv/bin/python" -m pip check >/dev/null 2>&1; then
-    say "Dependencies are up to date (pyproject.toml unchanged since the last setup)"
+    say "Dependencies are up to date (pyproject.toml and requirements/dev.txt unchanged)"
 else
-    say "Installing the project with its dev extras (mlflow makes the first run take minutes)"
+    say "Installing the locked dev environment (mlflow makes the first run take minutes)"
+    pip=("$venv/bin/python" -m pip install --quiet --disable-pip-version-check)
+    "${pip[@]}" --require-hashes -r requirements/dev.txt
     # The client plugin (clients/stratus-auth) is its own package; its tests need it installed.
-    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -e '.[dev]' \
-        -e clients/stratus-auth
+    "${pip[@]}" --no-deps -e . -e clients/stratus-auth
+    # Fails if the lock misses a dependency of pyproject.toml: run requirements/compile.sh.
     "$venv/bin/python" -m pip check
     printf '%s\n' "$wanted" >"$stamp"
 fi

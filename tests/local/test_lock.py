@@ -1,9 +1,11 @@
-"""The image's lock files agree with pyproject.toml, pin every file by hash, and hold only
-what the service runs (no test, infra or dev tools)."""
+"""The lock files agree with pyproject.toml and pin every file by hash: the image's hold only
+what the service runs (no test, infra or dev tools); the dev lock holds the whole dev
+environment that scripts/setup-dev.sh installs."""
 
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Iterator
 
 import pytest
 from packaging.requirements import Requirement
@@ -51,7 +53,11 @@ def _satisfied(requirement: Requirement, lock: dict[str, tuple[str, int]]) -> No
 
 
 def test_every_pin_has_a_hash() -> None:
-    for path in (REQUIREMENTS / "runtime.txt", REQUIREMENTS / "build.txt"):
+    for path in (
+        REQUIREMENTS / "runtime.txt",
+        REQUIREMENTS / "build.txt",
+        REQUIREMENTS / "dev.txt",
+    ):
         lock = read_lock(path)
         assert lock
         assert all(hashes > 0 for _version, hashes in lock.values()), path.name
@@ -92,3 +98,41 @@ def test_build_lock_has_the_build_backend_and_pip(pyproject: dict) -> None:
     for raw in pyproject["build-system"]["requires"]:
         _satisfied(Requirement(raw), build_lock)
     assert "pip" in build_lock
+
+
+def _dev_requirements(pyproject: dict, extra: str) -> Iterator[Requirement]:
+    """The requirements of an extra, with the project's own extras it names expanded."""
+    extras = pyproject["project"]["optional-dependencies"]
+    for raw in extras[extra]:
+        requirement = Requirement(raw)
+        if requirement.name == pyproject["project"]["name"]:
+            for named in sorted(requirement.extras):
+                yield from _dev_requirements(pyproject, named)
+        else:
+            yield requirement
+
+
+def test_dev_lock_satisfies_the_dev_environment(pyproject: dict) -> None:
+    """What setup-dev.sh installs (the lock, then the project with --no-deps) is complete."""
+    dev_lock = read_lock(REQUIREMENTS / "dev.txt")
+    client = tomllib.loads((REPO_ROOT / "clients/stratus-auth/pyproject.toml").read_text())
+    env = {**_image_environment(), "python_version": "3.11", "python_full_version": "3.11.0"}
+    wanted = [
+        *map(Requirement, pyproject["project"]["dependencies"]),
+        *_dev_requirements(pyproject, "dev"),
+        *map(Requirement, client["project"]["dependencies"]),
+    ]
+    for requirement in wanted:
+        if requirement.marker is None or requirement.marker.evaluate(env):
+            _satisfied(requirement, dev_lock)
+
+
+def test_lint_tools_are_pinned_exactly(pyproject: dict) -> None:
+    """A new ruff or mypy release changes what passes: they move only by a deliberate bump."""
+    pinned = {
+        canonicalize_name(requirement.name): requirement
+        for requirement in map(Requirement, pyproject["project"]["optional-dependencies"]["dev"])
+    }
+    for tool in ("ruff", "mypy"):
+        (spec,) = pinned[tool].specifier
+        assert spec.operator == "==", f"{tool} must be pinned with ==, not {spec}"
