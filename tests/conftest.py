@@ -128,16 +128,16 @@ def gcs_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    log = (tmp_path_factory.mktemp("gcs") / "emulator.log").open("wb")
-    proc = subprocess.Popen(
-        [
-            str(_get_binary_path()),
-            *("-scheme", "http", "-host", "127.0.0.1", "-port", str(port)),
-            *("-backend", "memory", "-external-url", url, "-log-level", "warn"),
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    with (tmp_path_factory.mktemp("gcs") / "emulator.log").open("wb") as log:
+        proc = subprocess.Popen(
+            [
+                str(_get_binary_path()),
+                *("-scheme", "http", "-host", "127.0.0.1", "-port", str(port)),
+                *("-backend", "memory", "-external-url", url, "-log-level", "warn"),
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     deadline = time.monotonic() + 30
     while True:
         try:

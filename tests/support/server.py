@@ -67,14 +67,14 @@ class ServerProcess:
             **self.env,
         }
         env.pop("STRATUS_PORT", None)
-        log = self.log_path.open("ab")
-        self.process = subprocess.Popen(
-            [str(STRATUS_COMMAND), "serve", *self.extra_args],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            cwd=self.workdir,
-        )
+        with self.log_path.open("ab") as log:  # the server writes to its own copy
+            self.process = subprocess.Popen(
+                [str(STRATUS_COMMAND), "serve", *self.extra_args],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=self.workdir,
+            )
 
     def wait_healthy(self, timeout: float = 60.0) -> ServerProcess:
         assert self.process is not None, "start_process() first"

@@ -27,7 +27,7 @@ def insert_missing(
     """
     column = table.c[owner_column]
     existing = dict(
-        conn.execute(sa.select(table.c.key, table.c.value).where(column == owner)).tuples().all()
+        conn.execute(sa.select(table.c.key, table.c.value).where(column == owner)).all()
     )
     fresh = [
         {owner_column: owner, "key": item.key, "value": item.value}

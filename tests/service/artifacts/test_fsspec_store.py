@@ -111,6 +111,7 @@ def test_local_staging_is_hidden_and_purged(tmp_path: Path) -> None:
     os.utime(staged, (0, 0))
     assert store.purge_staging(older_than_seconds=3600) == 1
     assert not staged.exists()
+    writer.abort()  # the abandoned writer's handle; its file is already gone
 
 
 def test_local_file_in_the_way_is_a_bad_path(tmp_path: Path) -> None:
