@@ -23,6 +23,51 @@ os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
 os.environ.setdefault("MLFLOW_ENABLE_ASYNC_LOGGING", "false")
 
 
+def in_ci() -> bool:
+    """CI (``.ci/run`` exports ``CI=true``) runs everything, and may skip nothing."""
+    return os.environ.get("CI", "").lower() == "true"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Deselect tests that need a backend ``STRATUS_TEST_BACKENDS`` leaves out.
+
+    ``@pytest.mark.needs_backend("postgresql")`` marks a test that uses that database
+    outside the ``backend`` fixture: in laptop mode (``STRATUS_TEST_BACKENDS=sqlite``) no
+    test touches PostgreSQL or MariaDB.
+    """
+    enabled = set(enabled_backends())
+    kept: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
+    for item in items:
+        needed = {name for mark in item.iter_markers("needs_backend") for name in mark.args}
+        (kept if needed <= enabled else dropped).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
+def _skip_is_a_failure(report: pytest.CollectReport | pytest.TestReport) -> None:
+    """In CI a skip hides a failure: a tool or service the environment should have is missing."""
+    if not (report.skipped and in_ci()) or hasattr(report, "wasxfail"):
+        return
+    longrepr = report.longrepr
+    reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+    report.outcome = "failed"
+    report.longrepr = f"Skipped in CI (CI=true), where nothing may be skipped: {reason}"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    outcome = yield
+    _skip_is_a_failure(outcome.get_result())
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_make_collect_report(collector: pytest.Collector) -> Iterator[None]:
+    outcome = yield
+    _skip_is_a_failure(outcome.get_result())
+
+
 @pytest.fixture(scope="session", params=enabled_backends())
 def backend(request: pytest.FixtureRequest) -> str:
     return request.param

@@ -24,6 +24,8 @@ from tests.support.server import free_port
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "local-stack.sh"
 EXPORT = re.compile(r"^export MLFLOW_TRACKING_URI=(http://localhost:\d+)$", re.MULTILINE)
+#: The stack runs on the local PostgreSQL, as compose.yaml does.
+needs_postgresql = pytest.mark.needs_backend("postgresql")
 
 
 def test_server_environment_is_compose_with_local_addresses() -> None:
@@ -133,6 +135,7 @@ def tracking(stack: RunningStack, monkeypatch: pytest.MonkeyPatch) -> Iterator[s
         mlflow.end_run()
 
 
+@needs_postgresql
 def test_start_is_idempotent_and_status_reports(stack: RunningStack) -> None:
     again = _script("start", stack.env)
     assert again.returncode == 0
@@ -143,6 +146,7 @@ def test_start_is_idempotent_and_status_reports(stack: RunningStack) -> None:
     assert status.stdout.count("running (pid") == 2
 
 
+@needs_postgresql
 def test_tracking_artifacts_and_registry_end_to_end(
     stack: RunningStack, tracking: str, bucket_fs, tmp_path: Path
 ) -> None:
@@ -198,6 +202,7 @@ def test_tracking_artifacts_and_registry_end_to_end(
         assert list(loaded.predict(X)) == list(model.predict(X))
 
 
+@needs_postgresql
 def test_stop_ends_every_process(tmp_path_factory: pytest.TempPathFactory) -> None:
     """A second stack on its own ports and state: `stop` leaves no process behind."""
     env = stack_env(tmp_path_factory.mktemp("local-stack-stop"))
