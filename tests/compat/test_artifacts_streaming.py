@@ -24,6 +24,7 @@ import pytest
 
 from tests.conftest import GCS_TEST_BUCKET
 from tests.support.server import ServerProcess
+from tests.support.waiting import refuses_connections, wait_until
 
 ARTIFACTS = "/api/2.0/mlflow-artifacts/artifacts"
 MiB = 1024 * 1024
@@ -170,14 +171,16 @@ def test_h2c_server_drains_an_upload_on_sigterm(
     ).start()
     size = 8 * MiB
 
-    def slow() -> Iterator[bytes]:
-        for index, chunk in enumerate(payload(size)):
-            yield chunk
-            if index == 0:
-                draining.process.send_signal(signal.SIGTERM)
-            time.sleep(0.1)
+    def draining_midway() -> Iterator[bytes]:
+        """The first MiB, which the handler has read (it refilled the flow-control window
+        for it); then SIGTERM, and the rest once the server has stopped accepting."""
+        chunks = payload(size)
+        yield next(chunks)
+        draining.process.send_signal(signal.SIGTERM)
+        wait_until(lambda: refuses_connections(draining.url), "the server to stop accepting")
+        yield from chunks
 
-    status = h2_put(draining.url, f"{ARTIFACTS}/drain-{unique}/a.bin", slow(), size)
+    status = h2_put(draining.url, f"{ARTIFACTS}/drain-{unique}/a.bin", draining_midway(), size)
     assert status == 200
     assert draining.process.wait(30) == 0
     stored = tmp_path / "artifacts" / f"drain-{unique}" / "a.bin"
@@ -189,11 +192,16 @@ def test_interrupted_upload_publishes_nothing(server: ServerProcess, unique: str
     host, port = server.url.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port))) as sock:
         head = f"PUT {path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: {10 * MiB}\r\n\r\n"
+    staging = Path(server.artifact_root, ".stratus-staging")
+
+    def staged() -> list[Path]:
+        return list(staging.iterdir()) if staging.exists() else []
+
+    with socket.create_connection((host, int(port))) as sock:
+        head = f"PUT {path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: {10 * MiB}\r\n\r\n"
         sock.sendall(head.encode() + b"x" * (3 * MiB))
-        time.sleep(0.3)
-    time.sleep(0.5)
+        wait_until(staged, "the upload to be staged")
+    wait_until(lambda: not staged(), "the cut upload's staging file to be removed")
     with httpx.Client(base_url=server.url) as client:
         assert client.get(path).status_code == 404
         assert client.get(ARTIFACTS, params={"path": f"cut-{unique}/artifacts"}).json() == {}
-    staging = Path(server.artifact_root, ".stratus-staging")
-    assert not staging.exists() or list(staging.iterdir()) == []

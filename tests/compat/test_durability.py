@@ -8,6 +8,7 @@ SIGKILL mid-stream and restarted; SIGTERM lets in-flight requests finish.
 from __future__ import annotations
 
 import signal
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -17,6 +18,7 @@ import httpx
 import pytest
 
 from tests.support.server import ServerProcess
+from tests.support.waiting import refuses_connections, wait_until
 
 API = "/api/2.0/mlflow"
 
@@ -191,27 +193,23 @@ def test_sigterm_drains_in_flight_requests(server: ServerProcess, tmp_path, uniq
     ).start()
     run_id = new_run(draining.url, f"drain-{unique}")
     body = httpx.Request("POST", "http://x", json=batch(run_id, 1, 500)).content
-
-    def slow_body() -> Iterator[bytes]:
-        for start in range(0, len(body), len(body) // 10 + 1):
-            yield body[start : start + len(body) // 10 + 1]
-            time.sleep(0.2)
-
-    result: dict[str, httpx.Response] = {}
-
-    def send() -> None:
-        with httpx.Client(base_url=draining.url, timeout=30) as http:
-            result["response"] = http.post(
-                f"{API}/runs/log-batch",
-                content=slow_body(),
-                headers={"content-type": "application/json"},
-            )
-
-    sender = threading.Thread(target=send)
-    sender.start()
-    time.sleep(0.5)
-    draining.process.send_signal(signal.SIGTERM)
-    sender.join()
+    host, port = draining.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=30) as sock:
+        head = (
+            f"POST {API}/runs/log-batch HTTP/1.1\r\nHost: {host}\r\n"
+            "Content-Type: application/json\r\nExpect: 100-continue\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n"
+        )
+        sock.sendall(head.encode())
+        answer = sock.makefile("rb")
+        # "100 Continue" comes once the server has made the request a task: it is in flight.
+        assert answer.readline().startswith(b"HTTP/1.1 100 ")
+        while answer.readline() not in (b"\r\n", b""):  # the interim answer's headers
+            pass
+        draining.process.send_signal(signal.SIGTERM)
+        wait_until(lambda: refuses_connections(draining.url), "the server to stop accepting")
+        sock.sendall(body)
+        status_line = answer.readline()
+    assert status_line.split()[1:2] == [b"200"], status_line
     assert draining.process.wait(30) == 0
-    assert result["response"].status_code == 200
     assert len(history(server.url, run_id, "b1")) == 500
