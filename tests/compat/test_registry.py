@@ -11,8 +11,6 @@ import pytest
 from mlflow.exceptions import MlflowException
 from sklearn.linear_model import LinearRegression
 
-pytestmark = pytest.mark.filterwarnings("ignore::FutureWarning")
-
 X = np.arange(12, dtype=float).reshape(6, 2)
 
 

@@ -9,14 +9,11 @@ from __future__ import annotations
 
 import mlflow
 import numpy as np
-import pytest
 from mlflow import MlflowClient
 
 from tests.importer.compare import assert_same_history
 from tests.importer.conftest import BuiltSource, stratus_import
 from tests.support.server import ServerProcess
-
-pytestmark = pytest.mark.filterwarnings("ignore::FutureWarning")
 
 X = np.arange(12, dtype=float).reshape(6, 2)
 

@@ -23,8 +23,6 @@ from tests.importer.compare import assert_same_history
 from tests.importer.conftest import BuiltSource, build_source, client_env, stratus_import
 from tests.support.server import ServerProcess, free_port
 
-pytestmark = pytest.mark.filterwarnings("ignore::FutureWarning")
-
 START_TIMEOUT = 120
 
 

@@ -35,6 +35,10 @@ DESKTOP = {"width": 1366, "height": 900}
 PHONE = {"width": 390, "height": 844}
 
 
+#: How long an action or an ``expect`` waits for its element before the test fails.
+WAIT_MS = 15_000
+
+
 @pytest.fixture(scope="session")
 def ui_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     """A live server on a fresh SQLite database, for the browser tests (one backend: the
@@ -61,6 +65,8 @@ def browser():
             f"Chromium not found at {CHROMIUM}: apt-get install -y chromium (CI installs it)"
         )
     sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
+    # Assertions wait for their element as long as actions do: a loaded machine is slow.
+    sync_api.expect.set_options(timeout=WAIT_MS)
     with sync_api.sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield chromium
@@ -96,7 +102,7 @@ def _tab(browser, base_url: str, viewport: dict[str, int], **options) -> Iterato
     """A fresh browser context; fails the test if any script error or CSP violation is
     logged. Tests that expect failing requests (404 pages, a forced 401) clear ``errors``."""
     context = browser.new_context(viewport=viewport, **options)
-    context.set_default_timeout(15_000)
+    context.set_default_timeout(WAIT_MS)
     page = UiPage(context.new_page(), base_url)
     try:
         yield page

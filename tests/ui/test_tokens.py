@@ -57,7 +57,10 @@ def test_a_token_made_in_the_ui_works_until_revoked_there(new_tab, guarded, monk
         secret = shown.inner_text()
         expect(page.get_by_text("MLFLOW_TRACKING_TOKEN").first).to_be_visible()
         page.get_by_role("button", name="Copy").click()
-        assert page.evaluate("navigator.clipboard.readText()") == secret
+        page.wait_for_function(
+            "(secret) => navigator.clipboard.readText().then((text) => text === secret)",
+            arg=secret,
+        )
         row = page.get_by_role("row").filter(has_text="<b>notebook</b>")
         expect(row.get_by_text("Active")).to_be_visible()
         ui.shot("tokens-created")

@@ -76,8 +76,8 @@ def assert_inert(ui, *texts: str) -> None:
     page = ui.page
     page.wait_for_load_state("networkidle")
     expect(page.locator(".state.loading")).to_have_count(0)
-    for text in texts:
-        assert text in page.inner_text("body"), f"{text!r} is not shown as text"
+    for text in texts:  # each waits until it is shown (the page renders after its fetches)
+        expect(page.locator("body")).to_contain_text(text)
     assert page.evaluate("window.__xss") is None
     assert page.locator('img[src="x"]').count() == 0
     assert page.evaluate(
