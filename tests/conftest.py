@@ -31,16 +31,26 @@ def in_ci() -> bool:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Deselect tests that need a backend ``STRATUS_TEST_BACKENDS`` leaves out.
 
-    ``@pytest.mark.needs_backend("postgresql")`` marks a test that uses that database
-    outside the ``backend`` fixture: in laptop mode (``STRATUS_TEST_BACKENDS=sqlite``) no
-    test touches PostgreSQL or MariaDB.
+    ``@pytest.mark.needs_backend("postgresql")`` marks a test that uses that database: one
+    run per ``backend`` keeps only the named backends' runs, and a test without the
+    ``backend`` fixture runs only when every named backend is enabled. So in laptop mode
+    (``STRATUS_TEST_BACKENDS=sqlite``) no test touches PostgreSQL or MariaDB, and a test
+    that does not apply to a backend is not collected for it (never skipped).
     """
     enabled = set(enabled_backends())
     kept: list[pytest.Item] = []
     dropped: list[pytest.Item] = []
     for item in items:
         needed = {name for mark in item.iter_markers("needs_backend") for name in mark.args}
-        (kept if needed <= enabled else dropped).append(item)
+        callspec = getattr(item, "callspec", None)
+        backend = callspec.params.get("backend") if callspec is not None else None
+        if not needed:
+            applies = True
+        elif backend is not None:
+            applies = backend in needed
+        else:
+            applies = needed <= enabled
+        (kept if applies else dropped).append(item)
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = kept

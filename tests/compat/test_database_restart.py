@@ -24,6 +24,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.support.backends import enabled_backends
 from tests.support.private_db import PrivateDatabase, PrivateMariaDB, PrivatePostgres
 from tests.support.server import ServerProcess
 
@@ -46,7 +47,8 @@ class Outcomes:
     successes_at: list[float] = field(default_factory=list)
 
 
-@pytest.fixture(params=["postgresql", "mysql"])
+#: Laptop mode (STRATUS_TEST_BACKENDS=sqlite) needs neither database, not even a private one.
+@pytest.fixture(params=[name for name in ("postgresql", "mysql") if name in enabled_backends()])
 def private_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[PrivateDatabase]:
     database: PrivateDatabase
     if request.param == "postgresql":

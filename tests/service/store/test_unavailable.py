@@ -22,12 +22,12 @@ from service.app import create_app
 from service.config import Settings
 from service.errors import TemporarilyUnavailable
 from service.store.db import Database, create_database
-from tests.support.backends import PG_ADMIN_URL, enabled_backends, scratch_database
+from tests.support.backends import PG_ADMIN_URL, scratch_database
 from tests.support.server import free_port
 
-needs_postgresql = pytest.mark.skipif(
-    "postgresql" not in enabled_backends(), reason="PostgreSQL backend not enabled"
-)
+needs_postgresql = pytest.mark.needs_backend("postgresql")
+#: SQLite has no statement timeout (its writers queue on the busy timeout) and no pool.
+needs_a_server = pytest.mark.needs_backend("postgresql", "mysql")
 
 
 def _nothing_listening() -> Database:
@@ -40,8 +40,6 @@ def _nothing_listening() -> Database:
 def test_a_connection_killed_mid_request_is_temporarily_unavailable(
     migrated_database: Database, backend: str
 ) -> None:
-    if backend != "postgresql":
-        pytest.skip("kills a PostgreSQL backend")
     admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     try:
         with pytest.raises(TemporarilyUnavailable) as caught, migrated_database.read() as conn:
@@ -133,12 +131,11 @@ def test_the_client_gets_503_with_retry_after_and_no_driver_text(
     assert str(forwarder.port) in caplog.text
 
 
+@needs_a_server
 def test_a_statement_past_the_timeout_is_temporarily_unavailable(
     database_url: str, backend: str
 ) -> None:
     """A database too slow to answer is a 503 the client retries, not a hung request."""
-    if backend == "sqlite":
-        pytest.skip("SQLite has no statement timeout; its writers queue (busy timeout)")
     database = create_database(database_url, statement_timeout=0.2)
     sleep = "SELECT pg_sleep(2)" if backend == "postgresql" else "SELECT SLEEP(2) FROM DUAL"
     try:
@@ -152,12 +149,11 @@ def test_a_statement_past_the_timeout_is_temporarily_unavailable(
         database.dispose()
 
 
+@needs_a_server
 def test_a_migration_is_not_held_to_the_statement_timeout(
     database_url: str, backend: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Requests are cut off at the statement timeout; a migration's long DDL is not."""
-    if backend == "sqlite":
-        pytest.skip("SQLite has no statement timeout")
     from alembic import command
 
     from service.store import migrate
@@ -181,12 +177,10 @@ def test_a_migration_is_not_held_to_the_statement_timeout(
         database.dispose()
 
 
+@needs_a_server
 def test_no_free_connection_in_time_is_temporarily_unavailable(database_url: str) -> None:
     """A pool with every connection taken answers 503 after a bounded wait, never queues."""
     database = create_database(database_url, pool_size=1, max_overflow=0, pool_timeout=0.2)
-    if database.is_sqlite:
-        database.dispose()
-        pytest.skip("SQLite connections are not pooled this way")
     try:
         with database.read() as held:
             held.execute(sa.text("SELECT 1"))
