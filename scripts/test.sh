@@ -4,6 +4,8 @@
 # from .venv. Extra arguments go to pytest, e.g. `scripts/test.sh tests/compat -k search`.
 #   STRATUS_TEST_BACKENDS=sqlite   SQLite only: PostgreSQL and MariaDB are neither needed nor started
 #   STRATUS_LINT=false             skip scripts/lint.sh (a quick loop on one test; CI always lints)
+#   STRATUS_TEST_SLOW=true         also run the tests marked slow (subprocesses, browsers, big
+#                                  data), as CI (CI=true) always does; by default they are left out
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -41,4 +43,7 @@ if [[ $backends == *mysql* ]] && ! mysqladmin ping -h 127.0.0.1 -uroot --silent 
     wait_for MariaDB mysqladmin ping -h 127.0.0.1 -uroot --silent
 fi
 
-exec .venv/bin/pytest "$@"
+if [[ ${CI:-} == true || ${STRATUS_TEST_SLOW:-false} == true ]]; then
+    exec .venv/bin/pytest "$@"
+fi
+exec .venv/bin/pytest -m "not slow" "$@"

@@ -130,6 +130,7 @@ def test_every_kind_of_artifact_round_trips(tracked: ServerProcess, tmp_path: Pa
     assert read_tree(one_dir) == {"params.yaml": b"lr: 0.01\n", "nested/deep.txt": b"deep"}
 
 
+@pytest.mark.slow
 def test_sklearn_log_model_loads_through_both_uris(tracked: ServerProcess, iris) -> None:
     X, y = iris
     model = LogisticRegression(max_iter=300).fit(X, y)
@@ -151,6 +152,7 @@ def test_sklearn_log_model_loads_through_both_uris(tracked: ServerProcess, iris)
     np.testing.assert_array_equal(mlflow.sklearn.load_model(info.model_uri).predict(X), expected)
 
 
+@pytest.mark.slow
 def test_autolog_model_loads(tracked: ServerProcess, iris) -> None:
     X, y = iris
     mlflow.sklearn.autolog(log_input_examples=False, log_model_signatures=False)

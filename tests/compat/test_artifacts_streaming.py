@@ -26,6 +26,9 @@ from tests.conftest import GCS_TEST_BUCKET
 from tests.support.server import ServerProcess
 from tests.support.waiting import refuses_connections, wait_until
 
+#: Subprocesses, browsers or large data: CI runs these, the default local run does not.
+pytestmark = pytest.mark.slow
+
 ARTIFACTS = "/api/2.0/mlflow-artifacts/artifacts"
 MiB = 1024 * 1024
 #: Growth of the server's resident memory we tolerate while a big file streams through.

@@ -20,6 +20,9 @@ import pytest
 from tests.support.server import ServerProcess
 from tests.support.waiting import refuses_connections, wait_until
 
+#: Subprocesses, browsers or large data: CI runs these, the default local run does not.
+pytestmark = pytest.mark.slow
+
 API = "/api/2.0/mlflow"
 
 

@@ -25,6 +25,9 @@ from service.store.tables import Metric
 from tests.support.backends import scratch_database
 from tests.support.server import REPO_ROOT, ServerProcess
 
+#: Subprocesses, browsers or large data: CI runs these, the default local run does not.
+pytestmark = pytest.mark.slow
+
 DAY_MS = 86_400_000
 
 

@@ -18,6 +18,9 @@ from sklearn.linear_model import LinearRegression
 
 from tests.support.server import free_port
 
+#: Subprocesses, browsers or large data: CI runs these, the default local run does not.
+pytestmark = pytest.mark.slow
+
 MLFLOW_CLI = Path(sys.executable).with_name("mlflow")  # the console script of this environment
 STARTUP_TIMEOUT_S = 300  # the CLI imports mlflow, sklearn and uvicorn, then downloads the model
 X = np.arange(12, dtype=float).reshape(6, 2)

@@ -19,6 +19,9 @@ import pytest
 
 from tests.importer.conftest import build_source, stratus_import
 
+#: Subprocesses, browsers or large data: CI runs these, the default local run does not.
+pytestmark = pytest.mark.slow
+
 USAGE = 2
 
 

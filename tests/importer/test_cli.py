@@ -11,6 +11,9 @@ from service.store import Store
 from service.store.db import create_database
 from tests.importer.conftest import build_source, stratus_import
 
+#: Subprocesses, browsers or large data: CI runs these, the default local run does not.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def two_experiments(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, list[dict]]:

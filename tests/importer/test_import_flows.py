@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import mlflow
 import numpy as np
+import pytest
 from mlflow import MlflowClient
 
 from tests.importer.compare import assert_same_history
 from tests.importer.conftest import BuiltSource, stratus_import
 from tests.support.server import ServerProcess
+
+#: Subprocesses, browsers or large data: CI runs these, the default local run does not.
+pytestmark = pytest.mark.slow
 
 X = np.arange(12, dtype=float).reshape(6, 2)
 

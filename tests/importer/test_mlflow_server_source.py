@@ -23,6 +23,9 @@ from tests.importer.compare import assert_same_history
 from tests.importer.conftest import BuiltSource, build_source, client_env, stratus_import
 from tests.support.server import ServerProcess, free_port
 
+#: Subprocesses, browsers or large data: CI runs these, the default local run does not.
+pytestmark = pytest.mark.slow
+
 START_TIMEOUT = 120
 
 

@@ -24,6 +24,9 @@ from service.store import tables
 from service.store.db import create_database
 from tests.importer.conftest import build_source, client_env, stratus_import
 
+#: Subprocesses, browsers or large data: CI runs these, the default local run does not.
+pytestmark = pytest.mark.slow
+
 RUNS, POINTS = 4, 2500  # three metric batches per run
 BIG_RUNS, BIG_POINTS = 6, 20_000
 

@@ -10,6 +10,9 @@ import pytest
 
 from tests.importer.conftest import build_source, client_env
 
+#: Subprocesses, browsers or large data: CI runs these, the default local run does not.
+pytestmark = pytest.mark.slow
+
 #: Runs ``stratus import`` and reports the process's peak resident memory (KiB on Linux).
 MEASURED = (
     "import resource, sys; from service.cli import main; code = main(sys.argv[1:]); "

@@ -95,6 +95,7 @@ def test_without_an_engine_the_scripts_say_so(
     assert fake_docker.read_text().splitlines() == ["info"]
 
 
+@pytest.mark.slow
 def test_dev_up_waits_for_health_and_prints_the_tracking_uri(
     bin_dir: Path, fake_docker: Path, tmp_path: Path
 ) -> None:

@@ -22,6 +22,9 @@ from tests.local.contract import compose
 from tests.support.backends import PG_ADMIN_URL
 from tests.support.server import free_port
 
+#: Subprocesses, browsers or large data: CI runs these, the default local run does not.
+pytestmark = pytest.mark.slow
+
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "local-stack.sh"
 EXPORT = re.compile(r"^export MLFLOW_TRACKING_URI=(http://localhost:\d+)$", re.MULTILINE)
 #: The stack runs on the local PostgreSQL, as compose.yaml does.

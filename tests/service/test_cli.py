@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.support.server import REPO_ROOT, free_port
 
@@ -33,6 +34,7 @@ def _clean_env() -> dict[str, str]:
     return env
 
 
+@pytest.mark.slow
 def test_db_upgrade_and_current(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     assert stratus("db", "current", "--backend-store-uri", url, cwd=tmp_path).returncode == 1
@@ -43,6 +45,7 @@ def test_db_upgrade_and_current(tmp_path: Path) -> None:
     assert current.returncode == 0 and "head" in current.stdout
 
 
+@pytest.mark.slow
 def test_serve_embedded_default_with_mlflow_flags_and_json_logs(tmp_path: Path) -> None:
     port = free_port()
     process = subprocess.Popen(
@@ -86,6 +89,7 @@ def test_serve_embedded_default_with_mlflow_flags_and_json_logs(tmp_path: Path) 
     assert any("artifacts" in line["message"] for line in lines)
 
 
+@pytest.mark.slow
 def test_embedded_default_prints_where_data_lives(tmp_path: Path) -> None:
     port = free_port()
     process = subprocess.Popen(

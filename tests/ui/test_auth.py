@@ -17,6 +17,9 @@ from tests.support.server import ServerProcess
 pytest.importorskip("playwright.sync_api", reason="pip install playwright")
 from playwright.sync_api import expect
 
+#: Subprocesses, browsers or large data: CI runs these, the default local run does not.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def guarded(tmp_path_factory) -> Iterator[dict]:

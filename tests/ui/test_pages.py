@@ -14,6 +14,9 @@ import pytest
 pytest.importorskip("playwright.sync_api", reason="pip install playwright")
 from playwright.sync_api import expect
 
+#: Subprocesses, browsers or large data: CI runs these, the default local run does not.
+pytestmark = pytest.mark.slow
+
 
 def test_experiments_list_create_rename_delete_restore(ui, seeded, mlflow_client):
     page = ui.page

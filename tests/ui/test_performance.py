@@ -21,6 +21,9 @@ from service.store.tables import LatestMetric, Metric, Param, Run
 pytest.importorskip("playwright.sync_api", reason="pip install playwright")
 from playwright.sync_api import expect
 
+#: Subprocesses, browsers or large data: CI runs these, the default local run does not.
+pytestmark = pytest.mark.slow
+
 RUNS = 10_000
 POINTS = 1_000_000
 PAGE_SIZE = 200  # runs.js PAGE_SIZE

@@ -17,6 +17,9 @@ import pytest
 pytest.importorskip("playwright.sync_api", reason="pip install playwright")
 from playwright.sync_api import expect
 
+#: Subprocesses, browsers or large data: CI runs these, the default local run does not.
+pytestmark = pytest.mark.slow
+
 SCRIPT = "<script>window.__xss = 'script'</script>"
 IMG = '"><img src=x onerror="window.__xss = \'img\'">'
 BOTH = f"{SCRIPT}{IMG}"

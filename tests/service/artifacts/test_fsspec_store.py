@@ -124,6 +124,7 @@ def test_local_file_in_the_way_is_a_bad_path(tmp_path: Path) -> None:
     assert list((tmp_path / STAGING_DIR).iterdir()) == []
 
 
+@pytest.mark.slow
 def test_listing_ten_thousand_files(tmp_path: Path) -> None:
     folder = tmp_path / "1" / "r" / "artifacts"
     folder.mkdir(parents=True)
