@@ -25,6 +25,9 @@ from stratus_auth.credentials import REFRESH_MARGIN_SECONDS, IdTokens  # noqa: E
 from tests.auth.conftest import ADC_CLIENT, ADMIN, MEMBERS, SERVICE_ACCOUNT, AuthServer  # noqa: E402
 from tests.auth.fake_google import FakeGoogle, pem, rsa_key  # noqa: E402
 
+#: Subprocesses, browsers or large data: CI runs these, the default local run does not.
+pytestmark = pytest.mark.slow
+
 SA_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 CLIENT_ENV = (
     "MLFLOW_TRACKING_TOKEN",

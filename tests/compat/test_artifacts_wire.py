@@ -189,6 +189,7 @@ def test_one_runs_uri_cannot_reach_another(client: MlflowClient, unique: str) ->
     assert client.list_artifacts(run_a) == []
 
 
+@pytest.mark.slow
 def test_listing_ten_thousand_files(
     server: ServerProcess, http: httpx.Client, run_root: str
 ) -> None:

@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 
 import httpx
+import pytest
 from mlflow import MlflowClient
 
 from tests.support.server import ServerProcess
@@ -31,6 +32,7 @@ def _get(server: ServerProcess, path: str, encoding: str) -> tuple[httpx.Respons
         return response, wire
 
 
+@pytest.mark.slow
 def test_a_large_search_is_compressed_and_reads_the_same(
     server: ServerProcess, client: MlflowClient, unique: str
 ) -> None:

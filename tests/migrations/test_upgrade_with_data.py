@@ -28,6 +28,9 @@ from service.store.db import Database, create_database
 from tests.support.backends import scratch_database
 from tests.support.server import ServerProcess
 
+#: Subprocesses, browsers or large data: CI runs these, the default local run does not.
+pytestmark = pytest.mark.slow
+
 ROWS = 3
 Rows = dict[str, list[dict[str, Any]]]
 

@@ -14,6 +14,9 @@ from service.store.entities import MetricPoint
 from service.store.metrics import insert_metrics
 from service.store.metrics_downsample import XAxis, sample_histories
 
+#: Subprocesses, browsers or large data: CI runs these, the default local run does not.
+pytestmark = pytest.mark.slow
+
 T0 = 1_700_000_000_000
 
 

@@ -11,6 +11,9 @@ import pytest
 
 from service.ui.routes import STATIC_DIR
 
+#: Subprocesses, browsers or large data: CI runs these, the default local run does not.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def web(ui_server):

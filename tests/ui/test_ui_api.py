@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import math
 
+import pytest
 from mlflow.entities import Metric
+
+#: Subprocesses, browsers or large data: CI runs these, the default local run does not.
+pytestmark = pytest.mark.slow
 
 URL = "/ajax-api/2.0/stratus/metrics/history-sampled"
 

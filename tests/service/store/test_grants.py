@@ -51,6 +51,7 @@ def login(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str,
             admin.dispose()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("login", NETWORK_BACKENDS, indirect=True)
 def test_a_granted_user_migrates_and_serves_without_superuser(login: tuple[str, str, str]) -> None:
     admin_url, user, user_url = login

@@ -149,6 +149,7 @@ def test_a_statement_past_the_timeout_is_temporarily_unavailable(
         database.dispose()
 
 
+@pytest.mark.slow
 @needs_a_server
 def test_a_migration_is_not_held_to_the_statement_timeout(
     database_url: str, backend: str, monkeypatch: pytest.MonkeyPatch
@@ -191,6 +192,7 @@ def test_no_free_connection_in_time_is_temporarily_unavailable(database_url: str
         database.dispose()
 
 
+@pytest.mark.slow
 def test_a_database_that_never_answers_at_start_is_one_line_and_exit_1(tmp_path) -> None:
     """Start-up waits ``STRATUS_DB_STARTUP_WAIT_SECONDS``, then says why in one line."""
     import os
