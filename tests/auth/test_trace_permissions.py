@@ -3,9 +3,12 @@ MANAGE deletes; searches leave out experiments the caller may not read."""
 
 from __future__ import annotations
 
+import contextlib
 import uuid
+from collections.abc import Iterator
 
 import httpx
+import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from tests.auth.conftest import ADMIN, MEMBERS, AuthServer
@@ -26,9 +29,20 @@ def _otlp(experiment_id: str) -> tuple[bytes, dict[str, str], str]:
     return request.SerializeToString(), headers, "tr-" + span.trace_id.hex()
 
 
-def test_trace_permissions(auth_server: AuthServer, unique: str) -> None:
+@pytest.fixture
+def clients() -> Iterator[contextlib.ExitStack]:
+    """Closes the test's HTTP clients (an open one is a ResourceWarning, an error here)."""
+    with contextlib.ExitStack() as stack:
+        yield stack
+
+
+def test_trace_permissions(
+    auth_server: AuthServer, unique: str, clients: contextlib.ExitStack
+) -> None:
     def client(email: str) -> httpx.Client:
-        return httpx.Client(base_url=auth_server.url, headers=auth_server.headers(email))
+        return clients.enter_context(
+            httpx.Client(base_url=auth_server.url, headers=auth_server.headers(email))
+        )
 
     admin = client(ADMIN)
     experiment_id = admin.post(
