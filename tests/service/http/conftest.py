@@ -14,7 +14,7 @@ from service.app import create_app
 from service.config import Settings
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Starlette:
     data: Path = tmp_path_factory.mktemp("in-process")
     settings = Settings(
@@ -26,7 +26,7 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Starlette:
     return create_app(settings)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def api(app: Starlette) -> Iterator[TestClient]:
     """Raw HTTP into the app; server errors fail the test where they happen."""
     with TestClient(app, raise_server_exceptions=True) as client:
