@@ -9,6 +9,7 @@ every registration has finished before the assertions, which then run on plain d
 
 from __future__ import annotations
 
+import asyncio
 import json
 import runpy
 from collections.abc import Callable
@@ -157,6 +158,12 @@ class Graph:
 
 def install(config: dict[str, str] | None = None, *, preview: bool = False) -> Graph:
     """Point the Pulumi runtime at fresh recording mocks with the given stack config."""
+    # Pulumi's mocks run on the current event loop, and asyncio.run() in an earlier test
+    # leaves the main thread without one.
+    try:
+        asyncio.get_event_loop_policy().get_event_loop()
+    except RuntimeError:
+        asyncio.set_event_loop(asyncio.new_event_loop())
     monitor = RecordingMonitor(RecordingMocks())
     pulumi.runtime.set_mocks(
         monitor.mocks, project="stratus", stack="test", preview=preview, monitor=monitor
