@@ -64,8 +64,6 @@ class PeakMemory:
 
 @pytest.fixture
 def flooded_server(backend: str, database_url: str, tmp_path: Path) -> Iterator[ServerProcess]:
-    if backend != "postgresql":
-        pytest.skip("the production database; SQLite serialises writers by design")
     server = ServerProcess(database_url, str(tmp_path / "artifacts"), tmp_path).start()
     yield server
     server.stop()
@@ -94,6 +92,8 @@ def _check(responses: list[httpx.Response | BaseException]) -> list[httpx.Respon
     return answered
 
 
+#: On the production database; SQLite serialises writers by design.
+@pytest.mark.needs_backend("postgresql")
 def test_a_flood_of_batches_and_uploads_is_served_or_shed(flooded_server: ServerProcess) -> None:
     url = flooded_server.url
     with httpx.Client(base_url=url, timeout=60) as http:
