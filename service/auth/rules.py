@@ -162,8 +162,12 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/auth/google"): PUBLIC,
     ("GET", "/auth/google/callback"): PUBLIC,
     ("POST", "/auth/logout"): PUBLIC,
-    ("GET", "/"): MEMBER,
-    ("GET", "/static/{path}"): MEMBER,
+    # The shell and its assets hold no data: public, so a deep link (its fragment never
+    # reaches the server) loads the UI, which sends a visitor without a session to sign in
+    # with the whole address as ``next``; the session endpoint says who is signed in.
+    ("GET", "/"): PUBLIC,
+    ("GET", "/static/{path}"): PUBLIC,
+    ("GET", "/api/2.0/stratus/session"): PUBLIC,
     # --- experiments ---
     # Any member may create; the store makes the creator its manager in the same
     # transaction (service/auth/filters.py: creator).
@@ -197,6 +201,8 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/2.0/stratus/metrics/history-sampled"): on_experiment(READ, RUNS_SAMPLED),
     ("GET", f"{API}/metrics/get-history-bulk"): on_experiment(READ, RUNS_SAMPLED),
     ("GET", f"{API}/metrics/get-history-bulk-interval"): on_experiment(READ, RUNS_INTERVAL),
+    # The compare page's runs, by the same ``run_ids`` field.
+    ("POST", "/api/2.0/stratus/runs/get"): on_experiment(READ, RUNS_INTERVAL),
     # --- artifacts addressed by their run, logged model or model version ---
     ("GET", f"{API}/artifacts/list"): on_experiment(READ, RUN),
     ("GET", "/get-artifact"): on_experiment(READ, RUN),

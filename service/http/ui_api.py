@@ -12,13 +12,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from service.errors import InvalidParameterValue
+from service.errors import InvalidParameterValue, PermissionDenied, Unauthenticated
+from service.http import wire
 from service.http.context import blocking, store
-from service.http.parsing import Int64, Message, Repeated, Text, parse_query
+from service.http.parsing import Int64, Message, Repeated, Text, parse_json, parse_query
 from service.http.responses import ok
 from service.store.metrics_downsample import SampledSeries, XAxis, sample_histories
 
 MAX_RUNS_PER_REQUEST = 100
+MAX_RUNS_FETCHED = 1000
 MIN_POINTS, MAX_POINTS = 10, 10_000
 
 
@@ -67,6 +69,46 @@ async def sampled_history(request: Request) -> Response:
     return ok({"series": [_series(s) for s in series]})
 
 
+class RunIds(Message):
+    run_ids: Repeated[Text] = []
+
+
+async def get_runs(request: Request) -> Response:
+    """``POST runs/get``: up to 1,000 runs by id in one answer (the compare page), from any
+    experiments; ids of runs that do not exist come back in ``missing``."""
+    msg = await parse_json(request, RunIds)
+    if not 1 <= len(msg.run_ids) <= MAX_RUNS_FETCHED:
+        raise InvalidParameterValue(
+            f"Between 1 and {MAX_RUNS_FETCHED} values of 'run_ids' are required."
+        )
+    found = await blocking(store(request).runs.get_many, msg.run_ids)
+    present = {run.info.run_id for run in found}
+    missing = [run_id for run_id in dict.fromkeys(msg.run_ids) if run_id not in present]
+    return ok({"runs": [wire.run(run) for run in found], "missing": missing})
+
+
+async def session(request: Request) -> Response:
+    """``GET session``: whether the server requires sign-in, and who is signed in.
+
+    Public, so the UI can ask before anything else (and send a visitor without a session
+    to the sign-in page with the page they asked for); it reveals only the caller's own
+    name. ``user`` is left out when auth is on and the request carries no valid credentials,
+    or when the identity is not a member of the team.
+    """
+    access = getattr(request.app.state, "auth", None)
+    if access is None:
+        return ok({"auth_enabled": False, "user": None})
+    try:
+        caller = await access.authenticate(request.scope)
+    except (Unauthenticated, PermissionDenied):
+        return ok({"auth_enabled": True, "user": None})
+    principal = caller.principal
+    user = {"username": principal.username, "is_admin": principal.is_admin, "via": caller.via}
+    return ok({"auth_enabled": True, "user": user})
+
+
 routes = [
+    Route("/session", session, methods=["GET"]),
     Route("/metrics/history-sampled", sampled_history, methods=["GET"]),
+    Route("/runs/get", get_runs, methods=["POST"]),
 ]

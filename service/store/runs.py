@@ -204,6 +204,11 @@ class RunStore:
             raise ResourceDoesNotExist(f"Run with id={run_id} not found")
         return found[0]
 
+    def get_many(self, run_ids: Sequence[str]) -> list[Run]:
+        """The runs among ``run_ids`` that exist, in that order (missing ids are left out)."""
+        with self.db.read() as conn:
+            return self._load(conn, list(dict.fromkeys(run_ids)))
+
     def update(
         self, run_id: str, *, status: str | None, end_time: int | None, run_name: str | None
     ) -> RunInfo:

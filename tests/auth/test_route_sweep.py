@@ -30,6 +30,10 @@ PUBLIC_ROUTES = {
     ("GET", "/auth/google"),
     ("GET", "/auth/google/callback"),
     ("POST", "/auth/logout"),
+    # The UI's shell, its assets and the "who am I" answer (which names only the caller).
+    ("GET", "/"),
+    ("GET", "/static/{path}"),
+    ("GET", "/api/2.0/stratus/session"),
 }
 
 
@@ -90,9 +94,17 @@ def test_public_routes_answer(client: TestClient) -> None:
 
 
 def test_a_browser_is_sent_to_sign_in(client: TestClient) -> None:
-    response = client.get("/?view=runs", headers={"accept": "text/html"}, follow_redirects=False)
+    response = client.get(
+        "/no-such-page?view=runs", headers={"accept": "text/html"}, follow_redirects=False
+    )
     assert response.status_code == 303
-    assert response.headers["location"] == "/auth/login?next=%2F%3Fview%3Druns"
+    assert response.headers["location"] == "/auth/login?next=%2Fno-such-page%3Fview%3Druns"
+
+
+def test_the_ui_shell_loads_without_a_session(client: TestClient) -> None:
+    """The UI itself sends a visitor to sign in, with its fragment (never sent here)."""
+    assert client.get("/", headers={"accept": "text/html"}).status_code == 200
+    assert client.get("/ajax-api/2.0/stratus/session").json() == {"auth_enabled": True}
 
 
 def test_a_route_without_a_rule_is_reported_and_admin_only() -> None:

@@ -106,3 +106,33 @@ def test_bad_requests_are_mlflow_errors(client, http, unique):
     unknown = http.get("/ajax-api/2.0/stratus/nope")
     assert unknown.status_code == 404
     assert unknown.json()["error_code"] == "ENDPOINT_NOT_FOUND"
+
+
+RUNS_URL = "/ajax-api/2.0/stratus/runs/get"
+
+
+def test_runs_from_several_experiments_in_one_request(client, http, unique):
+    first = client.create_run(client.create_experiment(f"many-a-{unique}")).info.run_id
+    other = client.create_experiment(f"many-b-{unique}")
+    second = client.create_run(other).info.run_id
+    client.log_param(second, "lr", "0.1")
+    client.log_metric(second, "loss", 0.5)
+    gone = "0" * 32
+    response = http.post(RUNS_URL, json={"run_ids": [second, gone, first, second]})
+    assert response.status_code == 200
+    body = response.json()
+    assert [r["info"]["run_id"] for r in body["runs"]] == [second, first]
+    assert body["missing"] == [gone]
+    assert (
+        body["runs"][0]
+        == http.get("/api/2.0/mlflow/runs/get", params={"run_id": second}).json()["run"]
+    )
+
+
+def test_runs_request_is_bounded(http):
+    for ids in ([], ["a"] * 1001):
+        response = http.post(RUNS_URL, json={"run_ids": ids})
+        assert response.status_code == 400
+        assert response.json()["error_code"] == "INVALID_PARAMETER_VALUE"
+    wrong = http.post(RUNS_URL, json={"run_ids": [{"id": "abc"}]})
+    assert wrong.status_code == 400

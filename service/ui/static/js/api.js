@@ -89,6 +89,8 @@ export const experiments = {
 export const runs = {
   search: (body, signal) => post("runs/search", body, signal),
   get: (id, signal) => get("runs/get", { run_id: id }, signal),
+  /** Up to 1,000 runs from any experiments in one request: ``{runs, missing}``. */
+  getMany: (ids, signal) => request("POST", `${UI}/runs/get`, { body: { run_ids: ids }, signal }),
   remove: (id) => post("runs/delete", { run_id: id }),
   restore: (id) => post("runs/restore", { run_id: id }),
 };
@@ -132,9 +134,16 @@ export const metrics = {
   sampled: (query, signal) => request("GET", `${UI}/metrics/history-sampled`, { query, signal }),
 };
 
-/** The signed-in user; answers 400 BAD_REQUEST when the server runs without authentication. */
-export const users = {
-  current: (signal) => get("users/current", null, signal),
+/**
+ * Who is signed in: ``{auth_enabled, user?: {username, is_admin, via}}`` (no ``user``:
+ * nobody). Public, and asked once per page load (main.js); pages read ``session.current``.
+ */
+export const session = {
+  current: null,
+  load: async () => {
+    session.current = await request("GET", `${UI}/session`);
+    return session.current;
+  },
 };
 
 /** Personal access tokens (Stratus's own API). A new token's secret is in the create answer only. */

@@ -4,8 +4,12 @@
  * when the user navigates away, and ``onCleanup`` for charts and observers.
  */
 
+import { session } from "./api.js";
 import { h, link, mount } from "./dom.js";
+import { legacyTarget } from "./redirects.js";
+import { signInHref } from "./components/signin.js";
 import { failure } from "./components/states.js";
+import { whoami } from "./components/whoami.js";
 import * as experimentsPage from "./pages/experiments.js";
 import * as runsPage from "./pages/runs.js";
 import * as runPage from "./pages/run.js";
@@ -43,6 +47,13 @@ function navigate() {
     current.cleanups.forEach((fn) => fn());
   }
   const { path, query } = parseHash();
+  const legacy = legacyTarget(path, query);
+  if (legacy) {
+    // An address in MLflow's format: show the matching page under its Stratus address.
+    window.history.replaceState(null, "", legacy);
+    navigate();
+    return;
+  }
   const controller = new AbortController();
   const ctx = {
     query,
@@ -102,5 +113,25 @@ function pageFailure(error) {
   );
 }
 
-window.addEventListener("hashchange", navigate);
-navigate();
+/**
+ * Ask who is signed in first: with authentication on and no session, go to the sign-in
+ * page with this whole address (fragment included) as ``next``, so a shared deep link
+ * lands on its page after sign-in.
+ */
+async function start() {
+  let current = null;
+  try {
+    current = await session.load();
+  } catch {
+    // An older server without the session endpoint: pages still work, 401s still prompt.
+  }
+  if (current?.auth_enabled && !current.user) {
+    window.location.replace(signInHref());
+    return;
+  }
+  whoami(document.getElementById("whoami"), current);
+  window.addEventListener("hashchange", navigate);
+  navigate();
+}
+
+start();

@@ -15,8 +15,12 @@ const IMAGE = /\.(png|jpe?g|gif|svg|webp|bmp|ico)$/i;
 const TEXT =
   /(\.(txt|log|out|err|md|rst|py|sh|cfg|ini|toml|xml|html?|ipynb|r|sql|yaml|yml|json|jsonl|csv|tsv)|^MLmodel|^MLproject|^requirements\.txt|^LICENSE)$/i;
 
-/** Browse the tree under ``root`` (``<exp>/<run>/artifacts`` or a logged model's root). */
-export function artifactBrowser(root, signal) {
+/**
+ * Browse the tree under ``root`` (``<exp>/<run>/artifacts`` or a logged model's root).
+ * ``open``: a path to reveal and preview at once (from the address); ``onSelect(path)``
+ * is told of each file the user opens, so the page can put it in the address.
+ */
+export function artifactBrowser(root, signal, { open = null, onSelect = null } = {}) {
   const tree = h("ul", { class: "tree", role: "tree", "aria-label": "Artifacts" });
   const preview = h(
     "div",
@@ -82,6 +86,7 @@ export function artifactBrowser(root, signal) {
         selected?.classList.remove("selected");
         selected = label;
         label.classList.add("selected");
+        onSelect?.(path);
         show(path, file.file_size);
       });
     }
@@ -110,8 +115,39 @@ export function artifactBrowser(root, signal) {
     }
   }
 
+  /** Open the folders along ``path`` and select its file, as if the user had clicked. */
+  async function reveal(path) {
+    const parts = path.split("/").filter(Boolean);
+    let list = tree;
+    for (let i = 0; i < parts.length; i += 1) {
+      const prefix = parts.slice(0, i + 1).join("/");
+      const item = [...list.children].find(
+        (li) => li.querySelector(":scope > .tree-item")?.dataset.path === prefix,
+      );
+      if (!item) {
+        mount(preview, h("p", { class: "field-error", role: "alert", text: `${path} not found.` }));
+        return;
+      }
+      const button = item.querySelector(":scope > .tree-item");
+      if (i === parts.length - 1) {
+        button.click();
+        button.scrollIntoView({ block: "nearest" });
+        return;
+      }
+      const children = item.querySelector(":scope > ul");
+      if (children.hidden) {
+        button.click();
+        await waitForChildren(children);
+      }
+      list = children;
+    }
+  }
+
   expand(tree, "", 0).then((found) => {
-    if (found === true) return;
+    if (found === true) {
+      if (open) reveal(open);
+      return;
+    }
     if (found === false && tree.querySelector(".state.error")) return;
     mount(
       element,
@@ -123,6 +159,21 @@ export function artifactBrowser(root, signal) {
     );
   });
   return element;
+}
+
+/** Resolves once a folder's listing has replaced its loading row. */
+function waitForChildren(list) {
+  return new Promise((resolve) => {
+    const done = () => !list.querySelector(".loading");
+    if (done() && list.children.length) return resolve();
+    const observer = new MutationObserver(() => {
+      if (done() && list.children.length) {
+        observer.disconnect();
+        resolve();
+      }
+    });
+    observer.observe(list, { childList: true, subtree: true });
+  });
 }
 
 async function render(name, href, size, signal) {

@@ -10,9 +10,14 @@ const SIGN_IN_PAGE = "/auth/login";
 
 let shown = null;
 
+/** The sign-in page, asked to come back to this very address (fragment included). */
+export function signInHref() {
+  const here = `${window.location.pathname}${window.location.search}${window.location.hash}`;
+  return `${SIGN_IN_PAGE}?next=${encodeURIComponent(here)}`;
+}
+
 export function showSignIn() {
   if (shown) return;
-  const here = `${window.location.pathname}${window.location.search}${window.location.hash}`;
   shown = h(
     "div",
     { class: "overlay", role: "dialog", "aria-modal": "true", "aria-labelledby": "signin-title" },
@@ -24,11 +29,7 @@ export function showSignIn() {
       h(
         "div",
         { class: "dialog-actions" },
-        h(
-          "a",
-          { class: "btn primary", href: `${SIGN_IN_PAGE}?next=${encodeURIComponent(here)}` },
-          "Sign in",
-        ),
+        h("a", { class: "btn primary", href: signInHref() }, "Sign in"),
       ),
     ),
   );

@@ -3,16 +3,17 @@
  * by side with the rows that differ highlighted. Runs may come from any experiment.
  */
 
-import { runs } from "../api.js";
-import { h, icon, link, mount, route } from "../dom.js";
+import { containsPattern, runs } from "../api.js";
+import { debounce, h, icon, link, mount, route } from "../dom.js";
 import { chartGrid, runColor, X_AXES } from "../components/charts.js";
 import { segmented, toggle } from "../components/controls.js";
+import { parseIds } from "../components/selection.js";
 import { statusBadge } from "../components/status.js";
 import { empty, loading } from "../components/states.js";
 import * as fmt from "../format.js";
 
 export async function render(page, ctx) {
-  const ids = [...new Set((ctx.query.get("runs") || "").split(",").filter(Boolean))];
+  const ids = parseIds(ctx.query.get("runs"));
   ctx.setTitle("Compare runs");
   if (ids.length < 1) {
     mount(
@@ -23,17 +24,12 @@ export async function render(page, ctx) {
     return;
   }
   mount(page, loading(`Loading ${ids.length} runs…`));
-  const results = await Promise.all(
-    ids.map((id) =>
-      runs.get(id, ctx.signal).then(
-        (r) => r.run,
-        (error) => ({ error, id }),
-      ),
-    ),
-  );
-  const missing = results.filter((r) => r.error);
-  const loaded = results.filter((r) => !r.error);
-  if (!loaded.length) throw missing[0].error;
+  const { runs: loaded = [], missing = [] } = await runs.getMany(ids, ctx.signal);
+  if (!loaded.length)
+    throw Object.assign(new Error("None of these runs exist."), {
+      status: 404,
+      code: "RESOURCE_DOES_NOT_EXIST",
+    });
 
   const series = loaded.map((run, i) => ({
     id: run.info.run_id,
@@ -41,9 +37,11 @@ export async function render(page, ctx) {
     color: runColor(i),
     start: Number(run.info.start_time),
   }));
-  const remove = (id) => {
-    window.location.hash = route(["compare"], { runs: ids.filter((x) => x !== id).join(",") });
+  const shown = loaded.map((run) => run.info.run_id);
+  const setRuns = (next) => {
+    window.location.hash = route(["compare"], { ...queryObject(ctx.query), runs: next.join(",") });
   };
+  const remove = (id) => setRuns(shown.filter((x) => x !== id));
 
   const legend = h(
     "div",
@@ -131,12 +129,27 @@ export async function render(page, ctx) {
   ].sort();
   const options = { xAxis: ctx.query.get("x") || "step", logScale: false };
   const chartHost = h("div");
+  const metricFilter = h("input", {
+    type: "search",
+    value: ctx.query.get("metric") || "",
+    placeholder: `Filter ${keys.length} metrics`,
+    "aria-label": "Filter metrics",
+    on: { input: () => applyFilter() },
+  });
+  const applyFilter = () => {
+    const needle = metricFilter.value.trim().toLowerCase();
+    ctx.setQuery({ metric: metricFilter.value.trim() });
+    chartHost.querySelectorAll(".chart-card").forEach((card) => {
+      card.hidden = needle !== "" && !card.dataset.metric.toLowerCase().includes(needle);
+    });
+  };
   let grid = null;
   const drawCharts = () => {
     grid?.destroy();
     if (!keys.length) return mount(chartHost, empty("These runs have no metrics."));
     grid = chartGrid(keys, series, options, ctx);
     mount(chartHost, grid.element);
+    applyFilter();
   };
   ctx.onCleanup(() => grid?.destroy());
 
@@ -147,7 +160,9 @@ export async function render(page, ctx) {
       { class: "crumbs", "aria-label": "Breadcrumb" },
       link(["experiments"], "Experiments"),
       h("span", { text: "/" }),
-      link(["experiments", loaded[0].info.experiment_id], "Runs"),
+      link(["experiments", loaded[0].info.experiment_id], "Runs", {
+        query: { sel: shown.join(",") },
+      }),
       h("span", { text: "/" }),
     ),
     h(
@@ -159,10 +174,11 @@ export async function render(page, ctx) {
       ? h("p", {
           class: "field-error",
           role: "alert",
-          text: `Could not load ${missing.map((m) => m.id).join(", ")}: ${missing[0].error.message}`,
+          text: `${missing.length} run${missing.length === 1 ? " does" : "s do"} not exist: ${missing.join(", ")}`,
         })
       : null,
     legend,
+    addRuns(loaded, shown, setRuns, ctx),
     h(
       "section",
       { class: "section" },
@@ -179,6 +195,8 @@ export async function render(page, ctx) {
           options.logScale = on;
           drawCharts();
         }),
+        h("span", { class: "spacer" }),
+        metricFilter,
       ),
       chartHost,
     ),
@@ -268,5 +286,66 @@ function diffSection(title, loaded, values, onlyDiff, format = (v) => v) {
       h("span", { class: "muted small", text: ` · ${keys.length} keys, ${count} differ` }),
     ),
     body,
+  );
+}
+
+function queryObject(query) {
+  return Object.fromEntries(query.entries());
+}
+
+/** Find runs of the compared runs' experiments by name, and add them to the comparison. */
+function addRuns(loaded, shown, setRuns, ctx) {
+  const experimentIds = [...new Set(loaded.map((run) => run.info.experiment_id))];
+  const results = h("ul", { class: "add-results", "aria-label": "Runs to add" });
+  const search = async () => {
+    const text = input.value.trim();
+    try {
+      const found = await runs.search(
+        {
+          experiment_ids: experimentIds,
+          filter: text ? `attributes.run_name LIKE ${containsPattern(text)}` : undefined,
+          max_results: 20,
+          order_by: ["attributes.start_time DESC"],
+        },
+        ctx.signal,
+      );
+      const candidates = (found.runs || []).filter((run) => !shown.includes(run.info.run_id));
+      mount(
+        results,
+        candidates.length
+          ? candidates.map((run) =>
+              h(
+                "li",
+                null,
+                h(
+                  "button",
+                  {
+                    class: "btn small ghost",
+                    type: "button",
+                    "aria-label": `Add ${fmt.runName(run.info)}`,
+                    on: { click: () => setRuns([...shown, run.info.run_id]) },
+                  },
+                  icon("plus"),
+                  fmt.runName(run.info),
+                ),
+              ),
+            )
+          : h("li", { class: "muted small", text: "No other runs match." }),
+      );
+    } catch (error) {
+      mount(results, h("li", { class: "field-error", text: error.message }));
+    }
+  };
+  const input = h("input", {
+    type: "search",
+    placeholder: "Find runs by name",
+    "aria-label": "Find runs to add",
+    on: { input: debounce(search, 250) },
+  });
+  return h(
+    "details",
+    { class: "add-runs", on: { toggle: (event) => event.target.open && search() } },
+    h("summary", null, icon("plus"), "Add runs"),
+    h("div", { class: "add-body" }, input, results),
   );
 }

@@ -54,7 +54,10 @@ export async function render(page, ctx) {
 
   function select(id) {
     tab = id;
-    ctx.setQuery({ tab: id === "overview" ? null : id });
+    ctx.setQuery({
+      tab: id === "overview" ? null : id,
+      artifact: id === "artifacts" ? ctx.query.get("artifact") : null,
+    });
     tabButtons.forEach((b, i) => b.setAttribute("aria-selected", String(TABS[i][0] === id)));
     cleanup?.();
     cleanup = null;
@@ -398,19 +401,21 @@ function charts(panel, run, ctx) {
     current?.destroy();
     current = chartGrid(keys, series, options, ctx);
     mount(host, current.element);
+    applyFilter();
+  };
+  const applyFilter = () => {
+    const needle = filter.value.trim().toLowerCase();
+    ctx.setQuery({ metric: filter.value.trim() });
+    host.querySelectorAll(".chart-card").forEach((card) => {
+      card.hidden = needle !== "" && !card.dataset.metric.toLowerCase().includes(needle);
+    });
   };
   const filter = h("input", {
     type: "search",
+    value: ctx.query.get("metric") || "",
     placeholder: `Filter ${keys.length} metrics`,
     "aria-label": "Filter metrics",
-    on: {
-      input: () => {
-        const needle = filter.value.trim().toLowerCase();
-        host.querySelectorAll(".chart-card").forEach((card) => {
-          card.hidden = needle !== "" && !card.dataset.metric.toLowerCase().includes(needle);
-        });
-      },
-    },
+    on: { input: applyFilter },
   });
   mount(
     panel,
@@ -428,7 +433,7 @@ function charts(panel, run, ctx) {
         draw();
       }),
       h("span", { class: "spacer" }),
-      keys.length > 6 ? filter : null,
+      keys.length > 6 || filter.value ? filter : null,
     ),
     h("p", {
       class: "muted small hint",
@@ -452,5 +457,8 @@ function artifactsTab(run, ctx) {
       ".",
     );
   }
-  return artifactBrowser(root, ctx.signal);
+  return artifactBrowser(root, ctx.signal, {
+    open: ctx.query.get("artifact"),
+    onSelect: (path) => ctx.setQuery({ artifact: path }),
+  });
 }

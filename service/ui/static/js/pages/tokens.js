@@ -5,7 +5,7 @@
  * the page says tokens are not needed.
  */
 
-import { tokens, users } from "../api.js";
+import { session, tokens } from "../api.js";
 import { h, icon, mount } from "../dom.js";
 import { confirm } from "../components/dialog.js";
 import { empty, failure, loading, snippet, toast } from "../components/states.js";
@@ -13,7 +13,6 @@ import { table } from "../components/table.js";
 import * as fmt from "../format.js";
 
 /** The server answers this when it runs without authentication (service/http/auth.py). */
-const isAuthOff = (error) => error?.status === 400 && error?.code === "BAD_REQUEST";
 
 export async function render(page, ctx) {
   ctx.setTitle("Access tokens");
@@ -31,24 +30,15 @@ export async function render(page, ctx) {
   mount(page, head, body);
   mount(body, loading());
 
-  let me;
-  try {
-    me = (await users.current(ctx.signal)).user;
-  } catch (error) {
-    if (isAuthOff(error)) {
-      mount(
-        body,
-        empty(
-          "Authentication is off on this server; tokens are not needed.",
-          "Anyone who can reach the server can use it. To require tokens, start it with:",
-          snippet("STRATUS_AUTH_ENABLED=true stratus serve"),
-        ),
-      );
-      return;
-    }
+  const me = (session.current || (await session.load())).user;
+  if (!me) {
     mount(
       body,
-      failure(error, () => render(page, ctx)),
+      empty(
+        "Authentication is off on this server; tokens are not needed.",
+        "Anyone who can reach the server can use it. To require tokens, start it with:",
+        snippet("STRATUS_AUTH_ENABLED=true stratus serve"),
+      ),
     );
     return;
   }
