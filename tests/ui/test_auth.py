@@ -78,3 +78,36 @@ def test_a_user_sees_only_what_they_may_read(new_tab, guarded):
         dialog.get_by_role("link", name="Sign in").click()
         expect(page).to_have_url(re.compile(r"/auth/login\?next=%2F%23%2Fmodels"))
         ui.errors.clear()  # the 401 and 403 are logged by the browser as failed requests
+
+
+def test_a_deep_link_survives_sign_in_and_the_user_can_sign_out(new_tab, guarded):
+    visible = guarded["ids"]["visible"]
+    with new_tab(guarded["url"]) as ui:
+        page = ui.page
+        ui.open(f"experiments/{visible}?filter=attributes.status%20%3D%20'RUNNING'")
+        expect(page).to_have_url(re.compile(r"/auth/login\?next=%2F%23%2Fexperiments%2F"))
+        page.get_by_label(re.compile("Paste an access token")).fill(guarded["alice"])
+        page.get_by_role("button", name="Sign in").click()
+
+        # Back on the very page asked for, filter included.
+        expect(page.get_by_role("heading", name=guarded["names"]["visible"])).to_be_visible()
+        expect(page.get_by_label("Filter runs (search grammar)")).to_have_value(
+            "attributes.status = 'RUNNING'"
+        )
+        expect(page.locator("#whoami")).to_contain_text("alice")
+        ui.shot("auth-signed-in")
+
+        page.get_by_role("button", name="Sign out").click()
+        expect(page).to_have_url(re.compile(r"/auth/login"))
+        ui.open("models")
+        expect(page).to_have_url(re.compile(r"/auth/login\?next=%2F%23%2Fmodels"))
+
+
+def test_with_auth_off_no_one_is_shown_and_nothing_probes(ui):
+    page = ui.page
+    failed: list[str] = []
+    page.on("response", lambda r: failed.append(r.url) if r.status >= 400 else None)
+    ui.open("tokens")
+    expect(page.get_by_text("Authentication is off on this server")).to_be_visible()
+    expect(page.locator("#whoami")).to_be_empty()
+    assert failed == []
