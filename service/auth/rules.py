@@ -203,6 +203,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", f"{API}/metrics/get-history-bulk-interval"): on_experiment(READ, RUNS_INTERVAL),
     # The compare page's runs, by the same ``run_ids`` field.
     ("POST", "/api/2.0/stratus/runs/get"): on_experiment(READ, RUNS_INTERVAL),
+    ("GET", "/api/2.0/stratus/experiments/run-keys"): on_experiment(READ, EXPERIMENT_ID),
     # --- artifacts addressed by their run, logged model or model version ---
     ("GET", f"{API}/artifacts/list"): on_experiment(READ, RUN),
     ("GET", "/get-artifact"): on_experiment(READ, RUN),

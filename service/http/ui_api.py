@@ -17,10 +17,13 @@ from service.http import wire
 from service.http.context import blocking, store
 from service.http.parsing import Int64, Message, Repeated, Text, parse_json, parse_query
 from service.http.responses import ok
+from service.store.experiments import parse_experiment_id
 from service.store.metrics_downsample import SampledSeries, XAxis, sample_histories
+from service.store.run_keys import experiment_run_keys
 
 MAX_RUNS_PER_REQUEST = 100
 MAX_RUNS_FETCHED = 1000
+MAX_KEYS = 5000
 MIN_POINTS, MAX_POINTS = 10, 10_000
 
 
@@ -87,6 +90,40 @@ async def get_runs(request: Request) -> Response:
     return ok({"runs": [wire.run(run) for run in found], "missing": missing})
 
 
+class RunKeysQuery(Message):
+    experiment_id: Text
+    contains: Text = ""
+    max_results: Int64 = 1000
+
+
+async def run_keys(request: Request) -> Response:
+    """``GET experiments/run-keys``: the metric, param and (user) tag keys of an
+    experiment's runs, sorted, up to ``max_results`` of each; ``truncated`` when more."""
+    msg = parse_query(request, RunKeysQuery)
+    if not 1 <= msg.max_results <= MAX_KEYS:
+        raise InvalidParameterValue(
+            f"Invalid value {msg.max_results} for parameter 'max_results': it must be between "
+            f"1 and {MAX_KEYS}."
+        )
+    experiment_id = parse_experiment_id(msg.experiment_id)
+    await blocking(store(request).experiments.get, experiment_id)  # 404 for no such experiment
+    keys = await blocking(
+        experiment_run_keys,
+        store(request).db,
+        experiment_id,
+        contains=msg.contains or None,
+        limit=msg.max_results,
+    )
+    return ok(
+        {
+            "metrics": keys.metrics,
+            "params": keys.params,
+            "tags": keys.tags,
+            "truncated": keys.truncated,
+        }
+    )
+
+
 async def session(request: Request) -> Response:
     """``GET session``: whether the server requires sign-in, and who is signed in.
 
@@ -111,4 +148,5 @@ routes = [
     Route("/session", session, methods=["GET"]),
     Route("/metrics/history-sampled", sampled_history, methods=["GET"]),
     Route("/runs/get", get_runs, methods=["POST"]),
+    Route("/experiments/run-keys", run_keys, methods=["GET"]),
 ]

@@ -173,7 +173,9 @@ def test_run_page_overview_charts_and_artifacts(ui, seeded):
     page.get_by_role("button", name="loss.png").click()
     image = preview.get_by_role("img", name="loss.png")
     expect(image).to_be_visible()
-    page.wait_for_function("document.querySelector('.preview img').naturalWidth > 0")
+    # Waits on the image itself (a wait_for_function string is eval, which the CSP refuses).
+    expect(image).to_have_js_property("complete", True)
+    assert image.evaluate("img => img.naturalWidth") > 0
     download = preview.get_by_role("link", name="Download")
     href = download.get_attribute("href")
     assert href == (

@@ -136,3 +136,45 @@ def test_runs_request_is_bounded(http):
         assert response.json()["error_code"] == "INVALID_PARAMETER_VALUE"
     wrong = http.post(RUNS_URL, json={"run_ids": [{"id": "abc"}]})
     assert wrong.status_code == 400
+
+
+KEYS_URL = "/ajax-api/2.0/stratus/experiments/run-keys"
+
+
+def test_run_keys_of_an_experiment(client, http, unique):
+    experiment_id = client.create_experiment(f"keys-{unique}")
+    elsewhere = client.create_experiment(f"keys-other-{unique}")
+    for i in range(3):
+        run_id = client.create_run(experiment_id).info.run_id
+        client.log_param(run_id, f"p{i}", "1")
+        client.log_param(run_id, "shared_param", "x")
+        client.log_metric(run_id, "Loss_rate", 0.1)
+        client.set_tag(run_id, "team", "vision")
+    client.log_metric(client.create_run(elsewhere).info.run_id, "not_here", 1.0)
+
+    body = http.get(KEYS_URL, params={"experiment_id": experiment_id}).json()
+    assert body["metrics"] == ["Loss_rate"]
+    assert body["params"] == ["p0", "p1", "p2", "shared_param"]
+    assert body["tags"] == ["team"]  # mlflow.* system tags are left out
+    assert body.get("truncated", False) is False
+
+    bounded = http.get(KEYS_URL, params={"experiment_id": experiment_id, "max_results": 2}).json()
+    assert bounded["params"] == ["p0", "p1"]
+    assert bounded["truncated"] is True
+
+    # Case-insensitive, with LIKE wildcards taken literally.
+    found = http.get(KEYS_URL, params={"experiment_id": experiment_id, "contains": "SS_R"}).json()
+    assert found["metrics"] == ["Loss_rate"]
+    assert found.get("params", []) == []
+    none = http.get(KEYS_URL, params={"experiment_id": experiment_id, "contains": "oss%"}).json()
+    assert none.get("metrics", []) == []
+
+
+def test_run_keys_errors(http):
+    missing = http.get(KEYS_URL, params={"experiment_id": "987654321"})
+    assert missing.status_code == 404
+    assert missing.json()["error_code"] == "RESOURCE_DOES_NOT_EXIST"
+    for params in ({}, {"experiment_id": "1", "max_results": 0}, {"experiment_id": "x"}):
+        response = http.get(KEYS_URL, params=params)
+        assert response.status_code == 400, params
+        assert response.json()["error_code"] == "INVALID_PARAMETER_VALUE"

@@ -80,6 +80,12 @@ export function searchKey(type, key) {
 export const experiments = {
   search: (body, signal) => post("experiments/search", body, signal),
   get: (id, signal) => get("experiments/get", { experiment_id: id }, signal),
+  /** The metric, param and tag keys of the experiment's runs (sorted, bounded). */
+  runKeys: (id, { contains, maxResults }, signal) =>
+    request("GET", `${UI}/experiments/run-keys`, {
+      query: { experiment_id: id, contains, max_results: maxResults },
+      signal,
+    }),
   create: (name) => post("experiments/create", { name }),
   rename: (id, newName) => post("experiments/update", { experiment_id: id, new_name: newName }),
   remove: (id) => post("experiments/delete", { experiment_id: id }),

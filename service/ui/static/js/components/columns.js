@@ -1,9 +1,10 @@
 /**
- * The runs table's column chooser: metrics, params and tags seen in the loaded runs,
- * searchable, so an experiment with thousands of keys stays usable.
+ * The runs table's column chooser: the metric, param and tag keys of all the experiment's
+ * runs, asked of the server (``load(contains)``, bounded), searchable there, so an
+ * experiment with thousands of keys stays usable.
  */
 
-import { h, icon } from "../dom.js";
+import { debounce, h, icon } from "../dom.js";
 
 const GROUPS = [
   ["metrics", "Metrics"],
@@ -12,7 +13,11 @@ const GROUPS = [
 ];
 const SHOWN_PER_GROUP = 200;
 
-export function columnPicker({ keys, chosen, onChange }) {
+export const KEYS_PER_GROUP = SHOWN_PER_GROUP;
+
+export function columnPicker({ load, chosen, onChange }) {
+  let keys = null;
+  let asked = 0;
   const panel = h("div", {
     class: "popover",
     hidden: true,
@@ -35,10 +40,17 @@ export function columnPicker({ keys, chosen, onChange }) {
     type: "search",
     placeholder: "Find a key",
     "aria-label": "Find a key",
-    on: { input: () => draw() },
+    on: { input: debounce(() => fetchKeys(), 200) },
   });
   const list = h("div", { class: "popover-list" });
   panel.append(search, list);
+  // Escape closes the popover and gives focus back to its button (WAI-ARIA disclosure).
+  panel.addEventListener("keydown", (event) => {
+    if (event.key !== "Escape") return;
+    event.stopPropagation();
+    close();
+    button.focus();
+  });
 
   function onOutside(event) {
     if (!panel.contains(event.target) && !button.contains(event.target)) close();
@@ -47,7 +59,7 @@ export function columnPicker({ keys, chosen, onChange }) {
     panel.hidden = false;
     button.setAttribute("aria-expanded", "true");
     document.addEventListener("mousedown", onOutside);
-    draw();
+    fetchKeys();
     search.focus();
   }
   function close() {
@@ -56,12 +68,25 @@ export function columnPicker({ keys, chosen, onChange }) {
     document.removeEventListener("mousedown", onOutside);
   }
 
+  /** Ask the server for the keys matching the search box; a late answer is dropped. */
+  async function fetchKeys() {
+    const mine = (asked += 1);
+    if (!keys) list.replaceChildren(h("p", { class: "muted small", text: "Loading keys…" }));
+    try {
+      const found = await load(search.value.trim());
+      if (mine !== asked) return;
+      keys = found;
+      draw();
+    } catch (error) {
+      if (mine === asked)
+        list.replaceChildren(h("p", { class: "field-error", role: "alert", text: error.message }));
+    }
+  }
+
   function draw() {
-    const needle = search.value.trim().toLowerCase();
     const current = chosen() || { metrics: [], params: [], tags: [] };
     const groups = GROUPS.map(([group, title]) => {
-      const all = [...keys()[group]].sort();
-      const matching = all.filter((key) => key.toLowerCase().includes(needle));
+      const matching = keys[group] || [];
       const items = matching.slice(0, SHOWN_PER_GROUP).map((key) => {
         const input = h("input", {
           type: "checkbox",
@@ -87,16 +112,13 @@ export function columnPicker({ keys, chosen, onChange }) {
         );
       });
       const more =
-        matching.length > SHOWN_PER_GROUP
-          ? h("p", {
-              class: "muted small",
-              text: `${matching.length - SHOWN_PER_GROUP} more: refine the search`,
-            })
+        matching.length >= SHOWN_PER_GROUP && keys.truncated
+          ? h("p", { class: "muted small", text: "More keys: refine the search" })
           : null;
       return h(
         "fieldset",
         null,
-        h("legend", { text: `${title} (${all.length})` }),
+        h("legend", { text: `${title} (${matching.length}${more ? "+" : ""})` }),
         items.length ? items : h("p", { class: "muted small", text: "None" }),
         more,
       );

@@ -11,7 +11,7 @@
 import { experiments, runs } from "../api.js";
 import { h, icon, link, mount, route } from "../dom.js";
 import { segmented, toggle } from "../components/controls.js";
-import { columnPicker } from "../components/columns.js";
+import { columnPicker, KEYS_PER_GROUP } from "../components/columns.js";
 import { confirm } from "../components/dialog.js";
 import { parseIds, Selection } from "../components/selection.js";
 import { empty, failure, loading, snippet, toast } from "../components/states.js";
@@ -47,7 +47,6 @@ export async function render(page, ctx) {
     columns: JSON.parse(localStorage.getItem(columnsKey) || "null"),
     expanded: new Set(),
   };
-  const keys = { metrics: new Set(), params: new Set(), tags: new Set() };
 
   // The selection outlives sort, filter and paging, and lives in the address (``sel``).
   const selection = new Selection(parseIds(ctx.query.get("sel")), () => {
@@ -55,18 +54,7 @@ export async function render(page, ctx) {
     actions.update();
   });
   const pages = new RunPages(experimentId, ctx.signal, {
-    onPage: () => {
-      collectKeys(pages.runs, keys);
-      if (!layout.columns) {
-        layout.columns = {
-          metrics: [...keys.metrics].sort().slice(0, 4),
-          params: [...keys.params].sort().slice(0, 4),
-          tags: [],
-        };
-        drawColumns();
-      }
-      drawRows();
-    },
+    onPage: () => drawRows(),
     onError: (error) => {
       if (error.status === 400) filterBar.showError(error.message);
       else mount(message, failure(error, reload));
@@ -133,7 +121,8 @@ export async function render(page, ctx) {
       "div",
       { class: "toolbar" },
       columnPicker({
-        keys: () => keys,
+        load: (contains) =>
+          experiments.runKeys(experimentId, { contains, maxResults: KEYS_PER_GROUP }, ctx.signal),
         chosen: () => layout.columns,
         onChange: (columns) => {
           layout.columns = columns;
@@ -209,14 +198,15 @@ export async function render(page, ctx) {
   }
 
   reload();
-}
-
-/** Keys seen in loaded runs (what the column picker offers). */
-function collectKeys(loaded, keys) {
-  for (const run of loaded) {
-    for (const m of run.data.metrics || []) keys.metrics.add(m.key);
-    for (const p of run.data.params || []) keys.params.add(p.key);
-    for (const t of run.data.tags || []) if (!fmt.SYSTEM_TAG.test(t.key)) keys.tags.add(t.key);
+  if (!layout.columns) {
+    // No choice made yet for this experiment: its first four metrics and params.
+    const found = await experiments.runKeys(experimentId, { maxResults: 4 }, ctx.signal);
+    layout.columns = {
+      metrics: found.metrics || [],
+      params: found.params || [],
+      tags: [],
+    };
+    drawColumns();
   }
 }
 
