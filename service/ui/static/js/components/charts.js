@@ -26,9 +26,14 @@ const PALETTE = [
 const RUNS_PER_REQUEST = 100;
 const HEIGHT = 220;
 
+/** The first ten runs get the palette; later ones a golden-angle hue, so none repeat. */
 export function runColor(index) {
-  return PALETTE[index % PALETTE.length];
+  if (index < PALETTE.length) return PALETTE[index];
+  return `hsl(${Math.round((index * 137.508) % 360)}, 62%, 44%)`;
 }
+
+/** Past this many runs a chart's legend shows the hovered value only, not every run. */
+const LEGEND_RUNS = 10;
 
 export const X_AXES = [
   ["step", "Step"],
@@ -206,7 +211,7 @@ class MetricChart {
           values: (u, vals) => vals.map((v) => fmt.number(v)),
         },
       ],
-      legend: { live: true },
+      legend: { live: true, show: series.length <= LEGEND_RUNS },
       cursor: { drag: { x: true, y: false, setScale: false } },
       hooks: {
         setSelect: [(u) => this.onSelect(u)],

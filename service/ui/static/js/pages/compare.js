@@ -8,9 +8,13 @@ import { debounce, h, icon, link, mount, route } from "../dom.js";
 import { chartGrid, runColor, X_AXES } from "../components/charts.js";
 import { segmented, toggle } from "../components/controls.js";
 import { parseIds } from "../components/selection.js";
+import { sweepAnalysis } from "../components/sweep.js";
 import { statusBadge } from "../components/status.js";
 import { empty, loading } from "../components/states.js";
 import * as fmt from "../format.js";
+
+/** Past this many runs, the side-by-side tables give way to the sweep views. */
+const DIFF_RUNS = 50;
 
 export async function render(page, ctx) {
   const ids = parseIds(ctx.query.get("runs"));
@@ -45,7 +49,7 @@ export async function render(page, ctx) {
 
   const legend = h(
     "div",
-    { class: "card table-wrap" },
+    { class: "card table-wrap legend-scroll" },
     h(
       "table",
       { class: "table" },
@@ -100,33 +104,58 @@ export async function render(page, ctx) {
   const onlyDiff = { value: ctx.query.get("diff") === "1" };
   const tables = h("div");
   const drawTables = () =>
-    mount(
-      tables,
-      diffSection("Parameters", loaded, (run) => fmt.pairs(run.data.params), onlyDiff.value),
-      diffSection(
-        "Metrics (latest)",
-        loaded,
-        (run) => new Map((run.data.metrics || []).map((m) => [m.key, m.value])),
-        onlyDiff.value,
-        fmt.number,
-      ),
-      diffSection(
-        "Tags",
-        loaded,
-        (run) =>
-          new Map(
-            (run.data.tags || [])
-              .filter((t) => !fmt.SYSTEM_TAG.test(t.key))
-              .map((t) => [t.key, t.value]),
+    loaded.length > DIFF_RUNS
+      ? mount(
+          tables,
+          h("p", {
+            class: "muted",
+            text: `Side-by-side tables are shown for up to ${DIFF_RUNS} runs; use the sweep views above for ${loaded.length}.`,
+          }),
+        )
+      : mount(
+          tables,
+          diffSection("Parameters", loaded, (run) => fmt.pairs(run.data.params), onlyDiff.value),
+          diffSection(
+            "Metrics (latest)",
+            loaded,
+            (run) => new Map((run.data.metrics || []).map((m) => [m.key, m.value])),
+            onlyDiff.value,
+            fmt.number,
           ),
-        onlyDiff.value,
-      ),
-    );
+          diffSection(
+            "Tags",
+            loaded,
+            (run) =>
+              new Map(
+                (run.data.tags || [])
+                  .filter((t) => !fmt.SYSTEM_TAG.test(t.key))
+                  .map((t) => [t.key, t.value]),
+              ),
+            onlyDiff.value,
+          ),
+        );
   drawTables();
 
   const keys = [
     ...new Set(loaded.flatMap((run) => (run.data.metrics || []).map((m) => m.key))),
   ].sort();
+
+  const sweep =
+    loaded.length > 1
+      ? sweepAnalysis(
+          loaded,
+          {
+            view: ctx.query.get("sweep"),
+            color: ctx.query.get("sweep_color"),
+            x: ctx.query.get("sweep_x"),
+            y: ctx.query.get("sweep_y"),
+            by: ctx.query.get("sweep_by"),
+            metric: ctx.query.get("sweep_metric"),
+          },
+          (values) => ctx.setQuery(values),
+        )
+      : null;
+  ctx.onCleanup(() => sweep?.destroy());
   const options = { xAxis: ctx.query.get("x") || "step", logScale: false };
   const chartHost = h("div");
   const metricFilter = h("input", {
@@ -179,6 +208,14 @@ export async function render(page, ctx) {
       : null,
     legend,
     addRuns(loaded, shown, setRuns, ctx),
+    sweep
+      ? h(
+          "section",
+          { class: "section", "aria-labelledby": "sweep-title" },
+          h("h2", { id: "sweep-title", text: "Sweep analysis" }),
+          sweep.element,
+        )
+      : null,
     h(
       "section",
       { class: "section" },
@@ -216,6 +253,7 @@ export async function render(page, ctx) {
       tables,
     ),
   );
+  sweep?.start();
   drawCharts();
 }
 
