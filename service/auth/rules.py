@@ -213,6 +213,8 @@ RULES: dict[tuple[str, str], Rule] = {
     ),
     ("GET", f"{API}/logged-models/{{model_id}}/artifacts/files"): on_experiment(READ, LOGGED_MODEL),
     ("GET", "/model-versions/get-artifact"): on_model(READ, MODEL_NAME),
+    # What the caller may do (their own permission only): any member may ask.
+    ("GET", "/api/2.0/stratus/permission"): MEMBER,
     # --- logged models ---
     ("POST", f"{API}/logged-models"): on_experiment(EDIT, NEW_LOGGED_MODEL),
     ("POST", f"{API}/logged-models/search"): on_experiment(READ, SEARCHED_LOGGED_MODELS),

@@ -12,11 +12,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from service.auth.permissions import Caller, Permission
 from service.errors import InvalidParameterValue, PermissionDenied, Unauthenticated
 from service.http import wire
 from service.http.context import blocking, store
 from service.http.parsing import Int64, Message, Repeated, Text, parse_json, parse_query
 from service.http.responses import ok
+from service.store.auth import ResourceKind
 from service.store.experiments import parse_experiment_id
 from service.store.metrics_downsample import SampledSeries, XAxis, sample_histories
 from service.store.run_keys import experiment_run_keys
@@ -124,6 +126,29 @@ async def run_keys(request: Request) -> Response:
     )
 
 
+class PermissionQuery(Message):
+    experiment_id: Text = ""
+    model_name: Text = ""
+
+
+async def my_permission(request: Request) -> Response:
+    """``GET permission``: what the caller may do to one experiment or registered model
+    (READ, EDIT or MANAGE), so the UI shows only the controls that would succeed. With
+    authentication off, anyone may do anything: MANAGE."""
+    msg = parse_query(request, PermissionQuery)
+    if bool(msg.experiment_id) == bool(msg.model_name):
+        raise InvalidParameterValue("Exactly one of 'experiment_id' and 'model_name' is required.")
+    caller: Caller | None = request.scope.get("state", {}).get("caller")
+    if caller is None:
+        return ok({"permission": Permission.MANAGE.name})
+    if msg.experiment_id:
+        key = str(parse_experiment_id(msg.experiment_id))
+        found = caller.permission(ResourceKind.EXPERIMENT, key)
+    else:
+        found = caller.permission(ResourceKind.REGISTERED_MODEL, msg.model_name)
+    return ok({"permission": found.name})
+
+
 async def session(request: Request) -> Response:
     """``GET session``: whether the server requires sign-in, and who is signed in.
 
@@ -146,6 +171,7 @@ async def session(request: Request) -> Response:
 
 routes = [
     Route("/session", session, methods=["GET"]),
+    Route("/permission", my_permission, methods=["GET"]),
     Route("/metrics/history-sampled", sampled_history, methods=["GET"]),
     Route("/runs/get", get_runs, methods=["POST"]),
     Route("/experiments/run-keys", run_keys, methods=["GET"]),

@@ -111,3 +111,16 @@ def test_with_auth_off_no_one_is_shown_and_nothing_probes(ui):
     expect(page.get_by_text("Authentication is off on this server")).to_be_visible()
     expect(page.locator("#whoami")).to_be_empty()
     assert failed == []
+
+
+def test_a_reader_sees_no_editing_controls(new_tab, guarded):
+    with new_tab(guarded["url"]) as ui:
+        page = ui.page
+        ui.open(f"experiments/{guarded['ids']['visible']}")
+        page.get_by_label(re.compile("Paste an access token")).fill(guarded["alice"])
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_role("heading", name=guarded["names"]["visible"])).to_be_visible()
+        page.get_by_text("Description and tags").click()
+        expect(page.locator(".about")).to_contain_text("No description.")
+        expect(page.get_by_role("button", name="Edit description")).to_have_count(0)
+        expect(page.get_by_role("button", name="Set tag")).to_have_count(0)

@@ -178,3 +178,14 @@ def test_run_keys_errors(http):
         response = http.get(KEYS_URL, params=params)
         assert response.status_code == 400, params
         assert response.json()["error_code"] == "INVALID_PARAMETER_VALUE"
+
+
+def test_permission_without_auth_is_manage(http):
+    url = "/ajax-api/2.0/stratus/permission"
+    assert http.get(url, params={"experiment_id": "0"}).json() == {"permission": "MANAGE"}
+    assert http.get(url, params={"model_name": "m"}).json() == {"permission": "MANAGE"}
+    for params in ({}, {"experiment_id": "0", "model_name": "m"}):
+        response = http.get(url, params=params)
+        assert response.status_code == 400
+        assert response.json()["error_code"] == "INVALID_PARAMETER_VALUE"
+    assert http.get("/ajax-api/2.0/stratus/session").json() == {"auth_enabled": False}

@@ -90,6 +90,9 @@ export const experiments = {
   rename: (id, newName) => post("experiments/update", { experiment_id: id, new_name: newName }),
   remove: (id) => post("experiments/delete", { experiment_id: id }),
   restore: (id) => post("experiments/restore", { experiment_id: id }),
+  setTag: (id, key, value) =>
+    post("experiments/set-experiment-tag", { experiment_id: id, key, value }),
+  deleteTag: (id, key) => post("experiments/delete-experiment-tag", { experiment_id: id, key }),
 };
 
 export const runs = {
@@ -99,6 +102,9 @@ export const runs = {
   getMany: (ids, signal) => request("POST", `${UI}/runs/get`, { body: { run_ids: ids }, signal }),
   remove: (id) => post("runs/delete", { run_id: id }),
   restore: (id) => post("runs/restore", { run_id: id }),
+  rename: (id, name) => post("runs/update", { run_id: id, run_name: name }),
+  setTag: (id, key, value) => post("runs/set-tag", { run_id: id, key, value }),
+  deleteTag: (id, key) => post("runs/delete-tag", { run_id: id, key }),
 };
 
 export const loggedModels = {
@@ -106,7 +112,25 @@ export const loggedModels = {
     request("GET", `${MLFLOW}/logged-models/${encodeURIComponent(id)}`, { signal }),
 };
 
+const patch = (path, body) => request("PATCH", `${MLFLOW}/${path}`, { body });
+const remove = (path, body) => request("DELETE", `${MLFLOW}/${path}`, { body });
+
 export const registry = {
+  createModel: (name) => post("registered-models/create", { name }),
+  updateModel: (name, description) => patch("registered-models/update", { name, description }),
+  deleteModel: (name) => remove("registered-models/delete", { name }),
+  setModelTag: (name, key, value) => post("registered-models/set-tag", { name, key, value }),
+  deleteModelTag: (name, key) => remove("registered-models/delete-tag", { name, key }),
+  createVersion: (name, source, runId, modelId) =>
+    post("model-versions/create", { name, source, run_id: runId, model_id: modelId }),
+  updateVersion: (name, version, description) =>
+    patch("model-versions/update", { name, version: String(version), description }),
+  deleteVersion: (name, version) =>
+    remove("model-versions/delete", { name, version: String(version) }),
+  setVersionTag: (name, version, key, value) =>
+    post("model-versions/set-tag", { name, version: String(version), key, value }),
+  deleteVersionTag: (name, version, key) =>
+    remove("model-versions/delete-tag", { name, version: String(version), key }),
   searchModels: (query, signal) => get("registered-models/search", query, signal),
   getModel: (name, signal) => get("registered-models/get", { name }, signal),
   searchVersions: (query, signal) => get("model-versions/search", query, signal),
@@ -151,6 +175,20 @@ export const session = {
     return session.current;
   },
 };
+
+const LEVELS = { NO_PERMISSIONS: 0, READ: 1, EDIT: 2, MANAGE: 3 };
+
+/**
+ * What the signed-in user may do to an experiment (``{experimentId}``) or a registered
+ * model (``{modelName}``): ``may("EDIT")``. Controls that would be refused are not shown.
+ */
+export async function permission({ experimentId, modelName }, signal) {
+  const { permission: level } = await request("GET", `${UI}/permission`, {
+    query: { experiment_id: experimentId, model_name: modelName },
+    signal,
+  });
+  return { level, may: (needed) => (LEVELS[level] ?? 0) >= LEVELS[needed] };
+}
 
 /** Personal access tokens (Stratus's own API). A new token's secret is in the create answer only. */
 export const tokens = {

@@ -3,12 +3,13 @@
  * version (source run, stage, tags, aliases).
  */
 
-import { registry } from "../api.js";
+import { permission, registry } from "../api.js";
 import { h, icon, link, mount } from "../dom.js";
 import { confirm } from "../components/dialog.js";
+import { descriptionEditor, tagEditor } from "../components/editing.js";
 import { stageBadge } from "../components/status.js";
 import { empty, loading, toast } from "../components/states.js";
-import { chip, keyValues, table } from "../components/table.js";
+import { chip, table } from "../components/table.js";
 import * as fmt from "../format.js";
 
 const STAGES = ["None", "Staging", "Production", "Archived"];
@@ -23,10 +24,12 @@ export async function renderModel(page, ctx) {
   const [name] = ctx.params;
   ctx.setTitle(name);
   mount(page, loading());
-  const [{ registered_model: model }, versions] = await Promise.all([
+  const [{ registered_model: model }, versions, access] = await Promise.all([
     registry.getModel(name, ctx.signal),
     allVersions(name, ctx.signal),
+    permission({ modelName: name }, ctx.signal),
   ]);
+  const canEdit = access.may("EDIT");
 
   const aliasHost = h("div");
   const drawAliases = (aliases) =>
@@ -118,8 +121,31 @@ export async function renderModel(page, ctx) {
           text: `Created ${fmt.date(model.creation_timestamp)} · updated ${fmt.ago(model.last_updated_timestamp)}`,
         }),
       ),
+      access.may("MANAGE")
+        ? deleteButton(`Delete model ${name}`, async () => {
+            const sure = await confirm({
+              title: `Delete ${name}?`,
+              message: `All ${versions.length} versions and their aliases are deleted. This cannot be undone.`,
+              action: "Delete",
+              danger: true,
+            });
+            if (!sure) return;
+            await registry.deleteModel(name);
+            toast(`Model ${name} deleted`);
+            window.location.hash = "#/models";
+          })
+        : null,
     ),
-    model.description ? h("p", { class: "description", text: model.description }) : null,
+    h(
+      "section",
+      { class: "section" },
+      h("h2", { text: "Description" }),
+      descriptionEditor({
+        value: model.description,
+        canEdit,
+        onSave: (text) => registry.updateModel(name, text),
+      }),
+    ),
     h("section", { class: "section" }, h("h2", { text: "Aliases" }), aliasHost),
     h(
       "section",
@@ -131,7 +157,12 @@ export async function renderModel(page, ctx) {
       "section",
       { class: "section" },
       h("h2", { text: "Tags" }),
-      keyValues(model.tags || [], { empty: "No tags" }),
+      tagEditor({
+        tags: model.tags,
+        canEdit,
+        onSet: (key, value) => registry.setModelTag(name, key, value),
+        onDelete: (key) => registry.deleteModelTag(name, key),
+      }),
     ),
   );
   drawAliases(model.aliases || []);
@@ -251,7 +282,11 @@ export async function renderVersion(page, ctx) {
   const [name, number] = ctx.params;
   ctx.setTitle(`${name} v${number}`);
   mount(page, loading());
-  const { model_version: version } = await registry.getVersion(name, number, ctx.signal);
+  const [{ model_version: version }, access] = await Promise.all([
+    registry.getVersion(name, number, ctx.signal),
+    permission({ modelName: name }, ctx.signal),
+  ]);
+  const canEdit = access.may("EDIT");
   const stageSelect = h(
     "select",
     {
@@ -285,6 +320,20 @@ export async function renderVersion(page, ctx) {
         stageBadge(version.current_stage),
         (version.aliases || []).map((a) => chip(`@${a}`, { class: "alias" })),
       ),
+      access.may("MANAGE")
+        ? deleteButton(`Delete version ${number}`, async () => {
+            const sure = await confirm({
+              title: `Delete version ${number} of ${name}?`,
+              message: "Code loading this version will stop working. This cannot be undone.",
+              action: "Delete",
+              danger: true,
+            });
+            if (!sure) return;
+            await registry.deleteVersion(name, number);
+            toast(`Version ${number} deleted`);
+            window.location.hash = `#/models/${encodeURIComponent(name)}`;
+          })
+        : null,
     ),
     h(
       "dl",
@@ -319,19 +368,48 @@ export async function renderVersion(page, ctx) {
         ),
       ),
     ),
-    version.description
-      ? h(
-          "section",
-          { class: "section" },
-          h("h2", { text: "Description" }),
-          h("p", { class: "description", text: version.description }),
-        )
-      : null,
+    h(
+      "section",
+      { class: "section" },
+      h("h2", { text: "Description" }),
+      descriptionEditor({
+        value: version.description,
+        canEdit,
+        onSave: (text) => registry.updateVersion(name, number, text),
+      }),
+    ),
     h(
       "section",
       { class: "section" },
       h("h2", { text: "Tags" }),
-      keyValues(version.tags || [], { empty: "No tags" }),
+      tagEditor({
+        tags: version.tags,
+        canEdit,
+        onSet: (key, value) => registry.setVersionTag(name, number, key, value),
+        onDelete: (key) => registry.deleteVersionTag(name, number, key),
+      }),
     ),
+  );
+}
+
+/** A danger button that runs ``action``; a refusal is shown as a toast. */
+function deleteButton(label, action) {
+  return h(
+    "button",
+    {
+      class: "btn danger",
+      type: "button",
+      on: {
+        click: async () => {
+          try {
+            await action();
+          } catch (error) {
+            toast(error.message, "error");
+          }
+        },
+      },
+    },
+    icon("trash"),
+    label,
   );
 }

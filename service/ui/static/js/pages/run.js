@@ -3,13 +3,15 @@
  * of every metric, and the artifact browser. Tabs are recorded in the address.
  */
 
-import { artifacts, experiments, loggedModels, quote, runs } from "../api.js";
+import { artifacts, experiments, loggedModels, permission, quote, registry, runs } from "../api.js";
 import { h, icon, link, mount } from "../dom.js";
 import { artifactBrowser } from "../components/artifacts.js";
 import { chartGrid, runColor, X_AXES } from "../components/charts.js";
 import { segmented, toggle } from "../components/controls.js";
+import { prompt } from "../components/dialog.js";
+import { descriptionEditor, tagEditor } from "../components/editing.js";
 import { statusBadge } from "../components/status.js";
-import { empty, failure, loading, snippet } from "../components/states.js";
+import { empty, failure, loading, snippet, toast } from "../components/states.js";
 import { keyValues, table } from "../components/table.js";
 import * as fmt from "../format.js";
 
@@ -25,11 +27,45 @@ export async function render(page, ctx) {
   const { run } = await runs.get(runId, ctx.signal);
   const { info } = run;
   const tags = fmt.pairs(run.data.tags);
-  const experiment = await experiments.get(info.experiment_id, ctx.signal).then(
-    (r) => r.experiment,
-    () => null,
-  );
+  const [experiment, access] = await Promise.all([
+    experiments.get(info.experiment_id, ctx.signal).then(
+      (r) => r.experiment,
+      () => null,
+    ),
+    permission({ experimentId: info.experiment_id }, ctx.signal),
+  ]);
+  // Deleted runs are read-only on the server, so they get no editing controls either.
+  ctx.canEdit = access.may("EDIT") && info.lifecycle_stage !== "deleted";
   ctx.setTitle(fmt.runName(info));
+  const title = h("h1", { text: fmt.runName(info) });
+  const renameButton = ctx.canEdit
+    ? h(
+        "button",
+        {
+          class: "btn small ghost",
+          type: "button",
+          "aria-label": "Rename run",
+          title: "Rename run",
+          on: {
+            click: async () => {
+              const name = await prompt({
+                title: "Rename run",
+                label: "New name",
+                value: fmt.runName(info),
+                action: "Rename",
+                submit: (value) => runs.rename(info.run_id, value),
+              });
+              if (!name) return;
+              info.run_name = name;
+              title.textContent = name;
+              ctx.setTitle(name);
+              toast("Run renamed");
+            },
+          },
+        },
+        icon("edit"),
+      )
+    : null;
 
   const panel = h("div", { class: "tab-panel", role: "tabpanel" });
   let tab = ctx.query.get("tab") || "overview";
@@ -87,7 +123,8 @@ export async function render(page, ctx) {
       h(
         "div",
         { class: "title-row" },
-        h("h1", { text: fmt.runName(info) }),
+        title,
+        renameButton,
         statusBadge(info.status),
         info.lifecycle_stage === "deleted"
           ? h("span", { class: "badge muted-badge", text: "deleted" })
@@ -138,15 +175,35 @@ function overview(run, ctx) {
   const description = fmt.pairs(tags).get("mlflow.note.content");
   const userTags = tags.filter((t) => !fmt.SYSTEM_TAG.test(t.key));
   const systemTags = tags.filter((t) => fmt.SYSTEM_TAG.test(t.key));
-  const tagHost = h("div", null, keyValues(userTags, { empty: "No tags" }));
+  const editableTags = () =>
+    tagEditor({
+      tags: run.data.tags,
+      canEdit: ctx.canEdit,
+      onSet: async (key, value) => {
+        await runs.setTag(run.info.run_id, key, value);
+        run.data.tags = [...(run.data.tags || []).filter((t) => t.key !== key), { key, value }];
+      },
+      onDelete: async (key) => {
+        await runs.deleteTag(run.info.run_id, key);
+        run.data.tags = (run.data.tags || []).filter((t) => t.key !== key);
+      },
+    });
+  const tagHost = h("div", null, editableTags());
   const metricsList = [...(run.data.metrics || [])].sort((a, b) => a.key.localeCompare(b.key));
   const children = h("div", null, loading());
   loadChildren(run, children, ctx);
   return h(
     "div",
     { class: "overview" },
-    description
-      ? section("Description", h("p", { class: "description", text: description }))
+    description || ctx.canEdit
+      ? section(
+          "Description",
+          descriptionEditor({
+            value: description,
+            canEdit: ctx.canEdit,
+            onSave: (text) => runs.setTag(run.info.run_id, "mlflow.note.content", text),
+          }),
+        )
       : null,
     h(
       "div",
@@ -178,13 +235,17 @@ function overview(run, ctx) {
       `Tags (${userTags.length})`,
       systemTags.length
         ? toggle(`Show ${systemTags.length} system tags`, false, (on) =>
-            mount(tagHost, keyValues(on ? tags : userTags, { empty: "No tags" })),
+            mount(
+              tagHost,
+              on ? keyValues(run.data.tags || [], { empty: "No tags" }) : editableTags(),
+            ),
           )
         : null,
       tagHost,
     ),
     section("Datasets", datasets(run)),
     section("Logged models", loggedModelsSection(run, ctx)),
+    section("Registered versions", registeredVersions(run, ctx)),
     section("Child runs", children),
   );
 }
@@ -323,6 +384,7 @@ function loggedModelCard(ref, model, error, ctx) {
         text: (info.status || "").replace("LOGGED_MODEL_", "").toLowerCase(),
       }),
       h("span", { class: "spacer" }),
+      ctx.canEdit && ref.direction === "output" ? registerButton(info, ctx) : null,
       button,
     ),
     h(
@@ -334,6 +396,90 @@ function loggedModelCard(ref, model, error, ctx) {
     ),
     files,
   );
+}
+
+/** Register a logged model of this run as a new version of a (new or existing) model. */
+function registerButton(model, ctx) {
+  return h(
+    "button",
+    {
+      class: "btn small",
+      type: "button",
+      "aria-label": `Register ${model.name}`,
+      on: {
+        click: async () => {
+          let created = null;
+          const name = await prompt({
+            title: `Register ${model.name}`,
+            label: "Registered model name",
+            value: model.name,
+            action: "Register",
+            submit: async (value) => {
+              try {
+                await registry.createModel(value);
+              } catch (error) {
+                if (error.code !== "RESOURCE_ALREADY_EXISTS") throw error;
+              }
+              created = (
+                await registry.createVersion(
+                  value,
+                  `models:/${model.model_id}`,
+                  model.source_run_id,
+                  model.model_id,
+                )
+              ).model_version;
+            },
+          });
+          if (!name || !created) return;
+          toast(`Registered as ${name} version ${created.version}`);
+          ctx.refreshRegistered?.();
+        },
+      },
+    },
+    "Register",
+  );
+}
+
+/** The model versions registered from this run: "Registered as churn-model v3". */
+function registeredVersions(run, ctx) {
+  const host = h("div", null, loading());
+  const load = async () => {
+    try {
+      const found = await registry.searchVersions(
+        { filter: `run_id = ${quote(run.info.run_id)}`, max_results: 100 },
+        ctx.signal,
+      );
+      const versions = found.model_versions || [];
+      mount(
+        host,
+        versions.length
+          ? h(
+              "ul",
+              { class: "registered-list" },
+              versions.map((v) =>
+                h(
+                  "li",
+                  null,
+                  "Registered as ",
+                  link(
+                    ["models", v.name, "versions", v.version],
+                    `${v.name} version ${v.version}`,
+                    {
+                      class: "strong",
+                    },
+                  ),
+                ),
+              ),
+            )
+          : h("p", { class: "muted", text: "Not registered in the model registry." }),
+      );
+    } catch (error) {
+      mount(host, failure(error));
+    }
+  };
+  ctx.refreshRegistered = load;
+  load();
+  return host;
 }
 
 async function loadChildren(run, host, ctx) {

@@ -8,11 +8,12 @@
  * (runs/rows.js), runColumns (runs/columns.js), a Selection, and the toolbar parts below.
  */
 
-import { experiments, runs } from "../api.js";
+import { experiments, permission, runs } from "../api.js";
 import { h, icon, link, mount, route } from "../dom.js";
 import { segmented, toggle } from "../components/controls.js";
 import { columnPicker, KEYS_PER_GROUP } from "../components/columns.js";
 import { confirm } from "../components/dialog.js";
+import { descriptionEditor, tagEditor } from "../components/editing.js";
 import { parseIds, Selection } from "../components/selection.js";
 import { empty, failure, loading, snippet, toast } from "../components/states.js";
 import { VirtualGrid } from "../components/vgrid.js";
@@ -30,7 +31,11 @@ const VIEWS = [
 export async function render(page, ctx) {
   const [experimentId] = ctx.params;
   mount(page, loading());
-  const { experiment } = await experiments.get(experimentId, ctx.signal);
+  const [{ experiment }, access] = await Promise.all([
+    experiments.get(experimentId, ctx.signal),
+    permission({ experimentId }, ctx.signal),
+  ]);
+  const canEdit = access.may("EDIT") && experiment.lifecycle_stage !== "deleted";
   ctx.setTitle(experiment.name);
 
   const columnsKey = `stratus.columns.${experimentId}`;
@@ -105,7 +110,7 @@ export async function render(page, ctx) {
 
   mount(
     page,
-    experimentHead(experiment),
+    experimentHead(experiment, canEdit),
     h(
       "div",
       { class: "toolbar wrap" },
@@ -210,8 +215,27 @@ export async function render(page, ctx) {
   }
 }
 
-function experimentHead(experiment) {
+function experimentHead(experiment, canEdit) {
+  const id = experiment.experiment_id;
   const description = fmt.pairs(experiment.tags).get("mlflow.note.content");
+  const about = h(
+    "details",
+    { class: "about" },
+    h("summary", { text: "Description and tags" }),
+    h("h2", { class: "small-heading", text: "Description" }),
+    descriptionEditor({
+      value: description,
+      canEdit,
+      onSave: (text) => experiments.setTag(id, "mlflow.note.content", text),
+    }),
+    h("h2", { class: "small-heading", text: "Tags" }),
+    tagEditor({
+      tags: experiment.tags,
+      canEdit,
+      onSet: (key, value) => experiments.setTag(id, key, value),
+      onDelete: (key) => experiments.deleteTag(id, key),
+    }),
+  );
   return [
     h(
       "nav",
@@ -240,6 +264,7 @@ function experimentHead(experiment) {
       ),
     ),
     description ? h("p", { class: "description", text: description }) : null,
+    about,
   ];
 }
 
