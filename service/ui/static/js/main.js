@@ -118,6 +118,12 @@ function pageFailure(error) {
  * page with this whole address (fragment included) as ``next``, so a shared deep link
  * lands on its page after sign-in.
  */
+/** The skip link moves focus to the page (a plain #app would be read as a route). */
+document.getElementById("skip-link").addEventListener("click", (event) => {
+  event.preventDefault();
+  root.focus();
+});
+
 async function start() {
   let current = null;
   try {

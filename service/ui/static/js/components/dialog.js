@@ -21,6 +21,7 @@ function open(title, content, onClose) {
   };
   const onKey = (event) => {
     if (event.key === "Escape") close(null);
+    if (event.key === "Tab") trapFocus(overlay, event);
   };
   overlay.addEventListener("mousedown", (event) => {
     if (event.target === overlay) close(null);
@@ -28,6 +29,25 @@ function open(title, content, onClose) {
   document.addEventListener("keydown", onKey);
   document.body.append(overlay);
   return close;
+}
+
+const FOCUSABLE =
+  'a[href], button:not([disabled]), input:not([disabled]), select, textarea, [tabindex="0"]';
+
+/** Keep Tab and Shift+Tab inside ``container`` (a modal dialog), wrapping at either end. */
+export function trapFocus(container, event) {
+  const items = [...container.querySelectorAll(FOCUSABLE)].filter((el) => !el.hidden);
+  if (!items.length) return;
+  const first = items[0];
+  const last = items[items.length - 1];
+  const inside = container.contains(document.activeElement);
+  if (event.shiftKey && (document.activeElement === first || !inside)) {
+    event.preventDefault();
+    last.focus();
+  } else if (!event.shiftKey && (document.activeElement === last || !inside)) {
+    event.preventDefault();
+    first.focus();
+  }
 }
 
 /**

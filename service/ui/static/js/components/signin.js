@@ -5,6 +5,7 @@
  */
 
 import { h } from "../dom.js";
+import { trapFocus } from "./dialog.js";
 
 const SIGN_IN_PAGE = "/auth/login";
 
@@ -33,6 +34,9 @@ export function showSignIn() {
       ),
     ),
   );
+  shown.addEventListener("keydown", (event) => {
+    if (event.key === "Tab") trapFocus(shown, event);
+  });
   document.body.append(shown);
   shown.querySelector("a").focus();
 }

@@ -11,7 +11,7 @@ export function table(columns, rows, { sort, onSort, rowClass } = {}) {
     "tr",
     null,
     columns.map((col) => {
-      if (!col.key || !onSort) return h("th", { class: col.class, scope: "col" }, col.label);
+      if (!col.key || !onSort) return h("th", { class: col.class, scope: "col" }, headLabel(col));
       const active = sort && sort.key === col.key;
       return h(
         "th",
@@ -49,6 +49,11 @@ export function table(columns, rows, { sort, onSort, rowClass } = {}) {
     { class: "table-wrap" },
     h("table", { class: "table" }, h("thead", null, head), h("tbody", null, body)),
   );
+}
+
+/** A column's header; an unlabelled one (row actions) is named for screen readers only. */
+function headLabel(col) {
+  return col.label || h("span", { class: "visually-hidden", text: col.hiddenLabel || "Actions" });
 }
 
 /** A two-column key/value table with an optional filter box for long lists. */

@@ -59,8 +59,12 @@ export async function render(page, ctx) {
         h(
           "tr",
           null,
-          ["", "Run", "Status", "Started", "Duration", ""].map((t) =>
-            h("th", { scope: "col", text: t }),
+          ["Colour", "Run", "Status", "Started", "Duration", "Actions"].map((t, i) =>
+            h(
+              "th",
+              { scope: "col" },
+              i === 0 || i === 5 ? h("span", { class: "visually-hidden", text: t }) : t,
+            ),
           ),
         ),
       ),

@@ -67,7 +67,12 @@ export async function render(page, ctx) {
       )
     : null;
 
-  const panel = h("div", { class: "tab-panel", role: "tabpanel" });
+  const panel = h("div", {
+    class: "tab-panel",
+    role: "tabpanel",
+    id: "run-tabpanel",
+    tabindex: "0",
+  });
   let tab = ctx.query.get("tab") || "overview";
   let cleanup = null;
   const tabButtons = TABS.map(([id, label]) =>
@@ -78,7 +83,9 @@ export async function render(page, ctx) {
         type: "button",
         role: "tab",
         id: `tab-${id}`,
+        "aria-controls": "run-tabpanel",
         "aria-selected": String(id === tab),
+        tabindex: id === tab ? "0" : "-1",
         on: { click: () => select(id) },
       },
       label,
@@ -87,6 +94,31 @@ export async function render(page, ctx) {
         : null,
     ),
   );
+  // Tabs (WAI-ARIA): one tab stop; arrow keys, Home and End move between tabs and open them.
+  const tabList = h(
+    "div",
+    {
+      class: "tabs",
+      role: "tablist",
+      "aria-label": "Run",
+      on: {
+        keydown: (event) => {
+          const at = TABS.findIndex(([id]) => id === tab);
+          const next = {
+            ArrowRight: (at + 1) % TABS.length,
+            ArrowLeft: (at - 1 + TABS.length) % TABS.length,
+            Home: 0,
+            End: TABS.length - 1,
+          }[event.key];
+          if (next === undefined) return;
+          event.preventDefault();
+          select(TABS[next][0]);
+          tabButtons[next].focus();
+        },
+      },
+    },
+    tabButtons,
+  );
 
   function select(id) {
     tab = id;
@@ -94,7 +126,11 @@ export async function render(page, ctx) {
       tab: id === "overview" ? null : id,
       artifact: id === "artifacts" ? ctx.query.get("artifact") : null,
     });
-    tabButtons.forEach((b, i) => b.setAttribute("aria-selected", String(TABS[i][0] === id)));
+    tabButtons.forEach((b, i) => {
+      b.setAttribute("aria-selected", String(TABS[i][0] === id));
+      b.setAttribute("tabindex", TABS[i][0] === id ? "0" : "-1");
+    });
+    panel.setAttribute("aria-labelledby", `tab-${id}`);
     cleanup?.();
     cleanup = null;
     if (id === "overview") mount(panel, overview(run, ctx));
@@ -141,7 +177,7 @@ export async function render(page, ctx) {
       fact("Source", sourceText(tags)),
       parent ? fact("Parent run", link(["runs", parent], parent, { class: "mono" }), true) : null,
     ),
-    h("div", { class: "tabs", role: "tablist" }, tabButtons),
+    tabList,
     panel,
   );
   select(tab);
@@ -581,6 +617,7 @@ function charts(panel, run, ctx) {
       h("span", { class: "spacer" }),
       keys.length > 6 || filter.value ? filter : null,
     ),
+    h("h2", { class: "visually-hidden", text: "Metric charts" }),
     h("p", {
       class: "muted small hint",
       text: "Drag across a chart to zoom in; double-click to zoom out.",
