@@ -9,6 +9,7 @@ import { artifactBrowser } from "../components/artifacts.js";
 import { chartGrid, runColor, X_AXES } from "../components/charts.js";
 import { segmented, toggle } from "../components/controls.js";
 import { prompt } from "../components/dialog.js";
+import { liveRefresh } from "../components/live.js";
 import { descriptionEditor, tagEditor } from "../components/editing.js";
 import { statusBadge } from "../components/status.js";
 import { empty, failure, loading, snippet, toast } from "../components/states.js";
@@ -38,6 +39,7 @@ export async function render(page, ctx) {
   ctx.canEdit = access.may("EDIT") && info.lifecycle_stage !== "deleted";
   ctx.setTitle(fmt.runName(info));
   const title = h("h1", { text: fmt.runName(info) });
+  let badge = statusBadge(info.status);
   const renameButton = ctx.canEdit
     ? h(
         "button",
@@ -161,7 +163,7 @@ export async function render(page, ctx) {
         { class: "title-row" },
         title,
         renameButton,
-        statusBadge(info.status),
+        badge,
         info.lifecycle_stage === "deleted"
           ? h("span", { class: "badge muted-badge", text: "deleted" })
           : null,
@@ -181,6 +183,24 @@ export async function render(page, ctx) {
     panel,
   );
   select(tab);
+
+  // A running run: its charts and status refresh on their own until it ends.
+  liveRefresh({
+    signal: ctx.signal,
+    active: () => run.info.status === "RUNNING",
+    refresh: async () => {
+      const { run: fresh } = await runs.get(runId, ctx.signal);
+      const before = JSON.stringify([run.info.status, run.data.metrics]);
+      if (JSON.stringify([fresh.info.status, fresh.data.metrics]) === before) return false;
+      Object.assign(run.info, fresh.info);
+      run.data.metrics = fresh.data.metrics;
+      const next = statusBadge(run.info.status);
+      badge.replaceWith(next);
+      badge = next;
+      if (tab === "charts") select("charts");
+      return true;
+    },
+  });
 }
 
 function fact(label, value, wide = false) {

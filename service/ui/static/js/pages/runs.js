@@ -21,6 +21,7 @@ import * as fmt from "../format.js";
 import { runColumns } from "./runs/columns.js";
 import { nestRows } from "./runs/rows.js";
 import { RunPages } from "./runs/source.js";
+import { liveRefresh } from "../components/live.js";
 
 const VIEWS = [
   ["ACTIVE_ONLY", "Active"],
@@ -31,14 +32,17 @@ const VIEWS = [
 export async function render(page, ctx) {
   const [experimentId] = ctx.params;
   mount(page, loading());
-  const [{ experiment }, access] = await Promise.all([
+  const columnsKey = `stratus.columns.${experimentId}`;
+  const saved = JSON.parse(localStorage.getItem(columnsKey) || "null");
+  const [{ experiment }, access, firstKeys] = await Promise.all([
     experiments.get(experimentId, ctx.signal),
     permission({ experimentId }, ctx.signal),
+    // No choice made yet for this experiment: its first four metrics and params.
+    saved ? null : experiments.runKeys(experimentId, { maxResults: 4 }, ctx.signal),
   ]);
   const canEdit = access.may("EDIT") && experiment.lifecycle_stage !== "deleted";
   ctx.setTitle(experiment.name);
 
-  const columnsKey = `stratus.columns.${experimentId}`;
   const query = {
     filter: ctx.query.get("filter") || "",
     view: ctx.query.get("view") || "ACTIVE_ONLY",
@@ -49,7 +53,11 @@ export async function render(page, ctx) {
   };
   const layout = {
     group: ctx.query.get("group") !== "0",
-    columns: JSON.parse(localStorage.getItem(columnsKey) || "null"),
+    columns: saved || {
+      metrics: firstKeys.metrics || [],
+      params: firstKeys.params || [],
+      tags: [],
+    },
     expanded: new Set(),
   };
 
@@ -59,7 +67,10 @@ export async function render(page, ctx) {
     actions.update();
   });
   const pages = new RunPages(experimentId, ctx.signal, {
-    onPage: () => drawRows(),
+    onPage: () => {
+      drawRows();
+      live.kick();
+    },
     onError: (error) => {
       if (error.status === 400) filterBar.showError(error.message);
       else mount(message, failure(error, reload));
@@ -202,17 +213,30 @@ export async function render(page, ctx) {
     drawRows();
   }
 
+  // While loaded runs are running, fetch those runs again (one request) and redraw.
+  const running = () =>
+    pages.runs.filter((r) => r.info.status === "RUNNING").map((r) => r.info.run_id);
+  const live = liveRefresh({
+    signal: ctx.signal,
+    active: () => running().length > 0,
+    onState: (on) => actions.setLive(on),
+    refresh: async () => {
+      const ids = running().slice(0, 1000);
+      const { runs: fresh = [] } = await runs.getMany(ids, ctx.signal);
+      let changed = false;
+      for (const run of fresh) {
+        const old = pages.byId.get(run.info.run_id);
+        if (!old || JSON.stringify(old) === JSON.stringify(run)) continue;
+        pages.runs[pages.runs.indexOf(old)] = run;
+        pages.byId.set(run.info.run_id, run);
+        changed = true;
+      }
+      if (changed) drawRows();
+      return changed;
+    },
+  });
+
   reload();
-  if (!layout.columns) {
-    // No choice made yet for this experiment: its first four metrics and params.
-    const found = await experiments.runKeys(experimentId, { maxResults: 4 }, ctx.signal);
-    layout.columns = {
-      metrics: found.metrics || [],
-      params: found.params || [],
-      tags: [],
-    };
-    drawColumns();
-  }
 }
 
 function experimentHead(experiment, canEdit) {
@@ -311,6 +335,12 @@ function filterForm(initial, onSubmit) {
 /** The run count, and Compare / Delete / Restore for the selected runs. */
 function selectionActions({ selection, deleted, loaded, grid, onCompare, onDone }) {
   const status = h("span", { class: "muted run-count", role: "status" });
+  const liveNote = h("span", {
+    class: "badge info-badge live-note",
+    hidden: true,
+    title: "Running runs refresh on their own",
+    text: "Live",
+  });
   const compareButton = h(
     "button",
     { class: "btn primary", type: "button", disabled: true, on: { click: onCompare } },
@@ -361,11 +391,15 @@ function selectionActions({ selection, deleted, loaded, grid, onCompare, onDone 
     element: h(
       "div",
       { class: "toolbar-group" },
+      liveNote,
       status,
       clearButton,
       lifecycleButton,
       compareButton,
     ),
+    setLive(on) {
+      liveNote.hidden = !on;
+    },
     setCount(n, done) {
       status.textContent = n
         ? `${fmt.count(n)} run${n === 1 ? "" : "s"}${done ? "" : " loaded · scroll for more"}`

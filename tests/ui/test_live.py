@@ -1,0 +1,45 @@
+"""Live runs: while a run is running, the runs table and the run's charts update on their
+own (polling with backoff, one request for all running runs), and stop once it ends."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+pytest.importorskip("playwright.sync_api", reason="pip install playwright")
+from playwright.sync_api import expect
+
+#: The first refresh comes after 3 s and backs off from there; a loaded machine is slow.
+WAIT_MS = 45_000
+
+
+def test_runs_table_and_charts_follow_a_running_run(ui, mlflow_client):
+    experiment_id = mlflow_client.create_experiment(f"live-{uuid.uuid4().hex[:6]}")
+    run_id = mlflow_client.create_run(experiment_id, run_name="training").info.run_id
+    mlflow_client.log_metric(run_id, "loss", 0.9, step=0)
+    page = ui.page
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url) if "/stratus/runs/get" in r.url else None)
+
+    ui.open(f"experiments/{experiment_id}")
+    row = page.get_by_role("grid").get_by_role("row").filter(has_text="training")
+    expect(row).to_contain_text("0.9")
+    expect(page.locator(".live-note")).to_be_visible()
+    mlflow_client.log_metric(run_id, "loss", 0.5, step=1)
+    expect(row).to_contain_text("0.5", timeout=WAIT_MS)
+    assert requests  # refreshed through the one-request endpoint
+
+    mlflow_client.set_terminated(run_id)
+    expect(row).to_contain_text("Finished", timeout=WAIT_MS)
+    expect(page.locator(".live-note")).to_be_hidden()
+
+    second = mlflow_client.create_run(experiment_id, run_name="second").info.run_id
+    mlflow_client.log_metric(second, "loss", 0.8, step=0)
+    ui.open(f"runs/{second}?tab=charts")
+    card = page.locator('.chart-card[data-metric="loss"]')
+    expect(card).to_contain_text("1 point")
+    mlflow_client.log_metric(second, "loss", 0.7, step=1)
+    expect(card).to_contain_text("2 points", timeout=WAIT_MS)
+    mlflow_client.set_terminated(second)
+    expect(page.locator(".title-row")).to_contain_text("Finished", timeout=WAIT_MS)
