@@ -3,6 +3,7 @@ own (polling with backoff, one request for all running runs), and stop once it e
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import pytest
@@ -43,3 +44,34 @@ def test_runs_table_and_charts_follow_a_running_run(ui, mlflow_client):
     expect(card).to_contain_text("2 points", timeout=WAIT_MS)
     mlflow_client.set_terminated(second)
     expect(page.locator(".title-row")).to_contain_text("Finished", timeout=WAIT_MS)
+
+
+def test_csv_exports_and_smoothing(ui, seeded):
+    import csv
+    import io
+    from pathlib import Path
+
+    page = ui.page
+    ui.open(f"experiments/{seeded.experiment_id}")
+    expect(page.get_by_role("grid").get_by_role("link", name="baseline")).to_be_visible()
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Export CSV").click()
+    rows = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text())))
+    baseline = next(r for r in rows if r["run_name"] == "baseline")
+    assert baseline["run_id"] == seeded.baseline_run_id
+    assert baseline["params.optimizer"] == "adam"
+    assert abs(float(baseline["metrics.loss"])) < 1  # the last logged loss
+
+    ui.open(f"runs/{seeded.baseline_run_id}?tab=charts")
+    card = page.locator('.chart-card[data-metric="loss"]')
+    expect(card).to_contain_text("300 points")
+    with page.expect_download() as download:
+        card.get_by_role("button", name="Download loss as CSV").click()
+    points = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text())))
+    assert len(points) == 300
+    assert [p["step"] for p in points[:3]] == ["0", "1", "2"]
+
+    page.get_by_label("Smoothing").fill("0.9")
+    expect(page).to_have_url(re.compile(r"smooth=0\.9"))
+    expect(card.locator("canvas")).to_be_visible()
+    expect(page.locator("label.smoothing output")).to_have_text("0.90")

@@ -8,7 +8,8 @@
  */
 
 import { metrics } from "../api.js";
-import { h } from "../dom.js";
+import { download, safeName, toCsv } from "../csv.js";
+import { h, icon } from "../dom.js";
 import * as fmt from "../format.js";
 
 const PALETTE = [
@@ -71,7 +72,8 @@ export function chartGrid(keys, runs, options, ctx) {
 }
 
 class MetricChart {
-  constructor(key, runs, { xAxis, logScale }) {
+  constructor(key, runs, { xAxis, logScale, smoothing = 0 }) {
+    this.smoothing = smoothing;
     this.key = key;
     this.runs = runs;
     this.xAxis = xAxis;
@@ -83,7 +85,24 @@ class MetricChart {
     this.element = h(
       "section",
       { class: "chart-card", dataset: { metric: key } },
-      h("header", null, h("h3", { class: "clip", title: key, text: key }), this.note),
+      h(
+        "header",
+        null,
+        h("h3", { class: "clip", title: key, text: key }),
+        this.note,
+        h(
+          "button",
+          {
+            class: "btn small ghost",
+            type: "button",
+            title: "Download the points shown as CSV",
+            "aria-label": `Download ${key} as CSV`,
+            on: { click: () => this.exportCsv() },
+          },
+          icon("download"),
+          "CSV",
+        ),
+      ),
       this.host,
     );
     this.resize = new ResizeObserver(() => {
@@ -151,9 +170,10 @@ class MetricChart {
       this.host.replaceChildren(h("p", { class: "muted chart-empty", text: "No values" }));
       return;
     }
+    this.series = series;
     const tables = series.map((s) => {
       const run = this.runs.find((r) => r.id === s.run_id);
-      return [s.x.map((x) => this.toPlotX(x, run)), s.y];
+      return [s.x.map((x) => this.toPlotX(x, run)), smooth(s.y, this.smoothing)];
     });
     const data = tables.length === 1 ? tables[0] : window.uPlot.join(tables);
     const positive = data.slice(1).every((ys) => ys.every((y) => y == null || y > 0));
@@ -162,6 +182,17 @@ class MetricChart {
     this.host.replaceChildren();
     this.plot = new window.uPlot(this.options(series, log), data, this.host);
     this.resize.observe(this.host);
+  }
+
+  /** The points as fetched (downsampled or not; never smoothed), one row per point. */
+  exportCsv() {
+    const x = this.xAxis === "step" ? "step" : "timestamp_ms";
+    const rows = [];
+    for (const s of this.series || []) {
+      const run = this.runs.find((r) => r.id === s.run_id);
+      s.x.forEach((value, i) => rows.push([s.run_id, run?.label || "", value, s.y[i]]));
+    }
+    download(`${safeName(this.key)}.csv`, toCsv(["run_id", "run_name", x, this.key], rows));
   }
 
   toPlotX(x, run) {
@@ -250,4 +281,15 @@ class MetricChart {
       this.plot.setScale("x", { min: xs[0], max: xs[xs.length - 1] });
     }
   }
+}
+
+/** An exponential moving average (TensorBoard's smoothing); gaps stay gaps. */
+export function smooth(ys, weight) {
+  if (!weight) return ys;
+  let last = null;
+  return ys.map((y) => {
+    if (y == null || !Number.isFinite(y)) return y;
+    last = last == null ? y : last * weight + y * (1 - weight);
+    return last;
+  });
 }

@@ -35,3 +35,24 @@ export function toggle(label, checked, onChange) {
   });
   return h("label", { class: "toggle" }, input, h("span", { text: label }));
 }
+
+/** Chart smoothing, 0 (off) to 0.99, as a labelled range input. */
+export function smoothingSlider(value, onChange) {
+  const output = h("output", { class: "num small", text: value ? value.toFixed(2) : "off" });
+  const input = h("input", {
+    type: "range",
+    min: "0",
+    max: "0.99",
+    step: "0.01",
+    value: String(value),
+    "aria-label": "Smoothing",
+    on: {
+      input: () => {
+        const v = Number(input.value);
+        output.textContent = v ? v.toFixed(2) : "off";
+        onChange(v);
+      },
+    },
+  });
+  return h("label", { class: "toggle smoothing" }, h("span", { text: "Smoothing" }), input, output);
+}

@@ -6,7 +6,7 @@
 import { containsPattern, runs } from "../api.js";
 import { debounce, h, icon, link, mount, route } from "../dom.js";
 import { chartGrid, runColor, X_AXES } from "../components/charts.js";
-import { segmented, toggle } from "../components/controls.js";
+import { segmented, smoothingSlider, toggle } from "../components/controls.js";
 import { parseIds } from "../components/selection.js";
 import { sweepAnalysis } from "../components/sweep.js";
 import { statusBadge } from "../components/status.js";
@@ -160,7 +160,11 @@ export async function render(page, ctx) {
         )
       : null;
   ctx.onCleanup(() => sweep?.destroy());
-  const options = { xAxis: ctx.query.get("x") || "step", logScale: false };
+  const options = {
+    xAxis: ctx.query.get("x") || "step",
+    logScale: false,
+    smoothing: Number(ctx.query.get("smooth")) || 0,
+  };
   const chartHost = h("div");
   const metricFilter = h("input", {
     type: "search",
@@ -236,6 +240,14 @@ export async function render(page, ctx) {
           options.logScale = on;
           drawCharts();
         }),
+        smoothingSlider(
+          options.smoothing,
+          debounce((v) => {
+            options.smoothing = v;
+            ctx.setQuery({ smooth: v ? String(v) : null });
+            drawCharts();
+          }, 150),
+        ),
         h("span", { class: "spacer" }),
         metricFilter,
       ),

@@ -4,10 +4,10 @@
  */
 
 import { artifacts, experiments, loggedModels, permission, quote, registry, runs } from "../api.js";
-import { h, icon, link, mount } from "../dom.js";
+import { debounce, h, icon, link, mount } from "../dom.js";
 import { artifactBrowser } from "../components/artifacts.js";
 import { chartGrid, runColor, X_AXES } from "../components/charts.js";
-import { segmented, toggle } from "../components/controls.js";
+import { segmented, smoothingSlider, toggle } from "../components/controls.js";
 import { prompt } from "../components/dialog.js";
 import { liveRefresh } from "../components/live.js";
 import { descriptionEditor, tagEditor } from "../components/editing.js";
@@ -588,7 +588,11 @@ function charts(panel, run, ctx) {
     );
     return null;
   }
-  const options = { xAxis: ctx.query.get("x") || "step", logScale: ctx.query.get("log") === "1" };
+  const options = {
+    xAxis: ctx.query.get("x") || "step",
+    logScale: ctx.query.get("log") === "1",
+    smoothing: Number(ctx.query.get("smooth")) || 0,
+  };
   const series = [
     {
       id: run.info.run_id,
@@ -634,6 +638,14 @@ function charts(panel, run, ctx) {
         ctx.setQuery({ log: on ? "1" : null });
         draw();
       }),
+      smoothingSlider(
+        options.smoothing,
+        debounce((v) => {
+          options.smoothing = v;
+          ctx.setQuery({ smooth: v ? String(v) : null });
+          draw();
+        }, 150),
+      ),
       h("span", { class: "spacer" }),
       keys.length > 6 || filter.value ? filter : null,
     ),

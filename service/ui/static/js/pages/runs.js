@@ -19,9 +19,10 @@ import { empty, failure, loading, snippet, toast } from "../components/states.js
 import { VirtualGrid } from "../components/vgrid.js";
 import * as fmt from "../format.js";
 import { runColumns } from "./runs/columns.js";
-import { nestRows } from "./runs/rows.js";
+import { nestRows, rowData } from "./runs/rows.js";
 import { RunPages } from "./runs/source.js";
 import { liveRefresh } from "../components/live.js";
+import { download, safeName, toCsv } from "../csv.js";
 
 const VIEWS = [
   ["ACTIVE_ONLY", "Active"],
@@ -151,6 +152,23 @@ export async function render(page, ctx) {
         ctx.setQuery({ group: on ? null : "0" });
         drawRows();
       }),
+      h(
+        "button",
+        {
+          class: "btn",
+          type: "button",
+          title: "The loaded runs, with the columns shown",
+          on: {
+            click: () =>
+              download(
+                `${safeName(experiment.name)}-runs.csv`,
+                runsCsv(pages.runs, layout.columns),
+              ),
+          },
+        },
+        icon("download"),
+        "Export CSV",
+      ),
       h("span", { class: "spacer" }),
       actions.element,
     ),
@@ -237,6 +255,38 @@ export async function render(page, ctx) {
   });
 
   reload();
+}
+
+/** Loaded runs as CSV: identity, times, then the chosen metric, param and tag columns. */
+function runsCsv(loaded, chosen) {
+  const c = chosen || { metrics: [], params: [], tags: [] };
+  const header = [
+    "run_id",
+    "run_name",
+    "status",
+    "start_time",
+    "end_time",
+    "user",
+    ...c.metrics.map((k) => `metrics.${k}`),
+    ...c.params.map((k) => `params.${k}`),
+    ...c.tags.map((k) => `tags.${k}`),
+  ];
+  const rows = loaded.map((run) => {
+    const row = rowData(run);
+    const info = run.info;
+    return [
+      info.run_id,
+      info.run_name,
+      info.status,
+      info.start_time ? new Date(Number(info.start_time)).toISOString() : "",
+      info.end_time ? new Date(Number(info.end_time)).toISOString() : "",
+      info.user_id,
+      ...c.metrics.map((k) => row.metrics.get(k)?.value),
+      ...c.params.map((k) => row.params.get(k)),
+      ...c.tags.map((k) => row.tags.get(k)),
+    ];
+  });
+  return toCsv(header, rows);
 }
 
 function experimentHead(experiment, canEdit) {
