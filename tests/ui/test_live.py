@@ -75,3 +75,16 @@ def test_csv_exports_and_smoothing(ui, seeded):
     expect(page).to_have_url(re.compile(r"smooth=0\.9"))
     expect(card.locator("canvas")).to_be_visible()
     expect(page.locator("label.smoothing output")).to_have_text("0.90")
+
+
+def test_nan_values_are_marked(ui, mlflow_client):
+    experiment_id = mlflow_client.create_experiment(f"nan-{uuid.uuid4().hex[:6]}")
+    run_id = mlflow_client.create_run(experiment_id).info.run_id
+    for step, value in enumerate([1.0, float("nan"), 0.5, float("nan"), 0.25]):
+        mlflow_client.log_metric(run_id, "loss", value, step=step)
+    mlflow_client.set_terminated(run_id)
+    ui.open(f"runs/{run_id}?tab=charts")
+    card = ui.page.locator('.chart-card[data-metric="loss"]')
+    expect(card).to_contain_text("5 points · 2 NaN")
+    expect(card.locator("canvas")).to_be_visible()
+    ui.shot("run-charts-nan")

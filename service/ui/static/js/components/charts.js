@@ -157,9 +157,19 @@ class MetricChart {
     const total = series.reduce((n, s) => n + s.point_count, 0);
     const shown = series.reduce((n, s) => n + s.x.length, 0);
     const downsampled = series.some((s) => s.downsampled);
+    // NaN values arrive as null: marked under the plot, never silently dropped.
+    this.nans = series.map((s) => {
+      const run = this.runs.find((r) => r.id === s.run_id);
+      return {
+        color: run?.color || PALETTE[0],
+        xs: s.x.filter((_, i) => s.y[i] == null).map((x) => this.toPlotX(x, run)),
+      };
+    });
+    const nanCount = this.nans.reduce((n, s) => n + s.xs.length, 0);
+    const nanNote = nanCount ? ` · ${fmt.count(nanCount)} NaN` : "";
     this.note.textContent = downsampled
-      ? `${fmt.count(total)} points · showing ${fmt.count(shown)} (min/max)${this.range ? " · zoomed" : ""}`
-      : `${fmt.count(total)} point${total === 1 ? "" : "s"}${this.range ? " · zoomed" : ""}`;
+      ? `${fmt.count(total)} points · showing ${fmt.count(shown)} (min/max)${nanNote}${this.range ? " · zoomed" : ""}`
+      : `${fmt.count(total)} point${total === 1 ? "" : "s"}${nanNote}${this.range ? " · zoomed" : ""}`;
     this.note.title = downsampled
       ? "Downsampled on the server: each bucket keeps its minimum and maximum. Drag to zoom in for detail."
       : "";
@@ -247,8 +257,31 @@ class MetricChart {
       hooks: {
         setSelect: [(u) => this.onSelect(u)],
         ready: [(u) => u.over.addEventListener("dblclick", () => this.zoomOut())],
+        draw: [(u) => this.drawNans(u)],
       },
     };
+  }
+
+  /** A small triangle on the x axis, in the run's colour, at each NaN value. */
+  drawNans(u) {
+    const g = u.ctx;
+    const ratio = window.devicePixelRatio || 1;
+    const bottom = u.bbox.top + u.bbox.height;
+    const size = 4 * ratio;
+    g.save();
+    for (const { color, xs } of this.nans || []) {
+      g.fillStyle = color;
+      for (const x of xs) {
+        const px = u.valToPos(x, "x", true);
+        if (px < u.bbox.left || px > u.bbox.left + u.bbox.width) continue;
+        g.beginPath();
+        g.moveTo(px, bottom - size * 2);
+        g.lineTo(px - size, bottom);
+        g.lineTo(px + size, bottom);
+        g.fill();
+      }
+    }
+    g.restore();
   }
 
   formatX(v) {
