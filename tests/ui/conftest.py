@@ -3,7 +3,9 @@ and Debian's Chromium driven by Playwright.
 
 The browser tests need ``/usr/bin/chromium`` (``apt-get install -y chromium``); without it
 they are skipped with that reason. Playwright's own browser download is never used.
-Screenshots go to ``test-artifacts/ui/`` (git-ignored).
+Screenshots go to ``test-artifacts/ui/`` (git-ignored). With ``STRATUS_UI_DOC_SHOTS=1``
+(scripts/ui-doc-screenshots.sh) the ones docs/ui.md shows are also written to
+``docs/ui/`` (palette-reduced PNGs), so the documentation's pictures come from the tests.
 """
 
 from __future__ import annotations
@@ -31,6 +33,26 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 SCREENSHOTS = REPO_ROOT / "test-artifacts" / "ui"
+DOC_SHOTS_DIR = REPO_ROOT / "docs" / "ui"
+#: The screenshots docs/ui.md shows (tests/ui/test_docs.py checks the two agree).
+DOC_SHOTS = {
+    "experiments",
+    "runs",
+    "runs-columns",
+    "run-overview",
+    "run-edit",
+    "run-charts",
+    "run-artifacts",
+    "compare",
+    "compare-sweep-parallel",
+    "compare-sweep-scatter",
+    "compare-sweep-box",
+    "models",
+    "model",
+    "model-version",
+    "tokens-created",
+    "auth-signed-in",
+}
 DESKTOP = {"width": 1366, "height": 900}
 PHONE = {"width": 390, "height": 844}
 
@@ -94,7 +116,18 @@ class UiPage:
         path = SCREENSHOTS / f"{name}.png"
         self.page.evaluate("window.scrollTo(0, 0)")  # a sticky top bar stitches oddly
         self.page.screenshot(path=str(path), full_page=True)
+        if name in DOC_SHOTS and os.environ.get("STRATUS_UI_DOC_SHOTS") == "1":
+            _save_for_docs(path, DOC_SHOTS_DIR / path.name)
         return path
+
+
+def _save_for_docs(source: Path, target: Path) -> None:
+    """A 256-colour copy: a third of the size, and screenshots of flat UI lose nothing."""
+    from PIL import Image
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with Image.open(source) as image:
+        image.convert("RGB").quantize(colors=256).save(target, optimize=True)
 
 
 @contextmanager
