@@ -88,3 +88,18 @@ def test_nan_values_are_marked(ui, mlflow_client):
     expect(card).to_contain_text("5 points · 2 NaN")
     expect(card.locator("canvas")).to_be_visible()
     ui.shot("run-charts-nan")
+
+
+def test_another_metric_as_the_x_axis(ui, seeded):
+    page = ui.page
+    ui.open(f"runs/{seeded.child_run_ids[1]}?tab=charts")
+    card = page.locator('.chart-card[data-metric="loss"]')
+    expect(card).to_contain_text("100 points")
+    page.get_by_label("Metric as x axis").select_option("metric:accuracy")
+    expect(page).to_have_url(re.compile(r"x=metric%3Aaccuracy"))
+    expect(card.locator(".u-legend")).to_contain_text("accuracy")
+    expect(card.locator("canvas")).to_be_visible()
+    expect(page.get_by_role("button", name="Step")).to_have_attribute("aria-pressed", "false")
+    page.reload()  # the choice is in the address
+    expect(page.get_by_label("Metric as x axis")).to_have_value("metric:accuracy")
+    expect(card.locator(".u-legend")).to_contain_text("accuracy")

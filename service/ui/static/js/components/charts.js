@@ -25,6 +25,7 @@ const PALETTE = [
   "#ea580c",
 ];
 const RUNS_PER_REQUEST = 100;
+const MAX_PAIRED = 10000;
 const HEIGHT = 220;
 
 /** The first ten runs get the palette; later ones a golden-angle hue, so none repeat. */
@@ -41,6 +42,19 @@ export const X_AXES = [
   ["time", "Wall time"],
   ["relative", "Relative time"],
 ];
+
+/** A choice of another metric as the x axis (``metric:<key>``), or none. */
+export function xMetricSelect(keys, value, onChange) {
+  const select = h(
+    "select",
+    { "aria-label": "Metric as x axis", on: { change: () => onChange(select.value) } },
+    h("option", { value: "" }, "—"),
+    keys.map((key) =>
+      h("option", { value: `metric:${key}`, selected: value === `metric:${key}` }, key),
+    ),
+  );
+  return h("label", { class: "field inline" }, h("span", { text: "or x =" }), select);
+}
 
 /**
  * A grid of charts, one per metric key, for ``runs`` (``[{id, label, color, start}]``).
@@ -73,6 +87,8 @@ export function chartGrid(keys, runs, options, ctx) {
 
 class MetricChart {
   constructor(key, runs, { xAxis, logScale, smoothing = 0 }) {
+    /** Another metric as the x axis (``metric:<key>``): points pair up by step. */
+    this.xMetric = xAxis.startsWith("metric:") ? xAxis.slice("metric:".length) : null;
     this.smoothing = smoothing;
     this.key = key;
     this.runs = runs;
@@ -123,6 +139,7 @@ class MetricChart {
   /** Fetch (a window of) the history of every run and draw it. */
   async load(signal, range = null) {
     this.signal = signal;
+    if (this.xMetric) return this.loadAgainst(signal);
     const width = this.size().width;
     const query = {
       metric_key: this.key,
@@ -205,7 +222,53 @@ class MetricChart {
     download(`${safeName(this.key)}.csv`, toCsv(["run_id", "run_name", x, this.key], rows));
   }
 
+  /**
+   * This metric against another one: both histories in full (up to MAX_PAIRED points per
+   * run), paired by step, sorted by the x metric. Longer histories are paired as sampled.
+   */
+  async loadAgainst(signal) {
+    const histories = async (key) => {
+      const found = [];
+      for (let i = 0; i < this.runs.length; i += RUNS_PER_REQUEST) {
+        const ids = this.runs.slice(i, i + RUNS_PER_REQUEST).map((r) => r.id);
+        const query = { metric_key: key, x_axis: "step", max_points: MAX_PAIRED, run_id: ids };
+        found.push(...(await metrics.sampled(query, signal)).series);
+      }
+      return found;
+    };
+    let ys;
+    let xs;
+    try {
+      [ys, xs] = await Promise.all([histories(this.key), histories(this.xMetric)]);
+    } catch (error) {
+      if (error.name === "AbortError") return;
+      this.host.replaceChildren(
+        h("p", { class: "chart-error", role: "alert", text: `Could not load: ${error.message}` }),
+      );
+      return;
+    }
+    const series = ys.map((s) => {
+      const other = xs.find((x) => x.run_id === s.run_id) || { x: [], y: [] };
+      const byStep = new Map(other.x.map((step, i) => [step, other.y[i]]));
+      const byX = new Map();
+      s.x.forEach((step, i) => {
+        const x = byStep.get(step);
+        if (x != null && Number.isFinite(x)) byX.set(x, s.y[i]);
+      });
+      const pairs = [...byX].sort((a, b) => a[0] - b[0]);
+      return {
+        ...s,
+        x: pairs.map((p) => p[0]),
+        y: pairs.map((p) => p[1]),
+        downsampled: s.downsampled || Boolean(other.downsampled),
+      };
+    });
+    this.range = null;
+    this.draw(series);
+  }
+
   toPlotX(x, run) {
+    if (this.xMetric) return x;
     if (this.xAxis === "step") return x;
     if (this.xAxis === "time") return x / 1000;
     return (x - (run?.start || 0)) / 1000;
@@ -217,7 +280,7 @@ class MetricChart {
 
   options(series, log) {
     const multi = series.length > 1;
-    const xLabel = X_AXES.find(([v]) => v === this.xAxis)[1];
+    const xLabel = this.xMetric || X_AXES.find(([v]) => v === this.xAxis)[1];
     return {
       ...this.size(),
       scales: { x: { time: this.xAxis === "time" }, y: { distr: log ? 3 : 1 } },
@@ -285,6 +348,7 @@ class MetricChart {
   }
 
   formatX(v) {
+    if (this.xMetric) return fmt.number(v);
     if (this.xAxis === "step") return fmt.count(Math.round(v));
     if (this.xAxis === "time") return fmt.date(v * 1000);
     return fmt.duration(v * 1000);
@@ -297,7 +361,7 @@ class MetricChart {
     const max = u.posToVal(left + width, "x");
     u.setSelect({ left: 0, top: 0, width: 0, height: 0 }, false);
     // Absolute axes can fetch the window again; relative time differs per run, so it zooms locally.
-    if (this.downsampled && this.xAxis !== "relative") {
+    if (this.downsampled && this.xAxis !== "relative" && !this.xMetric) {
       this.load(this.signal, [Math.floor(this.fromPlotX(min)), Math.ceil(this.fromPlotX(max))]);
     } else {
       this.zoomedLocally = true;

@@ -24,6 +24,7 @@ import { RunPages } from "./runs/source.js";
 import { liveRefresh } from "../components/live.js";
 import { download, safeName, toCsv } from "../csv.js";
 
+const MAX_COMPARED = 1000;
 const VIEWS = [
   ["ACTIVE_ONLY", "Active"],
   ["DELETED_ONLY", "Deleted"],
@@ -73,18 +74,17 @@ export async function render(page, ctx) {
       live.kick();
     },
     onError: (error) => {
-      if (error.status === 400) filterBar.showError(error.message);
-      else mount(message, failure(error, reload));
-      if (error.status === 400)
-        mount(
-          message,
-          empty(
-            "Fix the filter to see runs.",
-            "Filters use the MLflow search syntax, e.g. ",
-            h("code", { text: "metrics.loss < 0.5 and params.lr = '0.01'" }),
-          ),
-        );
       gridHost.hidden = true;
+      if (error.status !== 400) return mount(message, failure(error, reload));
+      filterBar.showError(error.message);
+      return mount(
+        message,
+        empty(
+          "Fix the filter to see runs.",
+          "Filters use the MLflow search syntax, e.g. ",
+          h("code", { text: "metrics.loss < 0.5 and params.lr = '0.01'" }),
+        ),
+      );
     },
   });
 
@@ -458,7 +458,9 @@ function selectionActions({ selection, deleted, loaded, grid, onCompare, onDone 
     update() {
       const n = selection.size;
       clearButton.hidden = n === 0;
-      compareButton.disabled = n < 2;
+      // The compare page loads its runs in one request of at most 1,000.
+      compareButton.disabled = n < 2 || n > MAX_COMPARED;
+      compareButton.title = n > MAX_COMPARED ? `Compare up to ${MAX_COMPARED} runs` : "";
       compareButton.lastChild.textContent = n ? `Compare (${n})` : "Compare";
       const restoring = deleted();
       lifecycleButton.disabled = n === 0;
