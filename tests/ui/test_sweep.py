@@ -83,8 +83,8 @@ def test_sweep_views_for_a_thousand_runs(ui, sweep):
     assert "sweep_color=metric%3Aloss" in page.url
 
     page.get_by_role("button", name="Scatter").click()
-    page.get_by_label("X axis").select_option("param:lr")
-    page.get_by_label("Y axis").select_option("metric:loss")
+    page.get_by_label("X axis", exact=True).select_option("param:lr")
+    page.get_by_label("Y axis", exact=True).select_option("metric:loss")
     expect(canvas).to_have_attribute("aria-label", f"Scatter plot of loss against lr, {RUNS} runs")
     timings["scatter"] = _draw_ms(page)
     page.locator(".sweep").scroll_into_view_if_needed()
