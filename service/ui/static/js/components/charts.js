@@ -10,6 +10,7 @@
 import { metrics } from "../api.js";
 import { download, safeName, toCsv } from "../csv.js";
 import { h, icon } from "../dom.js";
+import { segmented } from "./controls.js";
 import * as fmt from "../format.js";
 
 const PALETTE = [
@@ -43,8 +44,23 @@ export const X_AXES = [
   ["relative", "Relative time"],
 ];
 
+/** The x axis: step, wall time or relative time, or another metric (``metric:<key>``). */
+export function xAxisControls(keys, value, onChange) {
+  const metric = xMetricSelect(keys, value, (x) => {
+    axes
+      .querySelectorAll(".seg")
+      .forEach((b, i) => b.setAttribute("aria-pressed", String(!x && X_AXES[i][0] === "step")));
+    onChange(x || "step");
+  });
+  const axes = segmented(X_AXES, value, (x) => {
+    metric.querySelector("select").value = "";
+    onChange(x);
+  });
+  return [axes, metric];
+}
+
 /** A choice of another metric as the x axis (``metric:<key>``), or none. */
-export function xMetricSelect(keys, value, onChange) {
+function xMetricSelect(keys, value, onChange) {
   const select = h(
     "select",
     { "aria-label": "Metric as x axis", on: { change: () => onChange(select.value) } },

@@ -5,8 +5,8 @@
 
 import { containsPattern, runs } from "../api.js";
 import { debounce, h, icon, link, mount, route } from "../dom.js";
-import { chartGrid, runColor, X_AXES, xMetricSelect } from "../components/charts.js";
-import { segmented, smoothingSlider, toggle } from "../components/controls.js";
+import { chartGrid, runColor, xAxisControls } from "../components/charts.js";
+import { smoothingSlider, toggle } from "../components/controls.js";
 import { parseIds } from "../components/selection.js";
 import { sweepAnalysis } from "../components/sweep.js";
 import { statusBadge } from "../components/status.js";
@@ -165,21 +165,10 @@ export async function render(page, ctx) {
     logScale: false,
     smoothing: Number(ctx.query.get("smooth")) || 0,
   };
-  // Step, wall time or relative time; or another metric, paired by step.
-  const setX = (x) => {
+  const xAxis = xAxisControls(keys, options.xAxis, (x) => {
     options.xAxis = x;
     ctx.setQuery({ x: x === "step" ? null : x });
     drawCharts();
-  };
-  const xAxes = segmented(X_AXES, options.xAxis, (x) => {
-    xMetric.querySelector("select").value = "";
-    setX(x);
-  });
-  const xMetric = xMetricSelect(keys, options.xAxis, (x) => {
-    xAxes
-      .querySelectorAll(".seg")
-      .forEach((b, i) => b.setAttribute("aria-pressed", String(!x && X_AXES[i][0] === "step")));
-    setX(x || "step");
   });
   const chartHost = h("div");
   const metricFilter = h("input", {
@@ -247,8 +236,7 @@ export async function render(page, ctx) {
       h(
         "div",
         { class: "toolbar" },
-        xAxes,
-        xMetric,
+        xAxis,
         toggle("Log scale", false, (on) => {
           options.logScale = on;
           drawCharts();

@@ -6,8 +6,8 @@
 import { artifacts, experiments, loggedModels, permission, quote, registry, runs } from "../api.js";
 import { debounce, h, icon, link, mount } from "../dom.js";
 import { artifactBrowser } from "../components/artifacts.js";
-import { chartGrid, runColor, X_AXES, xMetricSelect } from "../components/charts.js";
-import { segmented, smoothingSlider, toggle } from "../components/controls.js";
+import { chartGrid, runColor, xAxisControls } from "../components/charts.js";
+import { smoothingSlider, toggle } from "../components/controls.js";
 import { prompt } from "../components/dialog.js";
 import { liveRefresh } from "../components/live.js";
 import { descriptionEditor, tagEditor } from "../components/editing.js";
@@ -593,21 +593,10 @@ function charts(panel, run, ctx) {
     logScale: ctx.query.get("log") === "1",
     smoothing: Number(ctx.query.get("smooth")) || 0,
   };
-  // Step, wall time or relative time; or another metric, paired by step.
-  const setX = (x) => {
+  const xAxis = xAxisControls(keys, options.xAxis, (x) => {
     options.xAxis = x;
     ctx.setQuery({ x: x === "step" ? null : x });
     draw();
-  };
-  const xAxes = segmented(X_AXES, options.xAxis, (x) => {
-    xMetric.querySelector("select").value = "";
-    setX(x);
-  });
-  const xMetric = xMetricSelect(keys, options.xAxis, (x) => {
-    xAxes
-      .querySelectorAll(".seg")
-      .forEach((b, i) => b.setAttribute("aria-pressed", String(!x && X_AXES[i][0] === "step")));
-    setX(x || "step");
   });
   const series = [
     {
@@ -644,8 +633,7 @@ function charts(panel, run, ctx) {
     h(
       "div",
       { class: "toolbar" },
-      xAxes,
-      xMetric,
+      xAxis,
       toggle("Log scale", options.logScale, (on) => {
         options.logScale = on;
         ctx.setQuery({ log: on ? "1" : null });
