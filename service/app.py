@@ -17,6 +17,7 @@ from service.artifacts import open_artifact_store
 from service.config import Settings
 from service.errors import InvalidParameterValue, StratusError
 from service.http import compression
+from service.http.draining import DrainUnreadBody
 from service.http.forwarded import ForwardedHeaders
 from service.http.limits import ConcurrencyLimit
 from service.http.responses import (
@@ -80,6 +81,7 @@ def create_app(settings: Settings, database: Database | None = None) -> Starlett
         limit=settings.max_concurrent_requests,
         queue_seconds=settings.request_queue_seconds,
     )
+    app.add_middleware(DrainUnreadBody)
     # Added last, so outermost: auth and every handler see the client behind the proxy.
     app.add_middleware(ForwardedHeaders, trusted=settings.forwarded_allow_ips)
     return app

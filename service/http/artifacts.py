@@ -19,7 +19,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from service.artifacts import ArtifactPath, ArtifactStore, ArtifactWriter, artifact_path
-from service.errors import InvalidParameterValue, StratusError
+from service.errors import InvalidParameterValue
 from service.http import compression
 from service.http.context import blocking
 from service.http.responses import ok
@@ -62,22 +62,9 @@ async def store_body(request: Request, path: ArtifactPath) -> None:
     writer = await blocking(_artifacts(request).open_write, path)
     try:
         await _receive(request, writer)
-    except StratusError:
-        await _abort(writer)
-        await _drain(request)
-        raise
     except BaseException:
         await _abort(writer)
         raise
-
-
-async def _drain(request: Request) -> None:
-    """Read and drop the rest of a body the store refused midway (a full disk, a bucket
-    that failed): the client sends it all before it reads the answer, and would hang."""
-    while True:
-        message = await request.receive()
-        if message["type"] != "http.request" or not message.get("more_body", False):
-            return
 
 
 async def store_bytes(request: Request, path: ArtifactPath, data: bytes) -> None:
