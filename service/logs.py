@@ -44,3 +44,13 @@ def configure_logging(level: str, fmt: str) -> None:
     # The pool logs a traceback each time it cannot roll back a connection the database
     # dropped; the store logs the outage itself, once (service.store.db.Outage).
     logging.getLogger("sqlalchemy.pool").setLevel(logging.CRITICAL)
+    # gcsfs logs a traceback when it runs out of retries; the artifact store reports the
+    # same failure in one line of its own (service.artifacts.errors), so keep gcsfs's line
+    # without its traceback.
+    logging.getLogger("gcsfs").addFilter(_without_traceback)
+
+
+def _without_traceback(record: logging.LogRecord) -> bool:
+    record.exc_info = None
+    record.exc_text = None
+    return True

@@ -9,6 +9,7 @@ file system) and are renamed into place on commit.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import posixpath
 import time
@@ -29,6 +30,8 @@ from service.errors import InvalidParameterValue, ResourceDoesNotExist
 READ_CHUNK_BYTES = 1024 * 1024
 #: Buffer of a GCS upload or read-ahead (a multiple of GCS's 256 KiB upload granule).
 BLOCK_BYTES = 8 * 1024 * 1024
+
+log = logging.getLogger(__name__)
 
 STAGING_DIR = f"{RESERVED_PREFIX}staging"
 
@@ -225,6 +228,13 @@ class _DirectWriter:
 
     def abort(self) -> None:
         # Cancel a started resumable upload, and mark the file closed so that neither we
-        # nor its finaliser uploads the buffered remainder.
-        self._handle.discard()
-        self._handle.closed = True
+        # nor its finaliser uploads the buffered remainder. The cancel may fail like the
+        # upload did; nothing is visible either way (an unfinalised upload never becomes
+        # an object, and GCS drops it after a week), and the upload's own error is the one
+        # to report.
+        try:
+            self._handle.discard()
+        except Exception as exc:
+            log.info("Could not cancel an abandoned upload to %s: %r", self._root, exc)
+        finally:
+            self._handle.closed = True
