@@ -25,7 +25,14 @@ from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
 
 from bench.client import JSON_HEADERS, BenchError, Client
-from bench.scenarios.base import Context, Result, ServerState, latency_summary, repeat
+from bench.scenarios.base import (
+    Context,
+    Result,
+    Scenario,
+    ServerState,
+    latency_summary,
+    repeat,
+)
 
 SPANS_PER_TRACE = 10
 BIG_TRACE_SPANS = 1000
@@ -102,7 +109,9 @@ def _search_body(experiment_id: str, max_results: int, token: str | None = None)
     return orjson.dumps(body)
 
 
-def _search(client: Client, experiment_id: str, max_results: int, token: str | None = None):
+def _search(
+    client: Client, experiment_id: str, max_results: int, token: str | None = None
+) -> tuple[list[str], str | None]:
     status, data = client.request(
         "POST",
         f"{API3}/traces/search",
@@ -139,7 +148,7 @@ def _ingest_result(sent: int, wall: float, latencies: list[float], cpu: float) -
     )
 
 
-def ingest(clients: int):
+def ingest(clients: int) -> Scenario:
     """``clients`` threads, each exporting traces of 10 spans one request per trace."""
 
     def scenario(ctx: Context, state: ServerState) -> Result:
@@ -215,7 +224,7 @@ def seed_traces(state: ServerState, size: int) -> None:
     client.close()
 
 
-def search(size: int):
+def search(size: int) -> Scenario:
     def scenario(ctx: Context, state: ServerState) -> Result:
         if size not in state.traces:
             seed_traces(state, size)
@@ -255,8 +264,13 @@ def get_big_trace(ctx: Context, state: ServerState) -> Result:
     spans = orjson.loads(first)["trace"]["spans"]
     if len(spans) != BIG_TRACE_SPANS:
         raise BenchError(f"traces/get: {len(spans)} spans, expected {BIG_TRACE_SPANS}")
+
+    def timed() -> None:
+        if len(once()) != len(first):
+            raise BenchError("traces/get: the answer changed between reads")
+
     cpu0 = state.server.cpu_seconds()
-    samples = repeat(once, ctx.sizes.search_repeats, ctx.sizes.time_cap, ctx.sizes.min_repeats)
+    samples = repeat(timed, ctx.sizes.search_repeats, ctx.sizes.time_cap, ctx.sizes.min_repeats)
     cpu = state.server.cpu_seconds() - cpu0
     client.close()
     return Result(
