@@ -20,6 +20,7 @@ import sys
 import tempfile
 import time
 import traceback
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -158,6 +159,8 @@ def cold_starts(states: dict[str, ServerState], sizes: Sizes) -> dict[str, Resul
 
 def run(args: argparse.Namespace) -> int:
     sizes = QUICK if args.quick else FULL
+    if args.trace_search_sizes:
+        sizes = replace(sizes, search_traces=tuple(args.trace_search_sizes))
     labels = [label.strip() for label in args.servers.split(",")]
     unknown = set(labels) - set(SERVER_LABELS)
     if unknown:
@@ -259,6 +262,12 @@ def main(argv: list[str] | None = None) -> int:
         "--traces-only",
         action="store_true",
         help="only the trace scenarios (no run seeding, no cold starts)",
+    )
+    parser.add_argument(
+        "--trace-search-sizes",
+        type=lambda text: [int(n) for n in text.split(",")],
+        default=None,
+        help="comma-separated trace counts for search_traces (default: 10000,100000)",
     )
     parser.add_argument("--workdir", type=Path, default=None, help="parent of the scratch dir")
     parser.add_argument("--output", type=Path, default=None, help="results JSON path")
