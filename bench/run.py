@@ -220,6 +220,7 @@ def run(args: argparse.Namespace) -> int:
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "backend": args.backend,
         "mode": "quick" if args.quick else "full",
+        "scenarios": "traces" if args.traces_only else "all",
         "servers": labels,
         "machine": environment.machine(),
         "versions": environment.versions(args.backend, mlflow_python),
