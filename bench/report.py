@@ -105,6 +105,13 @@ TARGETS = [
     Target("search at 10k runs, p50", "search 10000", " p50 ms", 30, None, unit=" ms"),
     Target("search at 100k runs, p50", "search 100000", " p50 ms", 100, None, unit=" ms"),
     Target("get-history 100k points, p50", "history 100000", " p50 ms", 250, 15, unit=" ms"),
+    Target("OTLP ingest, 1 client", "otlp ingest", "traces/s", None, 10, "mlflow-w1"),
+    Target("OTLP ingest, 8 clients", "otlp ingest x8", "traces/s", None, 10, "mlflow-w1"),
+    Target("search_traces at 10k, p50", "search_traces 10000", " p50 ms", None, 10, "mlflow-w1"),
+    Target("search_traces at 100k, p50", "search_traces 100000", " p50 ms", None, 10, "mlflow-w1"),
+    Target(
+        "get_trace of 1,000 spans, p50", "get_trace 1000 spans", " p50 ms", None, 10, "mlflow-w1"
+    ),
 ]
 
 #: Largest growth of the server's RSS during one artifact transfer that still counts as flat.
@@ -226,15 +233,16 @@ def section(record: dict[str, Any]) -> str:
 
 def update_document(path: Path, record: dict[str, Any]) -> None:
     """Replace this backend's block between its markers (or append one)."""
-    begin = f"<!-- bench:{record['backend']}:begin -->"
-    end = f"<!-- bench:{record['backend']}:end -->"
+    name = record["backend"] + ("-traces" if record.get("scenarios") == "traces" else "")
+    begin = f"<!-- bench:{name}:begin -->"
+    end = f"<!-- bench:{name}:end -->"
     block = f"{begin}\n{section(record)}\n{end}"
     text = path.read_text() if path.exists() else ""
     pattern = re.compile(re.escape(begin) + r".*?" + re.escape(end), re.S)
     if pattern.search(text):
         text = pattern.sub(lambda _: block, text)
     else:
-        text = f"{text.rstrip()}\n\n## Results: {record['backend']}\n\n{block}\n"
+        text = f"{text.rstrip()}\n\n## Results: {name}\n\n{block}\n"
     path.write_text(text)
 
 

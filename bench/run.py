@@ -20,12 +20,13 @@ import sys
 import tempfile
 import time
 import traceback
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 from bench import environment, report
 from bench.client import MB, Client
-from bench.scenarios import artifacts, clients, reads, writes
+from bench.scenarios import artifacts, clients, reads, traces, writes
 from bench.scenarios.base import FULL, QUICK, Context, Result, Scenario, ServerState, Sizes
 from bench.seed import MLFLOW, STRATUS, SeedRun, expected_search, insert_history, insert_runs
 from bench.seed import search_runs as seed_search_runs
@@ -37,6 +38,16 @@ RESULTS_DIR = REPO_ROOT / "bench" / "results"
 
 def log(message: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def trace_scenarios(sizes: Sizes) -> list[tuple[str, Scenario]]:
+    plan: list[tuple[str, Scenario]] = [
+        ("otlp ingest", traces.ingest(1)),
+        ("otlp ingest x8", traces.ingest(8)),
+    ]
+    plan += [(f"search_traces {n}", traces.search(n)) for n in sizes.search_traces]
+    plan.append(("get_trace 1000 spans", traces.get_big_trace))
+    return plan
 
 
 def scenarios(sizes: Sizes, with_flow: bool) -> list[tuple[str, Scenario]]:
@@ -51,6 +62,7 @@ def scenarios(sizes: Sizes, with_flow: bool) -> list[tuple[str, Scenario]]:
     plan += [(f"history {n}", reads.history(n)) for n in sizes.history_points]
     plan += [(f"artifact {s // MB} MB", artifacts.artifact(s)) for s in sizes.artifact_sizes]
     plan.append(("ui runs page", clients.ui_runs_page))
+    plan += trace_scenarios(sizes)
     if with_flow:
         plan.append(("mlflow client", clients.mlflow_client_flow))
     return plan
@@ -147,6 +159,8 @@ def cold_starts(states: dict[str, ServerState], sizes: Sizes) -> dict[str, Resul
 
 def run(args: argparse.Namespace) -> int:
     sizes = QUICK if args.quick else FULL
+    if args.trace_search_sizes:
+        sizes = replace(sizes, search_traces=tuple(args.trace_search_sizes))
     labels = [label.strip() for label in args.servers.split(",")]
     unknown = set(labels) - set(SERVER_LABELS)
     if unknown:
@@ -169,11 +183,18 @@ def run(args: argparse.Namespace) -> int:
             results.setdefault("first start (empty database)", {})[label] = Result(
                 {"health s": first[0]}
             )
-            log(f"seeding {label}")
-            seed(state, sizes)
-        results["cold start"] = cold_starts(states, sizes)
+            if not args.traces_only:
+                log(f"seeding {label}")
+                seed(state, sizes)
+        if not args.traces_only:
+            results["cold start"] = cold_starts(states, sizes)
         sampler.start()
-        for name, scenario in scenarios(sizes, flow_python is not None):
+        plan = (
+            trace_scenarios(sizes)
+            if args.traces_only
+            else scenarios(sizes, flow_python is not None)
+        )
+        for name, scenario in plan:
             for label, state in states.items():
                 try:
                     result = scenario(ctx, state)
@@ -199,6 +220,7 @@ def run(args: argparse.Namespace) -> int:
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "backend": args.backend,
         "mode": "quick" if args.quick else "full",
+        "scenarios": "traces" if args.traces_only else "all",
         "servers": labels,
         "machine": environment.machine(),
         "versions": environment.versions(args.backend, mlflow_python),
@@ -236,6 +258,17 @@ def main(argv: list[str] | None = None) -> int:
         type=Path,
         default=REPO_ROOT / "bench" / ".venv-mlflow",
         help="throwaway virtualenv for mlflow (created if missing)",
+    )
+    parser.add_argument(
+        "--traces-only",
+        action="store_true",
+        help="only the trace scenarios (no run seeding, no cold starts)",
+    )
+    parser.add_argument(
+        "--trace-search-sizes",
+        type=lambda text: [int(n) for n in text.split(",")],
+        default=None,
+        help="comma-separated trace counts for search_traces (default: 10000,100000)",
     )
     parser.add_argument("--workdir", type=Path, default=None, help="parent of the scratch dir")
     parser.add_argument("--output", type=Path, default=None, help="results JSON path")

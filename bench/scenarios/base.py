@@ -23,6 +23,7 @@ class Sizes:
     batches: int
     created_runs: int
     search_runs: tuple[int, ...]
+    search_traces: tuple[int, ...]
     search_repeats: int
     history_points: tuple[int, ...]
     history_repeats: int
@@ -43,6 +44,7 @@ QUICK = Sizes(
     batches=3,
     created_runs=20,
     search_runs=(200, 1000),
+    search_traces=(1000,),
     search_repeats=3,
     history_points=(10_000,),
     history_repeats=2,
@@ -61,6 +63,7 @@ FULL = Sizes(
     batches=40,
     created_runs=500,
     search_runs=(1_000, 10_000, 100_000),
+    search_traces=(10_000, 100_000),
     search_repeats=30,
     history_points=(100_000, 1_000_000),
     history_repeats=5,
@@ -81,6 +84,8 @@ class ServerState:
     search: dict[int, tuple[str, list[str]]] = field(default_factory=dict)  # size -> (exp, ids)
     history: dict[int, str] = field(default_factory=dict)  # points -> run id
     ui_experiment: str = ""
+    traces: dict[int, tuple[str, list[str]]] = field(default_factory=dict)  # size -> (exp, ids)
+    big_trace: str = ""  # the id of a trace of 1,000 spans
 
 
 @dataclass

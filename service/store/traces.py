@@ -154,13 +154,16 @@ class TraceStore:
                 ).first()
                 root = roots.get(trace_id)
                 if row is None:
+                    # A new trace has no spans, tags or metadata yet: plain inserts, and
+                    # its spans are all here until the trace info says how many to expect.
                     if location is None:
                         location = self.experiments.require_active(conn, experiment_id)
                     _insert_from_spans(conn, experiment_id, trace_id, items, root)
-                else:
-                    _check_same_experiment(trace_id, row[0], experiment_id)
-                    if root is not None and not row[1]:
-                        _complete_from_root(conn, trace_id, root)
+                    _insert_spans(conn, trace_id, items)
+                    continue
+                _check_same_experiment(trace_id, row[0], experiment_id)
+                if root is not None and not row[1]:
+                    _complete_from_root(conn, trace_id, root)
                 span_ids = [item.span_id for item in items]
                 for table in (spans, span_attributes):
                     conn.execute(
@@ -168,14 +171,7 @@ class TraceStore:
                             table.c.trace_id == trace_id, table.c.span_id.in_(span_ids)
                         )
                     )
-                conn.execute(sa.insert(spans), [_span_row(item) for item in items])
-                attribute_rows = [
-                    {"trace_id": trace_id, "span_id": item.span_id, "key": k, "value": v[:1000]}
-                    for item in items
-                    for k, v in dict(item.attributes).items()
-                ]
-                if attribute_rows:
-                    conn.execute(sa.insert(span_attributes), attribute_rows)
+                _insert_spans(conn, trace_id, items)
                 _mark_spans_location(conn, trace_id)
 
         if by_trace:
@@ -522,10 +518,27 @@ def _insert_from_spans(
             trace_id=trace_id, experiment_id=experiment_id, finalized=False, **values
         )
     )
-    tags = {ARTIFACT_LOCATION_TAG: trace_artifact_location(experiment_id, trace_id)}
+    tags = {
+        ARTIFACT_LOCATION_TAG: trace_artifact_location(experiment_id, trace_id),
+        SPANS_LOCATION_TAG: TRACKING_STORE,
+    }
     if root is not None:
         tags[TRACE_NAME_TAG] = root.name
-    _put(conn, trace_tags, trace_id, tags)
+    conn.execute(
+        sa.insert(trace_tags),
+        [{"trace_id": trace_id, "key": k, "value": v} for k, v in tags.items()],
+    )
+
+
+def _insert_spans(conn: Connection, trace_id: str, items: Sequence[SpanRecord]) -> None:
+    conn.execute(sa.insert(spans), [_span_row(item) for item in items])
+    attribute_rows = [
+        {"trace_id": trace_id, "span_id": item.span_id, "key": k, "value": v[:1000]}
+        for item in items
+        for k, v in dict(item.attributes).items()
+    ]
+    if attribute_rows:
+        conn.execute(sa.insert(span_attributes), attribute_rows)
 
 
 def _complete_from_root(conn: Connection, trace_id: str, root: RootSummary) -> None:

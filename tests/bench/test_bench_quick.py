@@ -62,6 +62,10 @@ def test_quick_run_against_stratus(tmp_path: Path) -> None:
         "history 10000",
         "artifact 5 MB",
         "ui runs page",
+        "otlp ingest",
+        "otlp ingest x8",
+        "search_traces 1000",
+        "get_trace 1000 spans",
         "peak RSS",
     ):
         assert "stratus" in results[scenario], scenario

@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from mlflow import MlflowClient
 from mlflow.entities import (
     Dataset,
@@ -23,6 +24,7 @@ from mlflow.entities import (
     Param,
     RunTag,
 )
+from mlflow.exceptions import MlflowException
 
 from tests.support.mlflow_surface import CLIENT_METHODS_NOT_CALLED, client_methods
 
@@ -50,6 +52,7 @@ def test_the_client_s_methods_against_stratus(
 ) -> None:
     c = Recording(client)
     _tracking(c, unique, tmp_path)
+    _tracing_and_prompts(c, unique)
     assert c.called & set(CLIENT_METHODS_NOT_CALLED) == set()
     missing = set(client_methods()) - c.called - set(CLIENT_METHODS_NOT_CALLED)
     assert missing == set(), "call these here, or list them in tests/support/mlflow_surface.py"
@@ -178,3 +181,80 @@ def _registry(c: Any, unique: str, model_id: str, run_id: str) -> None:
     c.delete_model_version(f"{name}-copy2", "1")
     c.delete_registered_model(f"{name}-copy2")
     assert json.loads(c.get_logged_model(model_id).tags["mlflow.modelVersions"])[0]["version"] == 1
+
+
+def _tracing_and_prompts(c: Any, unique: str) -> None:
+    import mlflow
+
+    exp = c.create_experiment(f"client-traces-{unique}")
+    run_id = c.create_run(exp).info.run_id
+    model_id = c.create_logged_model(exp, name="traced-model").model_id
+
+    # --- traces and spans ---
+    root = c.start_trace("root", inputs={"q": "hi"}, tags={"t": "1"}, experiment_id=exp)
+    trace_id = root.trace_id
+    child = c.start_span("child", trace_id, root.span_id, span_type="LLM", inputs={"x": 1})
+    c.end_span(trace_id, child.span_id, outputs={"y": 2}, attributes={"tokens": 3})
+    c.end_trace(trace_id, outputs={"a": "ok"})
+    mlflow.flush_trace_async_logging(terminate=False)
+    trace = c.get_trace(trace_id)
+    assert trace.info.tags["t"] == "1"
+    spans = {span.name: span for span in trace.data.spans}
+    assert spans["child"].parent_id == spans["root"].span_id
+    assert (spans["child"].outputs, spans["child"].attributes["tokens"]) == ({"y": 2}, 3)
+    assert spans["root"].outputs == {"a": "ok"}
+    c.set_trace_tag(trace_id, "k", "v")
+    c.delete_trace_tag(trace_id, "t")
+    assert c.get_trace(trace_id).info.tags.get("k") == "v"
+    assert "t" not in c.get_trace(trace_id).info.tags
+    c.link_traces_to_run([trace_id], run_id)
+    found = c.search_traces(locations=[exp], run_id=run_id)
+    assert [t.info.trace_id for t in found] == [trace_id]
+
+    # --- prompts ---
+    name = f"client-prompt-{unique}"
+    created = c.create_prompt(name, description="greets", tags={"team": "nlp"})
+    assert created.name == name
+    first = c.create_prompt_version(name, "Hello {{who}}", description="v1", tags={"a": "1"})
+    assert first.version == 1
+    second = c.register_prompt(name, "Hi {{who}}", commit_message="v2")
+    assert second.version == 2
+    prompt = c.get_prompt(name)
+    assert (prompt.name, prompt.tags.get("team")) == (name, "nlp")
+    assert c.get_prompt_version(name, 1).template == "Hello {{who}}"
+    assert c.load_prompt(f"prompts:/{name}/2").template == "Hi {{who}}"
+    c.set_prompt_alias(name, "production", 1)
+    assert c.get_prompt_version_by_alias(name, "production").version == 1
+    c.delete_prompt_alias(name, "production")
+    assert [p.name for p in c.search_prompts(filter_string=f"name = '{name}'")] == [name]
+    versions = c.search_prompt_versions(name)
+    assert sorted(v.version for v in versions) == [1, 2]
+    c.set_prompt_tag(name, "stage", "dev")
+    assert c.get_prompt(name).tags["stage"] == "dev"
+    c.delete_prompt_tag(name, "stage")
+    assert "stage" not in c.get_prompt(name).tags
+    c.set_prompt_version_tag(name, 1, "reviewed", "yes")
+    assert c.get_prompt_version(name, 1).tags["reviewed"] == "yes"
+    c.delete_prompt_version_tag(name, 1, "reviewed")
+    assert "reviewed" not in c.get_prompt_version(name, 1).tags
+
+    c.link_prompt_versions_to_trace([first], trace_id)
+    assert name in c.get_trace(trace_id).info.tags["mlflow.linkedPrompts"]
+    c.link_prompt_version_to_run(run_id, f"prompts:/{name}/1")
+    assert name in c.get_run(run_id).data.tags["mlflow.linkedPrompts"]
+    # The 3.17 client lists and detaches a run's prompts by a version tag only older
+    # clients wrote (link_prompt_version_to_run now tags the run): write it as they did.
+    c.set_prompt_version_tag(name, 1, "mlflow.prompt.associatedRunIds", run_id)
+    assert [(p.name, p.version) for p in c.list_logged_prompts(run_id)] == [(name, 1)]
+    c.detach_prompt_from_run(run_id, f"prompts:/{name}/1")
+    assert c.list_logged_prompts(run_id) == []
+    c.link_prompt_version_to_model(name, "2", model_id)
+    assert name in c.get_logged_model(model_id).tags["mlflow.linkedPrompts"]
+
+    assert c.delete_traces(exp, trace_ids=[trace_id]) == 1
+    c.delete_prompt_version(name, "2")
+    with pytest.raises(MlflowException, match="RESOURCE_DOES_NOT_EXIST"):
+        c.get_prompt_version(name, 2)
+    c.delete_prompt_version(name, "1")
+    c.delete_prompt(name)
+    assert c.get_prompt(name) is None

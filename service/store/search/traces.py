@@ -69,7 +69,9 @@ def trace_search_query(
     terms: list[ColumnElement[Any]] = []
     for key in order_keys:
         column = _COLUMNS[key.key]
-        terms += order_terms(column, key.ascending, nullable=column is not traces.c.trace_id)
+        # Columns that cannot be NULL sort on their own, so an index gives the order.
+        nullable = not isinstance(column, sa.Column) or bool(column.nullable)
+        terms += order_terms(column, key.ascending, nullable=nullable)
     if not any(key.key == "timestamp_ms" for key in order_keys):
         terms.append(traces.c.request_time.desc())
     terms.append(traces.c.trace_id)
