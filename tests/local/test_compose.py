@@ -157,6 +157,7 @@ CLOUD_ONLY = {
     "STRATUS_DB_STARTUP_WAIT_SECONDS": "sized to Cloud Run's start-up probe and IAM propagation; "
     "the default covers a local database still booting",
     "STRATUS_FORWARDED_ALLOW_IPS": "Cloud Run's front end is the only peer there; no proxy here",
+    "STRATUS_MAX_CONCURRENT_REQUESTS": "Cloud Run's concurrency; a laptop keeps the default",
 }
 #: Variables whose value names a place (a database, a bucket), so they differ by design.
 PLACES = {"STRATUS_DATABASE_URL", "STRATUS_ARTIFACT_ROOT"}
