@@ -13,7 +13,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import IO, Protocol
 
 import sqlalchemy as sa
 
@@ -153,8 +153,12 @@ class PrivateMariaDB:
         return self
 
     def start(self) -> None:
-        log = (self.folder / "mariadb.log").open("ab")
-        self.process = subprocess.Popen(
+        with (self.folder / "mariadb.log").open("ab") as log:  # the child keeps its own copy
+            self.process = self._launch(log)
+        _wait_until_accepting(self.url.rsplit("/", 1)[0] + "/mysql")
+
+    def _launch(self, log: IO[bytes]) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
             [
                 _which("mariadbd"),
                 "--no-defaults",
@@ -168,7 +172,6 @@ class PrivateMariaDB:
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-        _wait_until_accepting(self.url.rsplit("/", 1)[0] + "/mysql")
 
     def stop(self) -> None:
         if self.process is not None:
