@@ -177,7 +177,7 @@ def test_an_error_no_wait_can_fix_is_raised_at_once() -> None:
     def creator() -> object:
         raise ValueError("Arg `instance_connection_string` must have format: P:R:I")
 
-    database = Database(sa.create_engine("postgresql+pg8000://", creator=creator))
+    database = Database(sa.create_engine("postgresql+psycopg://", creator=creator))
     clock = FakeClock()
     with retry_lines() as retries, pytest.raises(ValueError, match="must have format"):
         wait_for_database(database, 60, clock=clock, sleep=clock.sleep)
