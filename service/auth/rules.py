@@ -25,13 +25,20 @@ from service.auth import locate
 from service.auth.permissions import Caller, Permission
 from service.auth.sources import VersionOrigin, check_version_origin
 from service.http import unserved
-from service.http.experiments import ExperimentRef, GetByName, SearchDatasets
-from service.http.logged_models import CreateLoggedModel, SearchLoggedModels
-from service.http.otlp import EXPERIMENT_HEADER
+from service.http.messages.experiments import ExperimentRef, GetByName, SearchDatasets
+from service.http.messages.logged_models import CreateLoggedModel, SearchLoggedModels
+from service.http.messages.registry import CreateModelVersion, ModelName
+from service.http.messages.runs import CreateRun, RunMessage, SearchRuns
+from service.http.messages.traces import (
+    EXPERIMENT_HEADER,
+    BatchGet,
+    DeleteTraces,
+    GetTrace,
+    LinkPrompts,
+    LinkToRun,
+    StartTrace,
+)
 from service.http.parsing import Message, Repeated, Text
-from service.http.registry import CreateModelVersion, ModelName
-from service.http.runs import CreateRun, RunMessage, SearchRuns
-from service.http.traces import BatchGet, DeleteTraces, GetTrace, LinkPrompts, LinkToRun, StartTrace
 from service.store.auth import ResourceKind
 
 if TYPE_CHECKING:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -13,61 +11,22 @@ from service.auth.filters import created, creator, visible_experiments
 from service.errors import InvalidParameterValue
 from service.http import wire
 from service.http.context import blocking, store
+from service.http.messages.experiments import (
+    CreateExperiment,
+    DeleteExperimentTag,
+    ExperimentRef,
+    ExperimentTag,
+    GetByName,
+    SearchDatasets,
+    SearchExperiments,
+    UpdateExperiment,
+)
 from service.http.parsing import (
-    ExperimentId,
-    Int64,
-    KeyValueMessage,
-    Message,
-    Repeated,
-    Text,
     parse_json,
     parse_query,
 )
 from service.http.responses import ok
 from service.store.entities import ViewType
-
-
-class CreateExperiment(Message):
-    name: Text
-    artifact_location: Text | None = None
-    tags: list[KeyValueMessage] = []
-
-
-class ExperimentRef(Message):
-    experiment_id: ExperimentId
-
-
-class GetByName(Message):
-    experiment_name: Text
-
-
-class SearchExperiments(Message):
-    max_results: Int64 | None = None
-    page_token: Text | None = None
-    filter: Text | None = None
-    order_by: Repeated[Text] = []
-    view_type: Literal["ACTIVE_ONLY", "DELETED_ONLY", "ALL"] = "ACTIVE_ONLY"
-
-
-class UpdateExperiment(Message):
-    experiment_id: ExperimentId
-    new_name: Text | None = None
-
-
-class ExperimentTag(Message):
-    experiment_id: ExperimentId
-    key: Text
-    value: Text = ""
-
-
-class DeleteExperimentTag(Message):
-    experiment_id: ExperimentId
-    key: Text
-
-
-class SearchDatasets(Message):
-    experiment_ids: Repeated[ExperimentId] = []
-
 
 #: MLflow's cap on the experiments one ``search-datasets`` may name.
 MAX_DATASET_SEARCH_EXPERIMENTS = 20

@@ -16,9 +16,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from service.http.context import blocking, store
+from service.http.messages.runs import DatasetInputMessage, MetricMessage, ModelRef, RunStatusName
 from service.http.parsing import Int64, KeyValueMessage, Message, Text, parse_json
 from service.http.responses import ok
-from service.http.runs import DatasetInputMessage, MetricMessage, ModelRef, RunStatusName
 from service.store.entities import MetricPoint, ModelOutput
 from service.store.imports import (
     ExperimentImport,

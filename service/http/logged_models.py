@@ -2,60 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from service.http import wire
 from service.http.context import blocking, store
+from service.http.messages.logged_models import (
+    CreateLoggedModel,
+    FinalizeLoggedModel,
+    LoggedModelParams,
+    LoggedModelTags,
+    SearchLoggedModels,
+)
 from service.http.parsing import (
-    ExperimentId,
-    Int64,
-    KeyValueMessage,
-    Message,
-    Repeated,
-    Text,
     parse_json,
 )
 from service.http.responses import ok
 from service.store.search import DatasetFilter
-
-
-class CreateLoggedModel(Message):
-    experiment_id: ExperimentId
-    name: Text | None = None
-    model_type: Text | None = None
-    source_run_id: Text | None = None
-    params: list[KeyValueMessage] = []
-    tags: list[KeyValueMessage] = []
-
-
-class FinalizeLoggedModel(Message):
-    status: Text
-
-
-class LoggedModelTags(Message):
-    tags: list[KeyValueMessage] = []
-
-
-class LoggedModelParams(Message):
-    params: list[KeyValueMessage] = []
-
-
-class DatasetFilterMessage(Message):
-    dataset_name: Text
-    dataset_digest: Text | None = None
-
-
-class SearchLoggedModels(Message):
-    experiment_ids: Repeated[ExperimentId] = []
-    filter: Text | None = None
-    datasets: list[DatasetFilterMessage] = []
-    max_results: Int64 | None = None
-    order_by: list[dict[str, Any]] = []
-    page_token: Text | None = None
 
 
 async def create_logged_model(request: Request) -> Response:

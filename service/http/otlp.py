@@ -20,12 +20,12 @@ from starlette.routing import Route
 
 from service.errors import InvalidParameterValue, RequestTooLarge
 from service.http.context import blocking, store
+from service.http.messages.traces import EXPERIMENT_HEADER
 from service.http.parsing import read_body
 from service.store.experiments import parse_experiment_id
 from service.store.trace_entities import RootSummary, SpanRecord
 from service.trace_payloads import offload_large
 
-EXPERIMENT_HEADER = "x-mlflow-experiment-id"
 RUN_HEADER = "x-mlflow-run-id"
 PROTOBUF = "application/x-protobuf"
 

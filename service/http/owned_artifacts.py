@@ -19,10 +19,10 @@ from service.artifacts import ArtifactPath, artifact_path, proxied_path
 from service.errors import BadRequest, InvalidParameterValue, RequestTooLarge
 from service.http.artifacts import send_file, store_bytes
 from service.http.context import blocking, store
+from service.http.messages.registry import VersionRef
+from service.http.messages.runs import RunMessage
 from service.http.parsing import Message, Text, parse_query, read_body
-from service.http.registry import VersionRef
 from service.http.responses import ok
-from service.http.runs import RunMessage
 
 #: MLflow's limit on one upload through the UI.
 MAX_UI_UPLOAD_BYTES = 10 * 1024 * 1024

@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 
 from service.errors import InvalidParameterValue
+from service.http.messages.runs import LogBatch
 from service.http.metric_points import plain_points
 from service.http.parsing import SEE_DOCS, validate
-from service.http.runs import LogBatch
 
 MISSING = object()
 
