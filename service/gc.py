@@ -28,8 +28,9 @@ from dataclasses import dataclass
 from service.artifacts import ArtifactPath, ArtifactStore, artifact_path, proxied_path
 from service.errors import InvalidParameterValue, StratusError
 from service.store.clock import now_ms
+from service.store.entities.gc import Deleted, Selection
 from service.store.experiments import parse_experiment_id
-from service.store.gc import Deleted, GarbageStore, Selection
+from service.store.gc import GarbageStore
 from service.store.traces import TraceStore
 from service.trace_payloads import trace_folder
 

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from service.artifacts import ArtifactStore, artifact_path
-from service.store.trace_entities import SpanRecord
+from service.store.entities.traces import SpanRecord
 
 
 def trace_folder(experiment_id: int, trace_id: str) -> str:

@@ -6,7 +6,7 @@ import pytest
 
 from service.errors import InvalidParameterValue
 from service.gc import own_folder, parse_duration
-from service.store.gc import Deleted
+from service.store.entities.gc import Deleted
 
 
 @pytest.mark.parametrize(

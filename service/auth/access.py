@@ -41,8 +41,9 @@ from service.auth.throttle import FailureThrottle, KdfGate
 from service.auth.tokens import TokenVerifier, is_access_token
 from service.config import Settings
 from service.errors import PermissionDenied, Unauthenticated
-from service.store.auth import AuthStore, SessionRecord
+from service.store.auth import AuthStore
 from service.store.clock import now_ms
+from service.store.entities.auth import SessionRecord
 
 log = logging.getLogger(__name__)
 

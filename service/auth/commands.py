@@ -17,8 +17,9 @@ from service.auth import passwords, tokens
 from service.config import Settings
 from service.errors import StratusError
 from service.store import migrate
-from service.store.auth import AuthStore, TokenRecord, normalize_username
+from service.store.auth import AuthStore, normalize_username
 from service.store.db import open_database
+from service.store.entities.auth import TokenRecord
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 from starlette.requests import Request
 
 from service.auth.permissions import Caller
-from service.store.auth import ResourceKind, Visible
+from service.store.auth import Visible
+from service.store.entities.auth import ResourceKind
 
 if TYPE_CHECKING:
     from service.auth.access import Access

@@ -26,7 +26,7 @@ from service.auth.routing import RouteTable
 from service.auth.rules import MEMBER, Gate, Rule
 from service.errors import PermissionDenied, StratusError, Unauthenticated
 from service.http.responses import error_response
-from service.store.auth import ResourceKind
+from service.store.entities.auth import ResourceKind
 
 API_PREFIXES = ("/api/", "/ajax-api/")
 SIGN_IN_PATH = "/auth/login"

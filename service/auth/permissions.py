@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 from service.errors import InvalidParameterValue
-from service.store.auth import GROUP_PREFIX, Grant, ResourceKind, Visible
+from service.store.auth import GROUP_PREFIX, Visible
+from service.store.entities.auth import Grant, ResourceKind
 
 
 class Permission(Enum):

@@ -39,7 +39,7 @@ from service.http.messages.traces import (
     StartTrace,
 )
 from service.http.parsing import Message, Repeated, Text
-from service.store.auth import ResourceKind
+from service.store.entities.auth import ResourceKind
 
 if TYPE_CHECKING:
     from service.auth.access import Access

@@ -24,7 +24,8 @@ from dataclasses import dataclass
 
 from service.auth.permissions import Caller, Permission
 from service.errors import PermissionDenied
-from service.store.auth import AuthStore, ResourceKind
+from service.store.auth import AuthStore
+from service.store.entities.auth import ResourceKind
 
 READ, EDIT, MANAGE = Permission.READ, Permission.EDIT, Permission.MANAGE
 

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 
 from service.auth.cache import ExpiringCache
 from service.errors import InvalidParameterValue, ResourceDoesNotExist, Unauthenticated
-from service.store.auth import AuthStore, TokenRecord
+from service.store.auth import AuthStore
 from service.store.clock import now_ms
+from service.store.entities.auth import TokenRecord
 
 PREFIX = "stratus_pat_"
 DEFAULT_DAYS = 90

@@ -26,14 +26,8 @@ from service.errors import BadRequest, InvalidParameterValue, PermissionDenied
 from service.http.context import blocking
 from service.http.parsing import Int64, Message, Text, parse_json, parse_query
 from service.http.responses import ok
-from service.store.auth import (
-    Grant,
-    ResourceKind,
-    TokenRecord,
-    UserRecord,
-    normalize_principal,
-    normalize_username,
-)
+from service.store.auth import normalize_principal, normalize_username
+from service.store.entities.auth import Grant, ResourceKind, TokenRecord, UserRecord
 from service.store.experiments import parse_experiment_id
 
 

@@ -9,7 +9,6 @@ from starlette.routing import Route
 from service.artifacts.paths import check_artifact_location
 from service.auth.filters import created, creator, visible_experiments
 from service.errors import InvalidParameterValue
-from service.http import wire
 from service.http.context import blocking, store
 from service.http.messages.experiments import (
     CreateExperiment,
@@ -26,7 +25,9 @@ from service.http.parsing import (
     parse_query,
 )
 from service.http.responses import ok
-from service.store.entities import ViewType
+from service.http.wire import tracking as wire
+from service.http.wire.proto3 import compact
+from service.store.entities.tracking import ViewType
 
 #: MLflow's cap on the experiments one ``search-datasets`` may name.
 MAX_DATASET_SEARCH_EXPERIMENTS = 20
@@ -142,7 +143,7 @@ async def search_datasets(request: Request) -> Response:
     return ok(
         {
             "dataset_summaries": [
-                wire.compact(
+                compact(
                     {
                         "experiment_id": str(experiment_id),
                         "name": name,

@@ -19,7 +19,8 @@ from service.http.context import blocking, store
 from service.http.messages.runs import DatasetInputMessage, MetricMessage, ModelRef, RunStatusName
 from service.http.parsing import Int64, KeyValueMessage, Message, Text, parse_json
 from service.http.responses import ok
-from service.store.entities import MetricPoint, ModelOutput
+from service.store.entities.registry import ModelVersion
+from service.store.entities.tracking import MetricPoint, ModelOutput
 from service.store.imports import (
     ExperimentImport,
     ImportStore,
@@ -28,7 +29,6 @@ from service.store.imports import (
     Result,
     RunImport,
 )
-from service.store.registry import ModelVersion
 from service.store.validation import validate_batch_sizes, validate_metrics
 
 Stage = Literal["active", "deleted"]

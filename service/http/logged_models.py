@@ -6,7 +6,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from service.http import wire
 from service.http.context import blocking, store
 from service.http.messages.logged_models import (
     CreateLoggedModel,
@@ -19,6 +18,7 @@ from service.http.parsing import (
     parse_json,
 )
 from service.http.responses import ok
+from service.http.wire import tracking as wire
 from service.store.search import DatasetFilter
 
 

@@ -15,7 +15,6 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from service.errors import InvalidParameterValue
-from service.http import wire
 from service.http.context import blocking, store
 from service.http.parsing import (
     SEE_DOCS,
@@ -27,6 +26,7 @@ from service.http.parsing import (
     parse_query,
 )
 from service.http.responses import ok
+from service.http.wire import tracking as wire
 from service.store.metrics import HistoryRow
 
 #: MLflow's caps: runs per request, points per bulk answer, points per run when sampling.

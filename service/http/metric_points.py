@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from service.store.entities import LoggedPoint
+from service.store.entities.tracking import LoggedPoint
 from service.store.validation import INT64_MAX, INT64_MIN
 
 #: Integer values up to this size convert to a float exactly, as pydantic converts them.

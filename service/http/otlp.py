@@ -22,8 +22,8 @@ from service.errors import InvalidParameterValue, RequestTooLarge
 from service.http.context import blocking, store
 from service.http.messages.traces import EXPERIMENT_HEADER
 from service.http.parsing import read_body
+from service.store.entities.traces import RootSummary, SpanRecord
 from service.store.experiments import parse_experiment_id
-from service.store.trace_entities import RootSummary, SpanRecord
 from service.trace_payloads import offload_large
 
 RUN_HEADER = "x-mlflow-run-id"

@@ -16,7 +16,7 @@ from pydantic_core import PydanticCustomError
 from starlette.requests import Request
 
 from service.errors import InvalidParameterValue, RequestTooLarge
-from service.store.entities import KeyValue
+from service.store.entities.common import KeyValue
 from service.store.experiments import parse_experiment_id
 from service.store.registry import parse_version
 from service.store.validation import INT64_MAX, INT64_MIN

@@ -14,7 +14,6 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from service.auth.filters import created, creator, visible_models
-from service.http import wire
 from service.http.context import blocking, store
 from service.http.messages.registry import (
     AliasRef,
@@ -39,49 +38,11 @@ from service.http.parsing import (
     parse_query,
 )
 from service.http.responses import ok
-from service.store.entities import Page
-from service.store.registry import ModelVersion, RegisteredModel
+from service.http.wire.registry import model_version_json, registered_model_json
+from service.store.entities.common import Page
+from service.store.entities.registry import ModelVersion, RegisteredModel
 
 T = TypeVar("T")
-
-
-# --- wire shapes -------------------------------------------------------------------------
-
-
-def model_version_json(v: ModelVersion) -> dict[str, Any]:
-    """As MLflow's server sends it: ``description`` and ``run_link`` are always present."""
-    shaped = wire.compact(
-        {
-            "name": v.name,
-            "version": str(v.version),
-            "creation_timestamp": v.creation_time,
-            "last_updated_timestamp": v.last_updated_time,
-            "user_id": v.user_id,
-            "current_stage": v.current_stage,
-            "source": v.source,
-            "run_id": v.run_id,
-            "status": v.status,
-            "status_message": v.status_message,
-            "tags": wire.key_values(v.tags),
-            "aliases": v.aliases,
-            "model_id": v.model_id,
-        }
-    )
-    return {**shaped, "description": v.description or "", "run_link": v.run_link or ""}
-
-
-def registered_model_json(m: RegisteredModel) -> dict[str, Any]:
-    return wire.compact(
-        {
-            "name": m.name,
-            "creation_timestamp": m.creation_time,
-            "last_updated_timestamp": m.last_updated_time,
-            "description": m.description,
-            "latest_versions": [model_version_json(v) for v in m.latest_versions],
-            "tags": wire.key_values(m.tags),
-            "aliases": [{"alias": a.alias, "version": str(a.version)} for a in m.aliases],
-        }
-    )
 
 
 def _model(model: RegisteredModel) -> dict[str, Any]:

@@ -9,7 +9,6 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from service.http import wire
 from service.http.context import blocking, store
 from service.http.messages.runs import (
     CreateRun,
@@ -34,11 +33,9 @@ from service.http.parsing import (
     validate,
 )
 from service.http.responses import ok
-from service.store.entities import (
-    KeyValue,
-    ModelOutput,
-    ViewType,
-)
+from service.http.wire import tracking as wire
+from service.store.entities.common import KeyValue
+from service.store.entities.tracking import ModelOutput, ViewType
 
 
 async def create_run(request: Request) -> Response:

@@ -17,7 +17,6 @@ from starlette.routing import Route
 
 from service.auth.filters import visible_experiments
 from service.errors import InvalidParameterValue
-from service.http import trace_wire
 from service.http.context import blocking, store
 from service.http.messages.traces import (
     BODY_FIELDS,
@@ -34,8 +33,9 @@ from service.http.messages.traces import (
 )
 from service.http.parsing import parse_json, parse_query
 from service.http.responses import ok
+from service.http.wire import traces as trace_wire
+from service.store.entities.traces import TraceWithSpans
 from service.store.experiments import parse_experiment_id
-from service.store.trace_entities import TraceWithSpans
 from service.trace_payloads import span_contents
 
 # --- traces ----------------------------------------------------------------------------

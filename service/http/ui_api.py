@@ -14,11 +14,11 @@ from starlette.routing import Route
 
 from service.auth.permissions import Caller, Permission
 from service.errors import InvalidParameterValue, PermissionDenied, Unauthenticated
-from service.http import wire
 from service.http.context import blocking, store
 from service.http.parsing import Int64, Message, Repeated, Text, parse_json, parse_query
 from service.http.responses import ok
-from service.store.auth import ResourceKind
+from service.http.wire import tracking as wire
+from service.store.entities.auth import ResourceKind
 from service.store.experiments import parse_experiment_id
 from service.store.metrics_downsample import SampledSeries, XAxis, sample_histories
 from service.store.run_keys import experiment_run_keys

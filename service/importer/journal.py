@@ -14,7 +14,7 @@ import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
 
-from service.store.entities import MetricPoint
+from service.store.entities.tracking import MetricPoint
 from service.store.validation import storable_metric_value
 
 SCHEMA = """

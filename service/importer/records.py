@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from service.store.entities.registry import ModelVersion
 from service.store.imports import (
     ExperimentImport,
     LoggedModelImport,
     RegisteredModelImport,
     RunImport,
 )
-from service.store.registry import ModelVersion
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,9 +27,9 @@ from service.importer.records import (
 )
 from service.importer.sources.base import ArtifactsUnavailable, ArtifactTree, Source
 from service.importer.targets.base import Target
-from service.store.entities import MetricPoint
+from service.store.entities.registry import ModelVersion
+from service.store.entities.tracking import MetricPoint
 from service.store.imports import Outcome
-from service.store.registry import ModelVersion
 from service.store.validation import MAX_METRICS_PER_BATCH
 
 

@@ -18,9 +18,9 @@ from service.errors import InvalidParameterValue, ResourceDoesNotExist
 from service.store.any_of import any_of
 from service.store.clock import now_ms
 from service.store.db import Database
+from service.store.entities.traces import Assessment
 from service.store.tables import Assessment as AssessmentRow
 from service.store.tables import Trace, table_of
-from service.store.trace_entities import Assessment
 from service.store.validation import MAX_KEY_LENGTH, validate_length
 
 assessments = table_of(AssessmentRow)

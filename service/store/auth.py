@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from enum import Enum
 from typing import Any
 
 import sqlalchemy as sa
@@ -26,6 +25,14 @@ from service.errors import (
 )
 from service.store.clock import now_ms
 from service.store.db import AnyRow, Database
+from service.store.entities.auth import (
+    Grant,
+    ResourceKind,
+    RunState,
+    SessionRecord,
+    TokenRecord,
+    UserRecord,
+)
 from service.store.tables import (
     USERNAME,
     AccessToken,
@@ -51,13 +58,6 @@ model_grants = table_of(RegisteredModelPermission)
 GROUP_PREFIX = "group:"
 
 
-class ResourceKind(Enum):
-    """What a grant is on; the value is MLflow's ``resource_type``."""
-
-    EXPERIMENT = "experiment"
-    REGISTERED_MODEL = "registered_model"
-
-
 def normalize_username(raw: str | None) -> str:
     """Usernames and emails are compared case-insensitively: stored lower-case, trimmed."""
     name = (raw or "").strip().lower()
@@ -79,57 +79,6 @@ def normalize_principal(raw: str | None) -> str:
             raise InvalidParameterValue(f"Invalid group principal {raw!r}.")
         return GROUP_PREFIX + group
     return normalize_username(value)
-
-
-@dataclass(frozen=True, slots=True)
-class UserRecord:
-    id: int
-    username: str
-    is_admin: bool
-    has_password: bool
-    creation_time: int
-
-
-@dataclass(frozen=True, slots=True)
-class TokenRecord:
-    token_id: str
-    username: str
-    name: str
-    creation_time: int
-    expiry_time: int
-    revoked_time: int | None
-    parent_token_id: str | None = None
-
-    def is_active(self, now: int) -> bool:
-        return self.revoked_time is None and now < self.expiry_time
-
-
-@dataclass(frozen=True, slots=True)
-class SessionRecord:
-    session_id: str
-    username: str
-    via: str
-    token_id: str | None
-    expiry_time: int
-    revoked_time: int | None
-
-    def is_active(self, now: int) -> bool:
-        return self.revoked_time is None and now < self.expiry_time
-
-
-@dataclass(frozen=True, slots=True)
-class Grant:
-    kind: ResourceKind
-    resource: str
-    """The experiment id (as a string) or the registered model's name."""
-    principal: str
-    permission: str
-
-
-@dataclass(frozen=True, slots=True)
-class RunState:
-    experiment_id: int
-    deleted: bool
 
 
 @dataclass(frozen=True, slots=True)

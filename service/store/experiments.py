@@ -15,7 +15,8 @@ from service.store.any_of import any_of
 from service.store.auth import Visible
 from service.store.clock import now_ms
 from service.store.db import Database, inserted_id
-from service.store.entities import Experiment, KeyValue, Page, ViewType
+from service.store.entities.common import KeyValue, Page
+from service.store.entities.tracking import Experiment, ViewType
 from service.store.tables import Experiment as ExperimentRow
 from service.store.tables import ExperimentPermission, ExperimentTag, Run, table_of
 from service.store.validation import (

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import sqlalchemy as sa
 
 from service.errors import InvalidParameterValue, ResourceDoesNotExist
 from service.store.db import AnyRow, AnySelect, Database
+from service.store.entities.gc import Deleted, Kind, Selection
 from service.store.tables import Experiment, LoggedModel, Metric, ModelVersion, Run, table_of
 
 experiments = table_of(Experiment)
@@ -24,38 +25,11 @@ logged_models = table_of(LoggedModel)
 metrics = table_of(Metric)
 model_versions = table_of(ModelVersion)
 
-Kind = Literal["experiment", "run", "logged model"]
 
 #: Rows fetched per keyset page.
 PAGE = 500
 #: Metric rows removed per transaction.
 METRIC_CHUNK = 10_000
-
-
-@dataclass(frozen=True)
-class Deleted:
-    """Something in the ``deleted`` lifecycle stage (or inside a deleted experiment)."""
-
-    kind: Kind
-    id: str
-    experiment_id: int
-    artifact_uri: str
-
-
-@dataclass(frozen=True)
-class Selection:
-    """What to collect. ``None`` lists mean every deleted item of that kind."""
-
-    deleted_before: int | None = None
-    run_ids: Sequence[str] | None = None
-    experiment_ids: Sequence[int] | None = None
-    logged_model_ids: Sequence[str] | None = None
-
-    @property
-    def explicit(self) -> bool:
-        return any(
-            ids is not None for ids in (self.run_ids, self.experiment_ids, self.logged_model_ids)
-        )
 
 
 @dataclass(frozen=True)

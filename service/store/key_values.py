@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from service.store.any_of import any_of
-from service.store.entities import KeyValue
+from service.store.entities.common import KeyValue
 
 
 def load(

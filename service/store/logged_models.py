@@ -14,7 +14,8 @@ from service.store import key_values, search
 from service.store.any_of import any_of
 from service.store.clock import now_ms
 from service.store.db import Database
-from service.store.entities import KeyValue, LoggedModel, LoggedModelStatus, MetricPoint, Page
+from service.store.entities.common import KeyValue, Page
+from service.store.entities.tracking import LoggedModel, LoggedModelStatus, MetricPoint
 from service.store.experiments import ExperimentStore, possible_ids
 from service.store.runs import generate_run_name
 from service.store.tables import LoggedModel as LoggedModelRow

@@ -20,7 +20,8 @@ from service.errors import InvalidParameterValue, ResourceDoesNotExist
 from service.store import search
 from service.store.any_of import any_of
 from service.store.db import AnyRow, AnySelect, Database
-from service.store.entities import LoggedPoint, MetricPoint, Page
+from service.store.entities.common import Page
+from service.store.entities.tracking import LoggedPoint, MetricPoint
 from service.store.tables import LatestMetric, Metric, table_of
 from service.store.tables import Run as RunRow
 from service.store.validation import MAX_DOUBLE, storable_metric_value

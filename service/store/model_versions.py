@@ -27,12 +27,12 @@ from service.store import search
 from service.store.auth import Visible
 from service.store.clock import now_ms
 from service.store.db import Database
-from service.store.entities import KeyValue, Page
+from service.store.entities.common import KeyValue, Page
+from service.store.entities.registry import ModelVersion
 from service.store.logged_models import MODEL_VERSIONS_TAG, LoggedModelStore
 from service.store.registry import (
     ACTIVE_STAGES,
     LATEST_ALIAS,
-    ModelVersion,
     aliases,
     canonical_stage,
     latest_version_keys,

@@ -17,11 +17,10 @@ from service.store import search
 from service.store.auth import Visible, model_grants
 from service.store.clock import now_ms
 from service.store.db import Database
-from service.store.entities import KeyValue, Page
+from service.store.entities.common import KeyValue, Page
+from service.store.entities.registry import ModelVersion, RegisteredModel
 from service.store.registry import (
     STAGES,
-    ModelVersion,
-    RegisteredModel,
     aliases,
     canonical_stage,
     latest_version_keys,

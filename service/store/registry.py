@@ -1,9 +1,9 @@
-"""The model registry's records, rules and row loading, shared by its two stores.
+"""The model registry's rules and row loading, shared by its two stores.
 
 :mod:`service.store.registered_models` and :mod:`service.store.model_versions` hold the
-operations; this module holds what both need: the records they return, MLflow's
-validation rules for names, versions, aliases, stages and tags, and the queries that turn
-rows into records.
+operations; this module holds what both need: MLflow's validation rules for names,
+versions, aliases, stages and tags, and the queries that turn rows into the records of
+:mod:`service.store.entities.registry`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ import json
 import posixpath
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
 from typing import TypeVar, TypeVarTuple
 
 import sqlalchemy as sa
@@ -22,7 +21,8 @@ from service.errors import InvalidParameterValue, ResourceDoesNotExist
 from service.store import search, tables
 from service.store.auth import Visible
 from service.store.db import Database
-from service.store.entities import KeyValue, Page
+from service.store.entities.common import KeyValue, Page
+from service.store.entities.registry import ModelAlias, ModelVersion, RegisteredModel
 from service.store.validation import INT64_MAX, INT64_MIN, validate_key, validate_length
 
 T = TypeVar("T")
@@ -46,45 +46,6 @@ LATEST_ALIAS = "latest"
 
 _ALIAS = re.compile(r"^[\w\-]*$")
 _VERSION_ALIAS = re.compile(r"^[vV]\d+$")
-
-
-@dataclass(frozen=True, slots=True)
-class ModelVersion:
-    name: str
-    version: int
-    creation_time: int
-    last_updated_time: int
-    current_stage: str
-    source: str
-    status: str
-    description: str | None = None
-    user_id: str | None = None
-    run_id: str | None = None
-    run_link: str | None = None
-    status_message: str | None = None
-    #: Where the files are (what ``get-download-uri`` answers); None means ``source``.
-    storage_location: str | None = None
-    model_id: str | None = None
-    tags: list[KeyValue] = field(default_factory=list)
-    aliases: list[str] = field(default_factory=list)
-
-
-@dataclass(frozen=True, slots=True)
-class ModelAlias:
-    alias: str
-    version: int
-
-
-@dataclass(frozen=True, slots=True)
-class RegisteredModel:
-    name: str
-    creation_time: int
-    last_updated_time: int
-    description: str | None = None
-    #: The newest version in each stage, oldest first.
-    latest_versions: list[ModelVersion] = field(default_factory=list)
-    tags: list[KeyValue] = field(default_factory=list)
-    aliases: list[ModelAlias] = field(default_factory=list)
 
 
 # --- validation ----------------------------------------------------------------------------

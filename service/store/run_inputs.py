@@ -9,7 +9,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from service.store.any_of import any_of
-from service.store.entities import Dataset, DatasetInput, KeyValue, ModelOutput
+from service.store.entities.common import KeyValue
+from service.store.entities.tracking import Dataset, DatasetInput, ModelOutput
 from service.store.tables import Dataset as DatasetRow
 from service.store.tables import RunInput, RunInputTag, RunModelInput, RunModelOutput, table_of
 

@@ -21,12 +21,11 @@ from service.store import key_values, search
 from service.store.any_of import any_of
 from service.store.clock import now_ms
 from service.store.db import Database
-from service.store.entities import (
+from service.store.entities.common import KeyValue, Page
+from service.store.entities.tracking import (
     DatasetInput,
-    KeyValue,
     LoggedPoint,
     ModelOutput,
-    Page,
     Run,
     RunInfo,
     RunStatus,

@@ -26,7 +26,16 @@ from service.store.assessments import load_assessments
 from service.store.auth import Visible
 from service.store.clock import now_ms
 from service.store.db import Database
-from service.store.entities import KeyValue, Page
+from service.store.entities.common import KeyValue, Page
+from service.store.entities.traces import (
+    ARTIFACT_LOCATION_TAG,
+    SPANS_LOCATION_TAG,
+    TRACKING_STORE,
+    RootSummary,
+    SpanRecord,
+    TraceInfo,
+    TraceWithSpans,
+)
 from service.store.experiments import PROXIED_ARTIFACTS_SCHEME, ExperimentStore
 from service.store.search.traces import TRACE_NAME_TAG, trace_search_query
 from service.store.tables import Assessment as AssessmentRow
@@ -39,15 +48,6 @@ from service.store.tables import (
     TraceRun,
     TraceTag,
     table_of,
-)
-from service.store.trace_entities import (
-    ARTIFACT_LOCATION_TAG,
-    SPANS_LOCATION_TAG,
-    TRACKING_STORE,
-    RootSummary,
-    SpanRecord,
-    TraceInfo,
-    TraceWithSpans,
 )
 from service.store.validation import MAX_KEY_LENGTH, MAX_TAG_VALUE_LENGTH, validate_length
 

@@ -11,7 +11,8 @@ import re
 from collections.abc import Sequence
 
 from service.errors import InvalidParameterValue
-from service.store.entities import KeyValue, LoggedPoint, MetricPoint
+from service.store.entities.common import KeyValue
+from service.store.entities.tracking import LoggedPoint, MetricPoint
 
 MAX_KEY_LENGTH = 250
 MAX_PARAM_VALUE_LENGTH = 8000

@@ -30,7 +30,7 @@ from service.auth.middleware import AuthMiddleware
 from service.auth.routing import RouteTable
 from service.auth.rules import RULES
 from service.config import Settings
-from service.store.auth import ResourceKind
+from service.store.entities.auth import ResourceKind
 from tests.auth.fake_google import FakeGoogle
 
 REQUESTS = 5_000

@@ -14,14 +14,9 @@ from service.errors import (
     StratusError,
 )
 from service.store import Store
-from service.store.auth import (
-    AuthStore,
-    ResourceKind,
-    Visible,
-    normalize_principal,
-    normalize_username,
-)
-from service.store.entities import ViewType
+from service.store.auth import AuthStore, Visible, normalize_principal, normalize_username
+from service.store.entities.auth import ResourceKind
+from service.store.entities.tracking import ViewType
 
 EXPERIMENT, MODEL = ResourceKind.EXPERIMENT, ResourceKind.REGISTERED_MODEL
 

@@ -23,7 +23,8 @@ from service.errors import (
     TooManyRequests,
     Unauthenticated,
 )
-from service.store.auth import Grant, ResourceKind, Visible
+from service.store.auth import Visible
+from service.store.entities.auth import Grant, ResourceKind
 from tests.auth.fake_google import FakeGoogle
 
 EXPERIMENT, MODEL = ResourceKind.EXPERIMENT, ResourceKind.REGISTERED_MODEL

@@ -45,7 +45,7 @@ def store(fresh_database: str):
 
 
 def _names(store: Store) -> set[str]:
-    from service.store.entities import ViewType
+    from service.store.entities.tracking import ViewType
 
     page = store.experiments.search(
         view_type=ViewType.ALL, filter_string=None, order_by=[], max_results=None, page_token=None

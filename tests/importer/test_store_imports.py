@@ -11,7 +11,9 @@ import pytest
 from service.errors import InvalidParameterValue, ResourceDoesNotExist
 from service.store import Store, migrate
 from service.store.db import create_database
-from service.store.entities import KeyValue, MetricPoint, ModelOutput
+from service.store.entities.common import KeyValue
+from service.store.entities.registry import ModelVersion
+from service.store.entities.tracking import MetricPoint, ModelOutput
 from service.store.imports import (
     ExperimentImport,
     ImportStore,
@@ -20,7 +22,6 @@ from service.store.imports import (
     RegisteredModelImport,
     RunImport,
 )
-from service.store.registry import ModelVersion
 from tests.support.backends import scratch_database
 
 

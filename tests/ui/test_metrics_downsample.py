@@ -10,7 +10,7 @@ import pytest
 
 from service.errors import ResourceDoesNotExist
 from service.store import Store
-from service.store.entities import MetricPoint
+from service.store.entities.tracking import MetricPoint
 from service.store.metrics import insert_metrics
 from service.store.metrics_downsample import XAxis, sample_histories
 

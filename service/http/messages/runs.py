@@ -18,12 +18,7 @@ from service.http.parsing import (
     Text,
     missing_value,
 )
-from service.store.entities import (
-    Dataset,
-    DatasetInput,
-    LoggedPoint,
-    MetricPoint,
-)
+from service.store.entities.tracking import Dataset, DatasetInput, LoggedPoint, MetricPoint
 
 RunStatusName = Literal["RUNNING", "SCHEDULED", "FINISHED", "FAILED", "KILLED"]
 ViewTypeName = Literal["ACTIVE_ONLY", "DELETED_ONLY", "ALL"]

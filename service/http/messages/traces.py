@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from service.errors import InvalidParameterValue
-from service.http import trace_wire
 from service.http.parsing import Int64, Message, Repeated, Text
+from service.http.wire import traces as trace_wire
+from service.store.entities.traces import TraceInfo
 from service.store.experiments import parse_experiment_id
-from service.store.trace_entities import TraceInfo
 
 #: The header naming the experiment OTLP spans are logged to.
 EXPERIMENT_HEADER = "x-mlflow-experiment-id"

@@ -16,7 +16,7 @@ from service.importer.records import (
     SourceRegisteredModel,
     SourceRun,
 )
-from service.store.entities import MetricPoint
+from service.store.entities.tracking import MetricPoint
 
 
 class ArtifactsUnavailable(Exception):

@@ -27,14 +27,15 @@ from service.importer.records import (
 from service.importer.sources.artifacts import tree_for_uri
 from service.importer.sources.base import ArtifactTree
 from service.importer.sources.filestore import DELETED_VERSION_STAGE, MODEL_STATUSES
-from service.store.entities import Dataset, DatasetInput, KeyValue, MetricPoint, ModelOutput
+from service.store.entities.common import KeyValue
+from service.store.entities.registry import ModelVersion
+from service.store.entities.tracking import Dataset, DatasetInput, MetricPoint, ModelOutput
 from service.store.imports import (
     ExperimentImport,
     LoggedModelImport,
     RegisteredModelImport,
     RunImport,
 )
-from service.store.registry import ModelVersion
 
 RUN_PAGE = 500
 STREAM_ROWS = 10_000

@@ -34,14 +34,15 @@ from service.importer.records import (
 )
 from service.importer.sources.artifacts import local_tree, tree_for_uri
 from service.importer.sources.base import ArtifactTree
-from service.store.entities import Dataset, DatasetInput, KeyValue, MetricPoint, ModelOutput
+from service.store.entities.common import KeyValue
+from service.store.entities.registry import ModelVersion
+from service.store.entities.tracking import Dataset, DatasetInput, MetricPoint, ModelOutput
 from service.store.imports import (
     ExperimentImport,
     LoggedModelImport,
     RegisteredModelImport,
     RunImport,
 )
-from service.store.registry import ModelVersion
 
 RUN_STATUSES = {1: "RUNNING", 2: "SCHEDULED", 3: "FINISHED", 4: "FAILED", 5: "KILLED"}
 MODEL_STATUSES = {

@@ -25,14 +25,15 @@ from service.importer.records import (
 )
 from service.importer.sources.artifacts import CHUNK_BYTES, PROXIED_SCHEME, tree_for_uri
 from service.importer.sources.base import ArtifactsUnavailable, ArtifactTree
-from service.store.entities import Dataset, DatasetInput, KeyValue, MetricPoint, ModelOutput
+from service.store.entities.common import KeyValue
+from service.store.entities.registry import ModelVersion
+from service.store.entities.tracking import Dataset, DatasetInput, MetricPoint, ModelOutput
 from service.store.imports import (
     ExperimentImport,
     LoggedModelImport,
     RegisteredModelImport,
     RunImport,
 )
-from service.store.registry import ModelVersion
 
 API = "/api/2.0/mlflow"
 ARTIFACTS = "/api/2.0/mlflow-artifacts/artifacts"

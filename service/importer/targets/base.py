@@ -10,7 +10,8 @@ from collections.abc import Iterable, Sequence
 from typing import Protocol
 
 from service.importer.sources.base import Source
-from service.store.entities import MetricPoint
+from service.store.entities.registry import ModelVersion
+from service.store.entities.tracking import MetricPoint
 from service.store.imports import (
     ExperimentImport,
     LoggedModelImport,
@@ -21,7 +22,6 @@ from service.store.imports import (
     RunImport,
     RunPlaced,
 )
-from service.store.registry import ModelVersion
 
 
 class Target(Protocol):

@@ -9,7 +9,8 @@ from service.config import Settings
 from service.importer.sources.base import ArtifactsUnavailable, Source
 from service.store import Store, migrate
 from service.store.db import Database, open_database
-from service.store.entities import MetricPoint
+from service.store.entities.registry import ModelVersion
+from service.store.entities.tracking import MetricPoint
 from service.store.imports import (
     ExperimentImport,
     ImportStore,
@@ -21,7 +22,6 @@ from service.store.imports import (
     RunImport,
     RunPlaced,
 )
-from service.store.registry import ModelVersion
 
 
 class LocalTarget:

@@ -13,7 +13,8 @@ from service.config import ClientCredentials
 from service.importer.client import ServerError, call, check, open_client
 from service.importer.sources.artifacts import PROXIED_SCHEME
 from service.importer.sources.base import ArtifactsUnavailable, Source
-from service.store.entities import MetricPoint
+from service.store.entities.registry import ModelVersion
+from service.store.entities.tracking import MetricPoint
 from service.store.imports import (
     ExperimentImport,
     LoggedModelImport,
@@ -25,7 +26,6 @@ from service.store.imports import (
     RunImport,
     RunPlaced,
 )
-from service.store.registry import ModelVersion
 
 IMPORT_API = "/api/2.0/stratus/import"
 ARTIFACTS = "/api/2.0/mlflow-artifacts/artifacts"

@@ -16,7 +16,8 @@ from service.importer.records import (
 )
 from service.importer.sources.base import ArtifactsUnavailable, ArtifactTree
 from service.store import Store
-from service.store.entities import MetricPoint, Page, ViewType
+from service.store.entities.common import Page
+from service.store.entities.tracking import MetricPoint, ViewType
 from service.store.imports import (
     ExperimentImport,
     LoggedModelImport,

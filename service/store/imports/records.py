@@ -2,7 +2,7 @@
 
 An import record is the store's entity less what the target assigns (experiment ids,
 artifact locations) and less what travels separately (metric histories); a model
-version is imported as the store's own :class:`~service.store.registry.ModelVersion`.
+version is imported as the store's own :class:`~service.store.entities.registry.ModelVersion`.
 :func:`derive` builds a record from the entities a store returns.
 """
 
@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from service.store.entities import DatasetInput, KeyValue, ModelOutput
+from service.store.entities.common import KeyValue
+from service.store.entities.tracking import DatasetInput, ModelOutput
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance

@@ -9,11 +9,11 @@ from sqlalchemy.engine import Connection
 from service.errors import InvalidParameterValue
 from service.store import tables
 from service.store.db import Database
+from service.store.entities.registry import ModelVersion
 from service.store.imports.records import Outcome, RegisteredModelImport, Result
 from service.store.imports.rows import insert_missing, last_wins
 from service.store.registry import (
     MAX_VERSION,
-    ModelVersion,
     aliases,
     model_not_found,
     model_tags,

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from service.store.entities import KeyValue
+from service.store.entities.common import KeyValue
 
 
 def last_wins(items: Sequence[KeyValue]) -> list[KeyValue]:

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Connection
 from service.errors import InvalidParameterValue, ResourceDoesNotExist
 from service.store import key_values, tables
 from service.store.db import AnyRow, Database, inserted_id
-from service.store.entities import MetricPoint
+from service.store.entities.tracking import MetricPoint
 from service.store.experiments import MAX_EXPERIMENT_ID, PROXIED_ARTIFACTS_SCHEME
 from service.store.imports.records import (
     ExperimentImport,

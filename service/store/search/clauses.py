@@ -12,7 +12,7 @@ from typing import Any, cast
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
-from service.store.entities import ViewType
+from service.store.entities.tracking import ViewType
 from service.store.search.nodes import Op, Value
 from service.store.value_index import value_in
 

@@ -37,7 +37,7 @@ import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
 from service.store import tables
-from service.store.entities import ViewType
+from service.store.entities.tracking import ViewType
 from service.store.search.clauses import (
     compare,
     key_value_exists,

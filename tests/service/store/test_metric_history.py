@@ -8,7 +8,7 @@ import pytest
 
 from service.errors import ResourceDoesNotExist
 from service.store import Store
-from service.store.entities import MetricPoint
+from service.store.entities.tracking import MetricPoint
 
 
 def _points() -> list[MetricPoint]:

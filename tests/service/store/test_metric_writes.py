@@ -8,7 +8,8 @@ import pytest
 
 from service.errors import InvalidParameterValue, ResourceDoesNotExist
 from service.store import Store
-from service.store.entities import KeyValue, MetricPoint
+from service.store.entities.common import KeyValue
+from service.store.entities.tracking import MetricPoint
 from service.store.metrics import insert_metrics
 from service.store.validation import MAX_DOUBLE
 

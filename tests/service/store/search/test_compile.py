@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 
 from service.store import tables
-from service.store.entities import ViewType
+from service.store.entities.tracking import ViewType
 from service.store.search import (
     DatasetFilter,
     Target,

@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 
 from service.store import tables
-from service.store.entities import ViewType
+from service.store.entities.tracking import ViewType
 from service.store.search import Target, parse_filter, run_search_query
 from service.store.value_index import PREFIX_LENGTH, value_in
 

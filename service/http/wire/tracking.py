@@ -1,4 +1,4 @@
-"""Proto3-JSON shaping of store entities.
+"""The tracking records (experiments, runs, metrics, logged models) as proto3 JSON.
 
 Conventions the mlflow client depends on: ids of integer tables are strings, int64
 values are numbers, enums are upper-case names, NaN is ``"NaN"``, and empty or unset
@@ -7,37 +7,19 @@ fields are left out.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any
 
-from service.store.entities import (
+from service.http.wire.proto3 import compact, double, key_values
+from service.store.entities.tracking import (
     DatasetInput,
     Experiment,
-    KeyValue,
     LoggedModel,
     MetricPoint,
     Run,
     RunInfo,
 )
 from service.store.metrics import HistoryRow
-
-
-def compact(message: dict[str, Any]) -> dict[str, Any]:
-    """Drop unset fields (None, empty strings and empty lists), as proto3 JSON does."""
-    return {k: v for k, v in message.items() if v is not None and v != "" and v != []}
-
-
-def double(value: float) -> float | str:
-    if math.isnan(value):
-        return "NaN"
-    if math.isinf(value):
-        return "Infinity" if value > 0 else "-Infinity"
-    return value
-
-
-def key_values(items: list[KeyValue]) -> list[dict[str, str]]:
-    return [{"key": item.key, "value": item.value} for item in items]
 
 
 def experiment(exp: Experiment) -> dict[str, Any]:

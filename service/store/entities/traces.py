@@ -1,5 +1,5 @@
-"""What the trace store takes and returns: plain records, shaped for the wire by
-``service.http.trace_wire``."""
+"""What the trace store takes and returns: traces, spans and assessments, shaped for the wire
+by ``service.http.wire.traces``."""
 
 from __future__ import annotations
 

@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 
 from service.errors import InvalidParameterValue
-from service.store.trace_entities import Assessment, SpanRecord, TraceInfo
+from service.store.entities.traces import Assessment, SpanRecord, TraceInfo
 
 _TIMESTAMP = re.compile(
     r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})$"

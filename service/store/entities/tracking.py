@@ -1,13 +1,12 @@
-"""What the stores take and return: plain, immutable records, shaped for the wire by
-``service.http``."""
+"""The tracking records: experiments, runs, metrics, datasets and logged models."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Generic, TypeAlias, TypeVar
+from typing import TypeAlias
 
-T = TypeVar("T")
+from service.store.entities.common import KeyValue
 
 
 class ViewType(Enum):
@@ -36,12 +35,6 @@ class LoggedModelStatus(Enum):
     LOGGED_MODEL_PENDING = "LOGGED_MODEL_PENDING"
     LOGGED_MODEL_READY = "LOGGED_MODEL_READY"
     LOGGED_MODEL_UPLOAD_FAILED = "LOGGED_MODEL_UPLOAD_FAILED"
-
-
-@dataclass(frozen=True, slots=True)
-class KeyValue:
-    key: str
-    value: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,11 +142,3 @@ class LoggedModel:
     tags: list[KeyValue] = field(default_factory=list)
     params: list[KeyValue] = field(default_factory=list)
     metrics: list[MetricPoint] = field(default_factory=list)
-
-
-@dataclass(frozen=True, slots=True)
-class Page(Generic[T]):
-    """One page of results and the token for the next, if any."""
-
-    items: list[T]
-    next_page_token: str | None = None

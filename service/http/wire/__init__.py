@@ -1,0 +1,1 @@
+"""Entities shaped as MLflow's proto3 JSON, one module per area."""
