@@ -470,6 +470,9 @@ def run(args: argparse.Namespace, urls: list[str], pids: list[int], db_url: str 
     if probe:
         probe.close()
     runs = sum(t.runs_started for t in threads if isinstance(t, Researcher))
+    per_flush = max(1, round(args.metrics_per_second * args.flush_seconds))
+    batches = len(rec.latencies["log metrics (mlflow log_batch)"])
+    uploads = len(rec.latencies[f"upload {args.checkpoint_mb} MB checkpoint (mlflow)"])
     lag = sorted(rec.lag)
     return {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -479,6 +482,8 @@ def run(args: argparse.Namespace, urls: list[str], pids: list[int], db_url: str 
         "load average at end": " ".join(f"{x:.1f}" for x in os.getloadavg()),
         "seconds": wall,
         "runs started": runs,
+        "metric points/s": batches * per_flush / wall,
+        "checkpoint MB/s": uploads * args.checkpoint_mb / wall,
         "flush lag p50 s": percentile(lag, 50),
         "flush lag p99 s": percentile(lag, 99),
         "operations": rec.summary(),
@@ -493,7 +498,10 @@ def report(result: dict) -> str:
     lines = [
         f"{result['settings']['researchers']} researchers, {result['settings']['browsers']} "
         f"browsing, {result['seconds']:.0f} s against {len(result['urls'])} instance(s); "
-        f"{result['runs started']} runs started; flush lag p50 {result['flush lag p50 s']:.2f} s, "
+        f"{result['runs started']} runs started; "
+        f"{result['metric points/s']:,.0f} metric points/s and "
+        f"{result['checkpoint MB/s']:.1f} MB/s of checkpoints acknowledged; "
+        f"flush lag p50 {result['flush lag p50 s']:.2f} s, "
         f"p99 {result['flush lag p99 s']:.2f} s; "
         f"load generator {result['load generator cpu %']:.0f}% CPU.",
         "",
@@ -577,25 +585,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--progress-seconds", type=float, default=15)
     args = parser.parse_args(argv)
 
-    fleet = None
-    if args.local:
-        from bench.instances import Fleet
+    with contextlib.ExitStack() as stack:
+        if args.local:
+            from bench.instances import Fleet
 
-        workdir = Path(tempfile.mkdtemp(prefix="loadtest-servers-"))
-        fleet = Fleet(args.local, workdir)
-        fleet.start()
-        urls = fleet.urls
-        pids = [s.process.pid for s in fleet.servers if s.process] + args.pid
-        db_url = args.db_url or fleet.database.stratus_url
-    else:
-        urls, pids, db_url = args.url, args.pid, args.db_url
-    try:
+            workdir = stack.enter_context(tempfile.TemporaryDirectory(prefix="loadtest-servers-"))
+            fleet = Fleet(args.local, Path(workdir))
+            stack.callback(fleet.stop)
+            fleet.start()
+            urls = fleet.urls
+            pids = [s.process.pid for s in fleet.servers if s.process] + args.pid
+            db_url = args.db_url or fleet.database.stratus_url
+        else:
+            urls, pids, db_url = args.url, args.pid, args.db_url
         # The mlflow client prints two links per ended run; the report alone goes to stdout.
-        with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet):
+        quiet = stack.enter_context(open(os.devnull, "w"))
+        with contextlib.redirect_stdout(quiet):
             result = run(args, urls, pids, db_url)
-    finally:
-        if fleet:
-            fleet.stop()
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = RESULTS / f"loadtest-{datetime.now(UTC):%Y%m%dT%H%M%S}.json"
     out.write_text(json.dumps(result, indent=2))
