@@ -165,10 +165,15 @@ class Researcher(threading.Thread):
             self.client.log_batch(run_id, params=params)
         started = time.monotonic()
         next_flush = started + a.flush_seconds
-        next_checkpoint = started + a.checkpoint_seconds
+        # People do not work in step: the first checkpoint comes at a random point of the
+        # interval and runs last 0.5 to 1.5 times --run-seconds, unless
+        # --checkpoints-together asks for the worst case.
+        phase = 1.0 if a.checkpoints_together else random.random()
+        next_checkpoint = started + phase * a.checkpoint_seconds
         per_flush = max(1, round(a.metrics_per_second * a.flush_seconds))
         step = 0
-        while time.monotonic() - started < a.run_seconds:
+        length = a.run_seconds * (1.0 if a.checkpoints_together else random.uniform(0.5, 1.5))
+        while time.monotonic() - started < length:
             if self.stop_event.wait(max(0.0, next_flush - time.monotonic())):
                 break
             self.rec.late(time.monotonic() - next_flush)
@@ -576,6 +581,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--run-seconds", type=float, default=120, help="each run's length")
     parser.add_argument("--checkpoint-mb", type=int, default=20)
     parser.add_argument("--checkpoint-seconds", type=float, default=60)
+    parser.add_argument(
+        "--checkpoints-together",
+        action="store_true",
+        help="every researcher uploads (and ends runs) at the same moment: the worst case",
+    )
     parser.add_argument(
         "--think-seconds",
         type=float,
