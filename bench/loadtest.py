@@ -424,6 +424,7 @@ def progress(
 
 def run(args: argparse.Namespace, urls: list[str], pids: list[int], db_url: str | None) -> dict:
     headers = auth_headers()
+    facts = machine()  # the load average before the test
     rec = Recorder()
     stop = threading.Event()
     with httpx.Client(base_url=urls[0], headers=headers, timeout=60) as setup:
@@ -483,7 +484,7 @@ def run(args: argparse.Namespace, urls: list[str], pids: list[int], db_url: str 
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "urls": urls,
         "settings": {k: v for k, v in vars(args).items() if k not in ("url", "pid")},
-        "machine": machine(),
+        "machine": facts,
         "load average at end": " ".join(f"{x:.1f}" for x in os.getloadavg()),
         "seconds": wall,
         "runs started": runs,
