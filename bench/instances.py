@@ -269,6 +269,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=8, help="client threads (default 8)")
     parser.add_argument("--seconds", type=float, default=15, help="per scenario (default 15)")
     parser.add_argument("--scenarios", default=",".join(SCENARIOS))
+    parser.add_argument("--output", type=Path, help="the JSON record (default: bench/results/)")
     args = parser.parse_args(argv)
     counts = [int(n) for n in args.instances.split(",")]
     chosen = [s.strip() for s in args.scenarios.split(",") if s.strip()]
@@ -301,8 +302,8 @@ def main(argv: list[str] | None = None) -> int:
         "seconds": args.seconds,
         "rows": rows,
     }
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / f"instances-{datetime.now(UTC):%Y%m%dT%H%M%S}.json"
+    out = args.output or RESULTS / f"instances-{datetime.now(UTC):%Y%m%dT%H%M%S}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(record, indent=2))
     print(table(rows))
     log(f"written {out}")

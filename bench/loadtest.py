@@ -483,7 +483,9 @@ def run(args: argparse.Namespace, urls: list[str], pids: list[int], db_url: str 
     return {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "urls": urls,
-        "settings": {k: v for k, v in vars(args).items() if k not in ("url", "pid")},
+        "settings": {
+            k: v for k, v in vars(args).items() if k not in ("url", "pid", "db_url", "output")
+        },
         "machine": facts,
         "load average at end": " ".join(f"{x:.1f}" for x in os.getloadavg()),
         "seconds": wall,
@@ -594,6 +596,7 @@ def main(argv: list[str] | None = None) -> int:
         help="mean pause between a browsing person's pages",
     )
     parser.add_argument("--progress-seconds", type=float, default=15)
+    parser.add_argument("--output", type=Path, help="the JSON record (default: bench/results/)")
     args = parser.parse_args(argv)
 
     with contextlib.ExitStack() as stack:
@@ -613,8 +616,8 @@ def main(argv: list[str] | None = None) -> int:
         quiet = stack.enter_context(open(os.devnull, "w"))
         with contextlib.redirect_stdout(quiet):
             result = run(args, urls, pids, db_url)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / f"loadtest-{datetime.now(UTC):%Y%m%dT%H%M%S}.json"
+    out = args.output or RESULTS / f"loadtest-{datetime.now(UTC):%Y%m%dT%H%M%S}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2))
     print(report(result))
     log(f"written {out}")
