@@ -8,6 +8,7 @@ import { showSignIn } from "./components/signin.js";
 const MLFLOW = "/api/2.0/mlflow";
 const ARTIFACTS = "/api/2.0/mlflow-artifacts/artifacts";
 const UI = "/ajax-api/2.0/stratus";
+const V3 = "/api/3.0/mlflow";
 
 class ApiError extends Error {
   constructor(status, code, message) {
@@ -157,6 +158,14 @@ export const artifacts = {
     const match = /^mlflow-artifacts:\/*(.*?)\/*$/.exec(uri || "");
     return match ? match[1] : null;
   },
+};
+
+/** MLflow 3 traces: the endpoints ``mlflow.search_traces`` and ``mlflow.get_trace`` call. */
+export const traces = {
+  /** ``{traces: [TraceInfo], next_page_token}``, newest first unless ``order_by`` says. */
+  search: (body, signal) => request("POST", `${V3}/traces/search`, { body, signal }),
+  /** ``{trace: {trace_info, spans}}``: spans in OTLP proto3 JSON, as ingested. */
+  get: (id, signal) => request("GET", `${V3}/traces/get`, { query: { trace_id: id }, signal }),
 };
 
 export const metrics = {

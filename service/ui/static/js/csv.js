@@ -11,8 +11,8 @@ export function toCsv(header, rows) {
 }
 
 /** Save ``text`` as ``filename`` through a short-lived blob link. */
-export function download(filename, text) {
-  const url = URL.createObjectURL(new Blob([text], { type: "text/csv;charset=utf-8" }));
+export function download(filename, text, type = "text/csv;charset=utf-8") {
+  const url = URL.createObjectURL(new Blob([text], { type }));
   const a = document.createElement("a");
   a.href = url;
   a.download = filename;

@@ -80,3 +80,9 @@ export const SYSTEM_TAG = /^mlflow\./;
 export function runName(info) {
   return info.run_name || info.run_id;
 }
+
+/** A span's duration: like ``duration``, with a fraction of a millisecond when short. */
+export function spanDuration(ms) {
+  if (ms != null && ms >= 0 && ms < 10) return `${ms.toFixed(ms < 1 ? 2 : 1)} ms`;
+  return duration(ms);
+}

@@ -17,11 +17,15 @@ import * as comparePage from "./pages/compare.js";
 import * as modelsPage from "./pages/models.js";
 import * as modelPage from "./pages/model.js";
 import * as tokensPage from "./pages/tokens.js";
+import * as tracesPage from "./pages/traces.js";
+import * as tracePage from "./pages/trace.js";
 
 const ROUTES = [
   [/^\/?$/, experimentsPage.render, "experiments"],
   [/^\/experiments$/, experimentsPage.render, "experiments"],
   [/^\/experiments\/([^/]+)$/, runsPage.render, "experiments"],
+  [/^\/experiments\/([^/]+)\/traces$/, tracesPage.render, "experiments"],
+  [/^\/traces\/([^/]+)$/, tracePage.render, "experiments"],
   [/^\/runs\/([^/]+)$/, runPage.render, "experiments"],
   // The address the mlflow client prints ("View run at …/#/experiments/1/runs/<id>").
   [/^\/experiments\/[^/]+\/runs\/([^/]+)$/, runPage.render, "experiments"],

@@ -13,6 +13,8 @@ import { h, icon, link, mount, route } from "../dom.js";
 import { segmented, toggle } from "../components/controls.js";
 import { columnPicker, KEYS_PER_GROUP } from "../components/columns.js";
 import { confirm } from "../components/dialog.js";
+import { experimentViews } from "../components/experiment.js";
+import { filterForm } from "../components/filter.js";
 import { descriptionEditor, tagEditor } from "../components/editing.js";
 import { parseIds, Selection } from "../components/selection.js";
 import { empty, failure, loading, snippet, toast } from "../components/states.js";
@@ -99,11 +101,18 @@ export async function render(page, ctx) {
   });
   ctx.onCleanup(() => grid.destroy());
 
-  const filterBar = filterForm(query.filter, (filter) => {
-    query.filter = filter;
-    ctx.setQuery({ filter });
-    reload();
-  });
+  const filterBar = filterForm(
+    query.filter,
+    (filter) => {
+      query.filter = filter;
+      ctx.setQuery({ filter });
+      reload();
+    },
+    {
+      label: "Filter runs (search grammar)",
+      placeholder: "metrics.loss < 0.5 and params.optimizer = 'adam'",
+    },
+  );
   const actions = selectionActions({
     selection,
     deleted: () => query.view === "DELETED_ONLY",
@@ -339,47 +348,8 @@ function experimentHead(experiment, canEdit) {
     ),
     description ? h("p", { class: "description", text: description }) : null,
     about,
+    experimentViews(id, "runs"),
   ];
-}
-
-/** The filter box (the API's search grammar) and the place its error is shown. */
-function filterForm(initial, onSubmit) {
-  const input = h("input", {
-    type: "search",
-    class: "filter mono",
-    value: initial,
-    spellcheck: false,
-    placeholder: "metrics.loss < 0.5 and params.optimizer = 'adam'",
-    "aria-label": "Filter runs (search grammar)",
-  });
-  const error = h("p", { class: "field-error", role: "alert", id: "filter-error" });
-  const element = h(
-    "form",
-    {
-      class: "filter-form",
-      on: {
-        submit: (event) => {
-          event.preventDefault();
-          onSubmit(input.value.trim());
-        },
-      },
-    },
-    h("div", { class: "search-wrap grow" }, icon("search"), input),
-    h("button", { class: "btn", type: "submit" }, "Search"),
-  );
-  return {
-    element,
-    error,
-    showError(text) {
-      error.textContent = text;
-      input.setAttribute("aria-invalid", "true");
-      input.setAttribute("aria-describedby", "filter-error");
-    },
-    clearError() {
-      error.textContent = "";
-      input.removeAttribute("aria-invalid");
-    },
-  };
 }
 
 /** The run count, and Compare / Delete / Restore for the selected runs. */
