@@ -165,18 +165,19 @@ def seed_many_traces(tracking_uri: str, suffix: str, count: int) -> str:
     return experiment_id
 
 
-def seed_wide_trace(tracking_uri: str, suffix: str, spans: int) -> str:
-    """A trace of ``spans`` spans: a root, ten stages, and the rest spread under them."""
+def seed_wide_trace(tracking_uri: str, suffix: str, spans: int, stages: int = 4) -> str:
+    """A trace of ``spans`` spans: a root, ``stages`` stages, the rest spread under them
+    (with 1,000 spans and 4 stages, about 250 children each: more than one chunk)."""
     import mlflow
 
     mlflow.set_tracking_uri(tracking_uri)
     experiment_id = mlflow.create_experiment(f"wide-trace-{suffix}")
     mlflow.set_experiment(experiment_id=experiment_id)
-    per_stage = (spans - 11) // 10
+    steps = spans - 1 - stages
     with mlflow.start_span(name="pipeline", span_type="CHAIN"):
-        for stage in range(10):
+        for stage in range(stages):
             with mlflow.start_span(name=f"stage-{stage}"):
-                for step in range(per_stage + (1 if stage < (spans - 11) % 10 else 0)):
+                for step in range(steps // stages + (1 if stage < steps % stages else 0)):
                     with mlflow.start_span(name=f"stage-{stage}-step-{step}") as span:
                         span.set_inputs({"payload": "y" * 2_000})
                         span.set_attributes({"step": step})
