@@ -153,3 +153,55 @@ def test_payload_pages_trigger_no_policy_violation(ui, hostile):
     assert_inert(ui, f"run {IMG}")
     ui.open(f"experiments/{hostile['experiment_id']}")
     assert_inert(ui, f"run {IMG}")
+
+
+@pytest.fixture(scope="module")
+def hostile_traces(ui_server):
+    from tests.ui.trace_seed import seed_traces
+
+    return seed_traces(ui_server.url, uuid.uuid4().hex[:6], text=BOTH)
+
+
+def test_traces_pages_render_payloads_as_text(unguarded, hostile_traces):
+    """Span names, attributes, inputs, outputs, tags, metadata, exception messages and
+    assessment values and sources, from the real client, all read as text."""
+    page = unguarded.page
+    traced = hostile_traces
+    unguarded.open(f"experiments/{traced.experiment_id}/traces")
+    expect(page.locator("tbody tr")).to_have_count(3)
+    assert_inert(unguarded, traced.experiment_name, f"answer{BOTH}")
+    unguarded.shot("xss-traces")
+
+    unguarded.open(f"traces/{traced.chat_trace_id}")
+    expect(page.get_by_role("treeitem")).to_have_count(3)
+    assert_inert(
+        unguarded,
+        f"answer{BOTH}",
+        f"retrieve{BOTH}",
+        f"tag {BOTH}",
+        f"1.4{BOTH}",
+        f"Refunds within 30 days {BOTH}",
+        f"ana{BOTH}",
+        f"Cites the policy {BOTH}",
+    )
+    page.get_by_role("treeitem").filter(has_text="retrieve").click()
+    expect(page.locator("#span-detail").locator("table.kv")).to_contain_text("docs-v2")
+    assert_inert(unguarded, f"docs-v2{BOTH}", "doc 0: <script>")
+    page.get_by_role("treeitem").filter(has_text="Completions").click()
+    expect(page.locator("#span-detail")).to_contain_text("echo: What is the refund policy?")
+    assert_inert(unguarded, SCRIPT)  # inside the JSON of the chat request and response
+    page.get_by_role("treeitem").first.click()  # the root's output is the reply, as text
+    assert_inert(unguarded, f"echo: What is the refund policy?{BOTH}")
+    unguarded.shot("xss-trace")
+
+    unguarded.open(f"traces/{traced.error_trace_id}")
+    page.get_by_role("treeitem").filter(has_text="parse").click()
+    expect(page.locator("#span-detail .span-event")).to_be_visible()
+    assert_inert(unguarded, f"ValueError: cannot parse 12 apples{BOTH}")
+
+
+def test_traces_pages_trigger_no_policy_violation(ui, hostile_traces):
+    ui.open(f"traces/{hostile_traces.chat_trace_id}")
+    assert_inert(ui, f"answer{BOTH}")
+    ui.open(f"experiments/{hostile_traces.experiment_id}/traces")
+    assert_inert(ui, f"answer{BOTH}")
