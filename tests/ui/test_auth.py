@@ -44,13 +44,35 @@ def guarded(tmp_path_factory) -> Iterator[dict]:
             "/experiments/permissions/create",
             json={"experiment_id": ids["visible"], "username": "alice", "permission": "READ"},
         ).raise_for_status()
+        traces = {name: _start_trace(api, server.url, ids[name], name) for name in ids}
     yield {
+        "traces": traces,
         "url": server.url,
         "alice": create_token(database_url, "alice"),
         "ids": ids,
         "names": {k: f"{k}-{suffix}" for k in ids},
     }
     server.stop()
+
+
+def _start_trace(api: httpx.Client, url: str, experiment_id: str, name: str) -> str:
+    """A trace info written with the admin's credentials (StartTraceV3, as the client does)."""
+    trace_id = f"tr-{uuid.uuid4().hex}"
+    info = {
+        "trace_id": trace_id,
+        "trace_location": {
+            "type": "MLFLOW_EXPERIMENT",
+            "mlflow_experiment": {"experiment_id": experiment_id},
+        },
+        "request_time": "2026-12-01T10:00:00.000Z",
+        "execution_duration": "0.120s",
+        "state": "OK",
+        "tags": {"mlflow.traceName": f"{name}-trace"},
+    }
+    api.post(
+        f"{url}/api/3.0/mlflow/traces", json={"trace": {"trace_info": info}}
+    ).raise_for_status()
+    return trace_id
 
 
 def test_a_user_sees_only_what_they_may_read(new_tab, guarded):
@@ -124,3 +146,22 @@ def test_a_reader_sees_no_editing_controls(new_tab, guarded):
         expect(page.locator(".about")).to_contain_text("No description.")
         expect(page.get_by_role("button", name="Edit description")).to_have_count(0)
         expect(page.get_by_role("button", name="Set tag")).to_have_count(0)
+
+
+def test_traces_need_read_on_their_experiment(new_tab, guarded):
+    with new_tab(guarded["url"]) as ui:
+        page = ui.page
+        ui.open(f"experiments/{guarded['ids']['visible']}/traces")
+        page.get_by_label(re.compile("Paste an access token")).fill(guarded["alice"])
+        page.get_by_role("button", name="Sign in").click()
+        page.get_by_role("link", name="visible-trace").click()
+        expect(page.get_by_role("heading", name="visible-trace", level=1)).to_be_visible()
+        expect(page.get_by_text("This trace has no spans yet.")).to_be_visible()
+
+        ui.open(f"experiments/{guarded['ids']['hidden']}/traces")
+        expect(page.get_by_role("alert")).to_contain_text("PERMISSION_DENIED")
+        ui.open(f"traces/{guarded['traces']['hidden']}")
+        expect(page.get_by_role("alert")).to_contain_text("You do not have permission")
+        expect(page.get_by_role("alert")).to_contain_text("PERMISSION_DENIED")
+        expect(page.get_by_role("heading", name="hidden-trace")).to_have_count(0)
+        ui.errors.clear()  # the 403s are logged by the browser as failed requests
