@@ -1,7 +1,8 @@
 """Keyboard use and accessibility, to the WAI-ARIA patterns: focus stays on a sort header
 after Enter; arrow keys move through the runs grid, across the 200-run page boundary;
 dialogs trap focus; tabs move with arrow keys and name their panel; a skip link; and an
-automated axe-core audit (the npm package, loaded from node_modules) of every page."""
+automated axe-core audit (the npm package, loaded from node_modules) of every page. The span
+tree's keys are in test_traces.py."""
 
 from __future__ import annotations
 
@@ -134,7 +135,14 @@ def _audit(page) -> list[dict]:
     )
 
 
-def test_axe_finds_no_violations(new_tab, ui_server, seeded):
+@pytest.fixture(scope="module")
+def traced(ui_server):
+    from tests.ui.trace_seed import seed_traces
+
+    return seed_traces(ui_server.url, uuid.uuid4().hex[:6])
+
+
+def test_axe_finds_no_violations(new_tab, ui_server, seeded, traced):
     if not AXE.exists():
         pytest.skip("axe-core is not installed: scripts/setup-dev.sh (npm ci) installs it")
     pages = {
@@ -154,6 +162,9 @@ def test_axe_finds_no_violations(new_tab, ui_server, seeded):
         "model": (f"models/{seeded.model_name}", "text=Versions (2)"),
         "version": (f"models/{seeded.model_name}/versions/1", "role=heading[name='Version 1']"),
         "tokens": ("tokens", "text=Authentication is off"),
+        "traces": (f"experiments/{traced.experiment_id}/traces", "role=link[name=answer]"),
+        "trace": (f"traces/{traced.chat_trace_id}", "role=treeitem[selected=true]"),
+        "error trace": (f"traces/{traced.error_trace_id}", "role=treeitem[selected=true]"),
     }
     found = {}
     with new_tab(ui_server.url, bypass_csp=True) as ui:

@@ -24,8 +24,10 @@ export function asText(value) {
 /** A bounded ``<pre>`` of ``value``; ``name`` names the download. */
 export function payload(value, { limit = PAYLOAD_LIMIT, name = "value", inline = false } = {}) {
   const text = asText(value);
+  // A block can scroll, so it takes focus for keyboard scrolling; inline ones never scroll.
   const pre = h("pre", {
     class: inline ? "payload-text inline" : "code payload-text",
+    tabindex: inline ? null : "0",
     text: text.length > limit ? `${text.slice(0, limit)}…` : text,
   });
   if (text.length <= limit) return pre;

@@ -26,6 +26,8 @@ import {
 
 /** Attribute values and tags longer than this are cut (with "Show all"). */
 const VALUE_LIMIT = 2_000;
+/** Event attributes (a stack trace) are cut later. */
+const EVENT_LIMIT = 8_000;
 
 export async function render(page, ctx) {
   const [traceId] = ctx.params;
@@ -85,7 +87,11 @@ export async function render(page, ctx) {
             h("h2", { text: `Spans (${fmt.count(tree.byId.size)})` }),
             spans.element,
           ),
-          h("section", { class: "section detail-pane" }, detail),
+          h(
+            "section",
+            { class: "section detail-pane", tabindex: "0", "aria-label": "Selected span" },
+            detail,
+          ),
         )
       : h(
           "div",
@@ -222,7 +228,7 @@ function spanDetail(span, tree) {
                   text: `+${fmt.duration(event.time - tree.start)}`,
                 }),
               ),
-              bounded(Object.fromEntries(event.attributes), "No attributes", 20_000),
+              bounded(Object.fromEntries(event.attributes), "No attributes", EVENT_LIMIT),
             ),
           ),
         )
