@@ -51,6 +51,8 @@ DOC_SHOTS = {
     "model",
     "model-version",
     "tokens-created",
+    "traces",
+    "trace",
     "auth-signed-in",
 }
 DESKTOP = {"width": 1366, "height": 900}

@@ -187,6 +187,13 @@ def test_trace_page_tree_details_assessments_and_run(ui, traced):
     facts = page.locator("dl.facts").first
     facts.get_by_role("link", name=traced.run_id).click()
     expect(page.get_by_role("heading", name="agent-eval")).to_be_visible()
+    # ... whose page links back to the traces it produced.
+    page.get_by_role("link", name="Traces of this run").click()
+    expect(page.get_by_label("Filter traces (search grammar)")).to_have_value(
+        f"trace.run_id = '{traced.run_id}'"
+    )
+    expect(_rows(page)).to_have_count(1)
+    expect(_rows(page).first).to_contain_text("answer")
 
 
 def test_trace_tree_keyboard(ui, traced):

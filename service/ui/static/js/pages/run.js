@@ -178,6 +178,12 @@ export async function render(page, ctx) {
       fact("User", info.user_id || tags.get("mlflow.user") || "—"),
       fact("Source", sourceText(tags)),
       parent ? fact("Parent run", link(["runs", parent], parent, { class: "mono" }), true) : null,
+      fact(
+        "Traces",
+        link(["experiments", info.experiment_id, "traces"], "Traces of this run", {
+          query: { filter: `trace.run_id = ${quote(info.run_id)}` },
+        }),
+      ),
     ),
     tabList,
     panel,

@@ -105,7 +105,7 @@ export async function render(page, ctx) {
       class: "col-desc hide-narrow",
       cell: (t) =>
         h("span", {
-          class: "clip muted mono small",
+          class: "clip muted mono small request-preview",
           text: (t.request_preview || "").slice(0, 200),
         }),
     },
