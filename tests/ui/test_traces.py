@@ -178,6 +178,13 @@ def test_trace_page_tree_details_assessments_and_run(ui, traced):
     expect(metadata).to_contain_text("app_version")
     ui.shot("trace")
 
+    # MLflow's address of an open trace opens its page.
+    ui.open(
+        f"experiments/{traced.experiment_id}/traces?selectedEvaluationId={traced.chat_trace_id}"
+    )
+    expect(page).to_have_url(re.compile(rf"#/traces/{traced.chat_trace_id}$"))
+    expect(page.get_by_role("heading", name="answer", level=1)).to_be_visible()
+
     # A deep link opens the same span.
     ui.open(f"traces/{traced.chat_trace_id}?span={ids['retrieve']}")
     selected = page.get_by_role("treeitem", selected=True)

@@ -26,6 +26,15 @@ const RULES = [
     /^\/experiments\/[^/]+\/runs\/([^/]+)\/([^/]+)$/,
     ([run, page]) => route(["runs", run], clean({ tab: RUN_TABS[page] ?? null })),
   ],
+  // MLflow 3's traces tab with a trace open: #/experiments/1/traces?selectedEvaluationId=tr-…
+  // (later versions say selectedTraceId)
+  [
+    /^\/experiments\/[^/]+\/traces$/,
+    (_match, query) => {
+      const id = query.get("selectedTraceId") || query.get("selectedEvaluationId");
+      return id ? route(["traces", id]) : null;
+    },
+  ],
   // #/compare-runs?runs=["a","b"]&experiments=["1"]
   [
     /^\/compare-runs$/,

@@ -101,6 +101,13 @@ export async function render(page, ctx) {
     },
     { label: "Tokens", class: "num", cell: (t) => tokensCell(t) },
     {
+      label: "Run",
+      cell: (t) => {
+        const run = t.trace_metadata?.[SOURCE_RUN];
+        return run ? link(["runs", run], run.slice(0, 8), { class: "mono", title: run }) : "—";
+      },
+    },
+    {
       label: "Request",
       class: "col-desc hide-narrow",
       cell: (t) =>
@@ -111,13 +118,6 @@ export async function render(page, ctx) {
     },
     { label: "Tags", cell: (t) => tagChips(t.tags) },
     { label: "Assessments", cell: (t) => assessmentChips(t.assessments) },
-    {
-      label: "Run",
-      cell: (t) => {
-        const run = t.trace_metadata?.[SOURCE_RUN];
-        return run ? link(["runs", run], run.slice(0, 8), { class: "mono", title: run }) : "—";
-      },
-    },
   ];
 
   function onSort(key) {
