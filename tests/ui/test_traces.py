@@ -304,3 +304,18 @@ def test_a_thousand_span_trace_stays_bounded(ui, ui_server):
     )
     # A ceiling that catches a view gone quadratic, not a busy machine.
     assert render_ms < 5_000 and shown_s < 30
+
+
+def test_traces_pages_reflow_on_a_phone(phone, traced):
+    page = phone.page
+    for fragment in (
+        f"experiments/{traced.experiment_id}/traces",
+        f"traces/{traced.chat_trace_id}",
+    ):
+        phone.open(fragment)
+        expect(page.get_by_role("link", name="Traces").first).to_be_visible()
+        expect(page.locator(".state.loading")).to_have_count(0)
+        # Tables scroll inside their card; the page itself never scrolls sideways.
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    expect(page.get_by_role("treeitem", selected=True)).to_be_visible()
+    phone.shot("trace-phone")
