@@ -251,6 +251,12 @@ def test_error_trace_shows_the_exception_event(ui, traced):
     expect(event).to_contain_text("Traceback (most recent call last)")
     ui.shot("trace-error")
 
+    # An unknown trace: the API's error, and a way back.
+    ui.open("traces/tr-0123456789abcdef0123456789abcdef")
+    expect(page.get_by_role("alert")).to_contain_text("RESOURCE_DOES_NOT_EXIST")
+    expect(page.get_by_role("link", name="Back to experiments")).to_be_visible()
+    ui.errors.clear()  # the 404 is logged by the browser as a failed request
+
 
 def test_large_payload_is_cut_until_asked_for(ui, traced):
     page = ui.page
