@@ -325,3 +325,41 @@ def test_traces_pages_reflow_on_a_phone(phone, traced):
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
     expect(page.get_by_role("treeitem", selected=True)).to_be_visible()
     phone.shot("trace-phone")
+
+
+def test_spans_come_from_the_client_upload_until_the_server_has_them(ui, ui_server, traced):
+    """A trace whose spans never reached the server, with the ``traces.json`` copy the
+    client uploads in that case (its own code path), shows the uploaded spans."""
+    import httpx
+    import mlflow
+    from mlflow.tracing.client import TracingClient
+
+    source = mlflow.get_trace(traced.error_trace_id)
+    trace_id = f"tr-{uuid.uuid4().hex}"
+    info = {
+        "trace_id": trace_id,
+        "trace_location": {
+            "type": "MLFLOW_EXPERIMENT",
+            "mlflow_experiment": {"experiment_id": traced.experiment_id},
+        },
+        "request_time": "2026-12-01T10:00:00.000Z",
+        "execution_duration": "0.003s",
+        "state": "ERROR",
+        "tags": {"mlflow.traceName": "uploaded-only"},
+    }
+    httpx.post(
+        f"{ui_server.url}/api/3.0/mlflow/traces", json={"trace": {"trace_info": info}}
+    ).raise_for_status()
+    client = TracingClient(ui_server.url)
+    client._upload_trace_data(client.get_trace_info(trace_id), source.data)
+
+    page = ui.page
+    ui.open(f"traces/{trace_id}")
+    expect(page.get_by_role("note").first).to_contain_text("traces.json")
+    tree = page.get_by_role("tree")
+    expect(tree.get_by_role("treeitem")).to_have_count(2)
+    tree.get_by_role("treeitem").filter(has_text="parse").click()
+    detail = page.locator("#span-detail")
+    expect(detail.get_by_role("heading", name="parse")).to_be_visible()
+    expect(detail).to_contain_text("PARSER")
+    expect(detail.locator(".span-event.exception")).to_contain_text("ValueError")

@@ -153,6 +153,13 @@ export const registry = {
 export const artifacts = {
   list: (path, signal) => request("GET", ARTIFACTS, { query: { path }, signal }),
   href: (path) => `${ARTIFACTS}/${path.split("/").map(encodeURIComponent).join("/")}`,
+  /** A JSON file (served as text), read with the browser's credentials. */
+  json: async (path, signal) => {
+    const response = await fetch(artifacts.href(path), { credentials: "same-origin", signal });
+    if (!response.ok)
+      throw new ApiError(response.status, `HTTP_${response.status}`, response.statusText);
+    return JSON.parse(await response.text());
+  },
   /** The root path of an ``mlflow-artifacts:`` URI, or null for any other scheme. */
   root(uri) {
     const match = /^mlflow-artifacts:\/*(.*?)\/*$/.exec(uri || "");

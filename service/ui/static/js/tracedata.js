@@ -12,6 +12,8 @@ export const SPAN_INPUTS = "mlflow.spanInputs";
 export const SPAN_OUTPUTS = "mlflow.spanOutputs";
 export const SPAN_TYPE = "mlflow.spanType";
 export const SPAN_TOKEN_USAGE = "mlflow.chat.tokenUsage";
+export const SPANS_LOCATION = "mlflow.trace.spansLocation";
+export const ARTIFACT_LOCATION = "mlflow.artifactLocation";
 
 /** A trace's display name: its ``mlflow.traceName`` tag, or its id. */
 export function traceName(info) {
@@ -90,9 +92,12 @@ const STATUS = { STATUS_CODE_OK: "OK", STATUS_CODE_ERROR: "ERROR", STATUS_CODE_U
  * decoded values (MLflow's JSON text parsed).
  */
 export function readSpan(raw) {
+  // OTLP attributes are typed values (MLflow's own hold JSON text); in MLflow's own span
+  // format (a trace's traces.json upload) every value is JSON text.
+  const allJson = !Array.isArray(raw.attributes);
   const attributes = new Map();
   for (const [key, value] of attributeMap(raw.attributes))
-    attributes.set(key, key.startsWith("mlflow.") ? parseJson(value) : value);
+    attributes.set(key, allJson || key.startsWith("mlflow.") ? parseJson(value) : value);
   const start = nanos(raw.start_time_unix_nano);
   const end = nanos(raw.end_time_unix_nano);
   const code = raw.status?.code;

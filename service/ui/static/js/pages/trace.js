@@ -5,7 +5,7 @@
  * (``span=<id>``). Every value is bounded (components/payload.js) and shown as text.
  */
 
-import { experiments, traces } from "../api.js";
+import { artifacts, experiments, traces } from "../api.js";
 import { h, link, mount } from "../dom.js";
 import { payload, showPayload } from "../components/payload.js";
 import { SpanTree } from "../components/spantree.js";
@@ -14,11 +14,13 @@ import { empty, loading } from "../components/states.js";
 import { keyValues, table } from "../components/table.js";
 import * as fmt from "../format.js";
 import {
+  ARTIFACT_LOCATION,
   durationMs,
   SOURCE_RUN,
   SPAN_INPUTS,
   SPAN_OUTPUTS,
   SPAN_TOKEN_USAGE,
+  SPANS_LOCATION,
   spanTree,
   tokenUsage,
   traceName,
@@ -43,7 +45,10 @@ export async function render(page, ctx) {
     : null;
   const name = traceName(info);
   ctx.setTitle(name);
-  const tree = spanTree(trace.spans || []);
+  let rawSpans = trace.spans || [];
+  const uploaded = rawSpans.length ? null : await uploadedSpans(info, ctx.signal);
+  if (uploaded) rawSpans = uploaded;
+  const tree = spanTree(rawSpans);
 
   const detail = h("div", { class: "span-detail", id: "span-detail", "aria-live": "polite" });
   const spans = new SpanTree(tree, {
@@ -77,6 +82,13 @@ export async function render(page, ctx) {
       h("div", { class: "title-row" }, h("h1", { text: name }), stateBadge(info.state)),
     ),
     traceFacts(info),
+    uploaded
+      ? h("p", {
+          class: "muted small",
+          role: "note",
+          text: "Spans from the copy the client uploaded (traces.json); the server has not received them all yet.",
+        })
+      : null,
     tree.roots.length
       ? h(
           "div",
@@ -121,6 +133,20 @@ export async function render(page, ctx) {
   );
   const wanted = tree.byId.get(ctx.query.get("span")) || tree.roots[0];
   if (wanted) spans.select(wanted);
+}
+
+/**
+ * The spans of the ``traces.json`` copy the client uploads when the server had not yet
+ * received every span (docs/tracing.md), as the client itself reads them; null if none.
+ */
+async function uploadedSpans(info, signal) {
+  if (info.tags?.[SPANS_LOCATION] === "TRACKING_STORE") return null;
+  const root = artifacts.root(info.tags?.[ARTIFACT_LOCATION]);
+  if (!root) return null;
+  const { files = [] } = await artifacts.list(root, signal).catch(() => ({}));
+  if (!files.some((f) => f.path === "traces.json" && !f.is_dir)) return null;
+  const data = await artifacts.json(`${root}/traces.json`, signal).catch(() => null);
+  return Array.isArray(data?.spans) && data.spans.length ? data.spans : null;
 }
 
 function fact(label, value, wide = false) {
