@@ -64,7 +64,7 @@ def test_traces_table_filter_order_and_open(ui, traced):
     expect(_rows(page).first).to_contain_text("summarize")
     ui.shot("traces")
 
-    # Ordered by latency on the server: the chat call (a loopback HTTP round trip) is slowest.
+    # Ordered by latency on the server: the chat call (its server thinks for 0.5 s) is slowest.
     page.get_by_role("columnheader", name="Latency").get_by_role("button").click()
     expect(page.get_by_role("columnheader", name="Latency")).to_have_attribute(
         "aria-sort", "descending"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -14,9 +15,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 class _Chat(BaseHTTPRequestHandler):
-    """Answers chat completions with an echo and a fixed token usage (7 in, 3 out)."""
+    """Answers chat completions with an echo and a fixed token usage (7 in, 3 out), after
+    ``THINKING_SECONDS``, so the chat trace is the slowest by far even on a busy machine."""
+
+    THINKING_SECONDS = 0.5
 
     def do_POST(self) -> None:
+        time.sleep(self.THINKING_SECONDS)
         request = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         question = request["messages"][-1]["content"]
         body = json.dumps(
