@@ -160,7 +160,7 @@ def insert_runs(db: DatabaseSpec, layout: Layout, runs: list[SeedRun]) -> None:
         for r in runs
         for key, value in r.metrics.items()
     ]
-    with _Writer(db) as writer:
+    with Writer(db) as writer:
         writer.put(layout.runs, layout.run_columns, (layout.run_row(r) for r in runs))
         writer.put(layout.tags, ("run_uuid", "key", "value"), iter(tags))
         writer.put("params", ("run_uuid", "key", "value"), iter(params))
@@ -184,19 +184,19 @@ def insert_history(db: DatabaseSpec, layout: Layout, run: SeedRun, points: int) 
         START_TIME + (points - 1) * 1000,
         2.0 * math.exp(-(points - 1) / max(points / 5, 1)) + 0.001 * ((points - 1) % 97),
     )
-    with _Writer(db) as writer:
+    with Writer(db) as writer:
         writer.put("metrics", layout.metric_columns, rows())
         writer.put("latest_metrics", layout.metric_columns, iter([last]))
 
 
-class _Writer:
+class Writer:
     """Bulk inserts in one transaction: executemany on SQLite, COPY on PostgreSQL."""
 
     def __init__(self, db: DatabaseSpec) -> None:
         self.db = db
         self.conn = db.connect()
 
-    def __enter__(self) -> _Writer:
+    def __enter__(self) -> Writer:
         return self
 
     def __exit__(self, exc_type, *_: object) -> None:

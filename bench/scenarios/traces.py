@@ -5,8 +5,8 @@ Spans go in as the mlflow client sends them: ``POST /v1/traces``, a protobuf
 ``ExportTraceServiceRequest`` with the experiment in the ``x-mlflow-experiment-id`` header,
 MLflow's span attributes (``mlflow.spanType``, JSON inputs and outputs). Every ingest is
 read back by searching the experiment; searches must return the exact trace ids the seed
-predicts, and get_trace the exact number of spans. Seeding goes through the same endpoint,
-many traces per request, and is not timed.
+predicts, and get_trace the exact number of spans. Seeding is not timed: one trace goes in
+through the same endpoint and is copied by direct SQL into each server's own tables.
 """
 
 from __future__ import annotations
@@ -33,11 +33,11 @@ from bench.scenarios.base import (
     latency_summary,
     repeat,
 )
+from bench.trace_seed import clone_trace
 
 SPANS_PER_TRACE = 10
 BIG_TRACE_SPANS = 1000
 SEARCH_PAGE = 100
-SEED_BATCH = 250  # traces per seeding request
 API3 = "/api/3.0/mlflow"
 BASE_NS = 1_700_000_000_000 * 1_000_000
 
@@ -210,13 +210,20 @@ def ingest(clients: int) -> Scenario:
 
 
 def seed_traces(state: ServerState, size: int) -> None:
-    """``size`` one-span traces 1 ms apart in a fresh experiment (OTLP, not timed)."""
+    """``size`` one-span traces 1 ms apart in a fresh experiment (not timed): the first
+    through ``POST /v1/traces``, the rest copied from it by direct SQL (bench/trace_seed.py).
+    """
     client = Client(state.server.url)
     experiment_id = _experiment(client, f"bench-traces-{size}")
     ids = [new_trace_id() for _ in range(size)]
-    for first in range(0, size, SEED_BATCH):
-        batch = [(ids[i], BASE_NS + i * 1_000_000) for i in range(first, first + SEED_BATCH)]
-        export(client, experiment_id, otlp_body(batch[: size - first], 1))
+    export(client, experiment_id, otlp_body([(ids[0], BASE_NS)], 1))
+    start_ms = BASE_NS // 1_000_000
+    clone_trace(
+        state.server.database,
+        "tr-" + ids[0].hex(),
+        [("tr-" + ids[i].hex(), start_ms + i) for i in range(1, size)],
+        start_ms,
+    )
     expected = ["tr-" + trace_id.hex() for trace_id in reversed(ids[-SEARCH_PAGE:])]
     state.traces[size] = (experiment_id, expected)
     big = new_trace_id()

@@ -12,7 +12,7 @@ Deleting marks ``deleted_time``; ``stratus gc`` purges.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -22,7 +22,6 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from service.errors import InvalidParameterValue, ResourceDoesNotExist
 from service.store import key_values, search
 from service.store.any_of import any_of
-from service.store.assessments import load_assessments
 from service.store.auth import Visible
 from service.store.clock import now_ms
 from service.store.db import Database
@@ -49,6 +48,7 @@ from service.store.tables import (
     TraceTag,
     table_of,
 )
+from service.store.trace_infos import INFO_COLUMNS, infos_of, load_infos
 from service.store.validation import MAX_KEY_LENGTH, MAX_TAG_VALUE_LENGTH, validate_length
 
 traces = table_of(Trace)
@@ -339,7 +339,7 @@ class TraceStore:
 
     def get_info(self, trace_id: str) -> TraceInfo:
         with self.db.read() as conn:
-            found = _load_infos(conn, [trace_id])
+            found = load_infos(conn, [trace_id])
         if not found:
             raise ResourceDoesNotExist(f"Trace with ID '{trace_id}' not found.")
         return found[0]
@@ -350,7 +350,7 @@ class TraceStore:
         """Live traces with their spans (in start order), in the order asked; unknown ids
         are left out. ``experiment_ids`` limits the answer to those experiments."""
         with self.db.read() as conn:
-            infos = _load_infos(conn, list(dict.fromkeys(trace_ids)))
+            infos = load_infos(conn, list(dict.fromkeys(trace_ids)))
             if experiment_ids is not None:
                 infos = [i for i in infos if i.experiment_id in experiment_ids]
             by_trace: dict[str, list[SpanRecord]] = {i.trace_id: [] for i in infos}
@@ -382,10 +382,11 @@ class TraceStore:
         query = trace_search_query(experiment_ids, comparisons, order_keys)
         if visible is not None:
             query = query.where(visible.clause(traces.c.experiment_id))
+        query = query.with_only_columns(*INFO_COLUMNS).offset(offset).limit(max_results + 1)
         with self.db.read() as conn:
-            ids = [str(row[0]) for row in conn.execute(query.offset(offset).limit(max_results + 1))]
-            more = len(ids) > max_results
-            infos = _load_infos(conn, ids[:max_results])
+            rows = conn.execute(query).fetchall()
+            more = len(rows) > max_results
+            infos = infos_of(conn, rows[:max_results])
         token = search.encode_page_token(offset + max_results) if more else None
         return Page(infos, token)
 
@@ -571,36 +572,3 @@ def _span_row(record: SpanRecord) -> dict[str, object]:
         "content": record.content,
         "content_ref": record.content_ref,
     }
-
-
-def _load_infos(conn: Connection, trace_ids: Iterable[str]) -> list[TraceInfo]:
-    """Live traces by id, with tags, metadata and assessments, in the order given."""
-    ids = list(trace_ids)
-    if not ids:
-        return []
-    rows = {
-        row["trace_id"]: row
-        for row in conn.execute(
-            sa.select(traces).where(any_of(traces.c.trace_id, ids), traces.c.deleted_time.is_(None))
-        ).mappings()
-    }
-    found = [i for i in ids if i in rows]
-    tags = key_values.load(conn, trace_tags, "trace_id", found)
-    metadata = key_values.load(conn, trace_metadata, "trace_id", found)
-    assessments = load_assessments(conn, found)
-    return [
-        TraceInfo(
-            trace_id=i,
-            experiment_id=rows[i]["experiment_id"],
-            request_time=rows[i]["request_time"],
-            execution_duration=rows[i]["execution_duration"],
-            state=rows[i]["state"],
-            client_request_id=rows[i]["client_request_id"],
-            request_preview=rows[i]["request_preview"],
-            response_preview=rows[i]["response_preview"],
-            tags={kv.key: kv.value for kv in tags.get(i, [])},
-            metadata={kv.key: kv.value for kv in metadata.get(i, [])},
-            assessments=assessments.get(i, []),
-        )
-        for i in found
-    ]
