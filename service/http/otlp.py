@@ -18,12 +18,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from service.artifacts import ArtifactStore
 from service.errors import InvalidParameterValue, RequestTooLarge
 from service.http.context import blocking, store
 from service.http.messages.traces import EXPERIMENT_HEADER
 from service.http.parsing import read_body
 from service.store.entities.traces import RootSummary, SpanRecord
 from service.store.experiments import parse_experiment_id
+from service.store.traces import TraceStore
 from service.trace_payloads import offload_large
 
 RUN_HEADER = "x-mlflow-run-id"
@@ -49,19 +51,33 @@ async def export_traces(request: Request) -> Response:
     experiment_id = parse_experiment_id(request.headers.get(EXPERIMENT_HEADER))
     body = _decompress(raw, request.headers.get("content-encoding", ""), limit)
     records, roots = _parse(body)
-    settings = request.app.state.settings
-    records = await blocking(
-        offload_large,
+    await blocking(
+        _store,
         request.app.state.artifacts,
+        store(request).traces,
         experiment_id,
         records,
-        settings.trace_span_inline_bytes,
+        roots,
+        request.app.state.settings.trace_span_inline_bytes,
     )
-    await blocking(store(request).traces.log_spans, experiment_id, records, roots)
     run_id = request.headers.get(RUN_HEADER)
     if run_id and roots:
         await blocking(store(request).traces.link_to_run, list(roots), run_id)
     return Response(b"", media_type=PROTOBUF)
+
+
+def _store(
+    artifacts: ArtifactStore,
+    traces: TraceStore,
+    experiment_id: int,
+    records: list[SpanRecord],
+    roots: dict[str, RootSummary],
+    inline_limit: int,
+) -> None:
+    """Large span contents to the artifact store, then the spans to the database (one
+    trip to the thread pool for both)."""
+    records = offload_large(artifacts, experiment_id, records, inline_limit)
+    traces.log_spans(experiment_id, records, roots)
 
 
 def _decompress(body: bytes, encoding: str, limit: int) -> bytes:

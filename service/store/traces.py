@@ -145,25 +145,28 @@ class TraceStore:
             by_trace.setdefault(record.trace_id, []).append(record)
 
         def write(conn: Connection) -> None:
-            location = None
-            for trace_id, items in by_trace.items():
-                row = conn.execute(
-                    sa.select(traces.c.experiment_id, traces.c.finalized)
-                    .where(traces.c.trace_id == trace_id)
+            existing = {
+                row[0]: (row[1], row[2])
+                for row in conn.execute(
+                    sa.select(traces.c.trace_id, traces.c.experiment_id, traces.c.finalized)
+                    .where(any_of(traces.c.trace_id, list(by_trace)))
                     .with_for_update()
-                ).first()
+                )
+            }
+            new = {t: items for t, items in by_trace.items() if t not in existing}
+            if new:
+                # A new trace has no spans, tags or metadata yet: plain inserts, all the
+                # export's new traces at once, and its spans are all here until the trace
+                # info says how many to expect.
+                self.experiments.require_active(conn, experiment_id)
+                _insert_from_spans(conn, experiment_id, new, roots)
+                _insert_spans(conn, [item for items in new.values() for item in items])
+            for trace_id, (stored_experiment, finalized) in existing.items():
+                _check_same_experiment(trace_id, stored_experiment, experiment_id)
                 root = roots.get(trace_id)
-                if row is None:
-                    # A new trace has no spans, tags or metadata yet: plain inserts, and
-                    # its spans are all here until the trace info says how many to expect.
-                    if location is None:
-                        location = self.experiments.require_active(conn, experiment_id)
-                    _insert_from_spans(conn, experiment_id, trace_id, items, root)
-                    _insert_spans(conn, trace_id, items)
-                    continue
-                _check_same_experiment(trace_id, row[0], experiment_id)
-                if root is not None and not row[1]:
+                if root is not None and not finalized:
                     _complete_from_root(conn, trace_id, root)
+                items = by_trace[trace_id]
                 span_ids = [item.span_id for item in items]
                 for table in (spans, span_attributes):
                     conn.execute(
@@ -171,7 +174,7 @@ class TraceStore:
                             table.c.trace_id == trace_id, table.c.span_id.in_(span_ids)
                         )
                     )
-                _insert_spans(conn, trace_id, items)
+                _insert_spans(conn, items)
                 _mark_spans_location(conn, trace_id)
 
         if by_trace:
@@ -504,37 +507,43 @@ def _put(conn: Connection, table: sa.Table, trace_id: str, items: dict[str, str]
 def _insert_from_spans(
     conn: Connection,
     experiment_id: int,
-    trace_id: str,
-    items: Sequence[SpanRecord],
-    root: RootSummary | None,
+    by_trace: dict[str, list[SpanRecord]],
+    roots: dict[str, RootSummary],
 ) -> None:
-    values: dict[str, object]
-    if root is None:
-        start = min(item.start_time_ns for item in items) // 1_000_000
-        values = {"request_time": start, "execution_duration": None, "state": "IN_PROGRESS"}
-    else:
-        values = _root_values(root)
-    conn.execute(
-        sa.insert(traces).values(
-            trace_id=trace_id, experiment_id=experiment_id, finalized=False, **values
+    """Create traces nobody has created yet, from their spans, in two statements."""
+    trace_rows: list[dict[str, object]] = []
+    tag_rows: list[dict[str, object]] = []
+    for trace_id, items in by_trace.items():
+        root = roots.get(trace_id)
+        if root is None:
+            start = min(item.start_time_ns for item in items) // 1_000_000
+            values: dict[str, object] = {
+                "request_time": start,
+                "execution_duration": None,
+                "state": "IN_PROGRESS",
+                "request_preview": None,
+                "response_preview": None,
+            }
+        else:
+            values = _root_values(root)
+        trace_rows.append(
+            {"trace_id": trace_id, "experiment_id": experiment_id, "finalized": False, **values}
         )
-    )
-    tags = {
-        ARTIFACT_LOCATION_TAG: trace_artifact_location(experiment_id, trace_id),
-        SPANS_LOCATION_TAG: TRACKING_STORE,
-    }
-    if root is not None:
-        tags[TRACE_NAME_TAG] = root.name
-    conn.execute(
-        sa.insert(trace_tags),
-        [{"trace_id": trace_id, "key": k, "value": v} for k, v in tags.items()],
-    )
+        tags = {
+            ARTIFACT_LOCATION_TAG: trace_artifact_location(experiment_id, trace_id),
+            SPANS_LOCATION_TAG: TRACKING_STORE,
+        }
+        if root is not None:
+            tags[TRACE_NAME_TAG] = root.name
+        tag_rows += [{"trace_id": trace_id, "key": k, "value": v} for k, v in tags.items()]
+    conn.execute(sa.insert(traces), trace_rows)
+    conn.execute(sa.insert(trace_tags), tag_rows)
 
 
-def _insert_spans(conn: Connection, trace_id: str, items: Sequence[SpanRecord]) -> None:
+def _insert_spans(conn: Connection, items: Sequence[SpanRecord]) -> None:
     conn.execute(sa.insert(spans), [_span_row(item) for item in items])
     attribute_rows = [
-        {"trace_id": trace_id, "span_id": item.span_id, "key": k, "value": v[:1000]}
+        {"trace_id": item.trace_id, "span_id": item.span_id, "key": k, "value": v[:1000]}
         for item in items
         for k, v in dict(item.attributes).items()
     ]

@@ -8,6 +8,7 @@ OTLP span in proto3 JSON.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -49,8 +50,13 @@ def parse_duration_ms(value: str, field: str) -> int:
 
 
 def timestamp(ms: int) -> str:
-    moment = datetime.fromtimestamp(ms // 1000, tz=UTC)
-    return f"{moment:%Y-%m-%dT%H:%M:%S}.{ms % 1000:03d}Z"
+    return f"{_second(ms // 1000)}.{ms % 1000:03d}Z"
+
+
+@functools.lru_cache(maxsize=4096)
+def _second(seconds: int) -> str:
+    """An epoch second in RFC 3339, cached: a page of traces shares few seconds."""
+    return f"{datetime.fromtimestamp(seconds, tz=UTC):%Y-%m-%dT%H:%M:%S}"
 
 
 def duration(ms: int) -> str:
