@@ -22,11 +22,13 @@ from bench.servers import DatabaseSpec
 
 TRACE_ID_COLUMNS = ("trace_id", "request_id")
 WINDOW_MS = 60_000
+#: Tables others refer to, in insertion order (Stratus and mlflow names).
+PARENTS = ("traces", "trace_info", "spans")
 
 
 def table_columns(db: DatabaseSpec) -> dict[str, list[str]]:
     """``table -> columns`` a row can be inserted with (generated ones left out), for the
-    tables that belong to traces."""
+    tables that belong to traces, parents first."""
     conn = db.connect()
     try:
         found: dict[str, list[str]] = {}
@@ -48,11 +50,10 @@ def table_columns(db: DatabaseSpec) -> dict[str, list[str]]:
                 found.setdefault(name, []).append(column)
     finally:
         conn.close()
-    return {
-        name: columns
-        for name, columns in found.items()
-        if any(c in TRACE_ID_COLUMNS for c in columns)
-    }
+    owned = [name for name, columns in found.items() if any(c in TRACE_ID_COLUMNS for c in columns)]
+    # Parents before children, for the foreign keys: the trace, its spans, the rest.
+    owned.sort(key=lambda name: (PARENTS.index(name) if name in PARENTS else len(PARENTS), name))
+    return {name: found[name] for name in owned}
 
 
 def clone_trace(
