@@ -246,9 +246,14 @@ def search(size: int) -> Scenario:
                 raise BenchError(f"search_traces {size}: wrong traces ({len(got)})")
 
         once()  # warm-up
+        cpu0 = state.server.cpu_seconds()
         samples = repeat(once, ctx.sizes.search_repeats, ctx.sizes.time_cap, ctx.sizes.min_repeats)
+        cpu = state.server.cpu_seconds() - cpu0
         client.close()
-        return Result(latency_summary("", samples), {"repeats": len(samples)})
+        return Result(
+            {**latency_summary("", samples), "server CPU ms/op": 1000 * cpu / len(samples)},
+            {"repeats": len(samples)},
+        )
 
     scenario.__name__ = f"search_traces_{size}"
     return scenario
