@@ -8,6 +8,7 @@ hanging off them in one more query.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -85,6 +86,7 @@ def infos_of(conn: Connection, rows: Sequence[AnyRow]) -> list[TraceInfo]:
     ]
 
 
+@functools.lru_cache(maxsize=64)
 def _children_sql(dialect: Dialect, count: int) -> str:
     """Assessments (oldest first), tags and metadata (by key) of ``count`` trace ids, as
     driver SQL: (part, trace id, key, value, then the assessment's other columns).
@@ -109,15 +111,8 @@ def _children_sql(dialect: Dialect, count: int) -> str:
 
 def _children(conn: Connection, ids: list[str]) -> Sequence[AnyRow]:
     dialect = conn.dialect
-    sql = _statements.get((dialect.name, len(ids)))
-    if sql is None:
-        sql = _statements[dialect.name, len(ids)] = _children_sql(dialect, len(ids))
     per_table: tuple[Any, ...] = (ids,) if dialect.name == "postgresql" else tuple(ids)
-    return conn.exec_driver_sql(sql, per_table * 3).fetchall()
-
-
-#: ``(dialect name, id count) -> _children_sql``; page sizes are few.
-_statements: dict[tuple[str, int], str] = {}
+    return conn.exec_driver_sql(_children_sql(dialect, len(ids)), per_table * 3).fetchall()
 
 
 def _assessment(
