@@ -14,26 +14,34 @@ import httpx
 import pytest
 
 from bench.scenarios.traces import BASE_NS, new_trace_id, otlp_body
-from bench.servers import DatabaseSpec
+from bench.servers import DatabaseSpec, fresh_database
 from bench.trace_seed import clone_trace, table_columns
+from tests.support.backends import enabled_backends
 from tests.support.server import ServerProcess
 
 API3 = "/api/3.0/mlflow"
 
 
-@pytest.fixture
-def seeded(tmp_path: Path) -> Iterator[tuple[httpx.Client, DatabaseSpec]]:
-    path = tmp_path / "seed.db"
+#: The databases the benchmark runs on.
+BENCH_BACKENDS = [b for b in enabled_backends() if b in ("sqlite", "postgresql")]
+
+
+@pytest.fixture(params=BENCH_BACKENDS)
+def seeded(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[tuple[httpx.Client, DatabaseSpec]]:
+    database = fresh_database(request.param, "seedtest", tmp_path)
     proc = ServerProcess(
-        database_url=f"sqlite:///{path}",
+        database_url=database.stratus_url,
         artifact_root=str(tmp_path / "artifacts"),
         workdir=tmp_path,
     ).start()
     try:
         with httpx.Client(base_url=proc.url, timeout=30) as http:
-            yield http, DatabaseSpec("sqlite", "seed", sqlite_path=path)
+            yield http, database
     finally:
         proc.stop()
+        database.drop()
 
 
 def test_copies_are_whole_traces(seeded: tuple[httpx.Client, DatabaseSpec]) -> None:
