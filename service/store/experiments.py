@@ -273,16 +273,9 @@ class ExperimentStore:
         row = None
         if 0 <= experiment_id <= MAX_EXPERIMENT_ID:
             row = conn.execute(_LOCATION_AND_STAGE, {"experiment_id": experiment_id}).first()
-        if row is None:
-            raise ResourceDoesNotExist(f"No Experiment with id={experiment_id} exists")
-        artifact_location: str = row.artifact_location
-        stage: str = row.lifecycle_stage
-        if stage != "active":
-            raise InvalidParameterValue(
-                f"The experiment {experiment_id} must be in the 'active' state. "
-                f"Current state is {stage}."
-            )
-        return artifact_location
+        return active_location(
+            experiment_id, None if row is None else (row.artifact_location, row.lifecycle_stage)
+        )
 
     def _get(self, conn: Connection, experiment_id: int) -> Experiment:
         row = None
@@ -319,3 +312,17 @@ class ExperimentStore:
             )
             for row in rows
         ]
+
+
+def active_location(experiment_id: int, found: tuple[str, str] | None) -> str:
+    """The artifact location of a found ``(artifact_location, lifecycle_stage)``; an
+    experiment not found, or not active (deleted experiments are read-only), is an error."""
+    if found is None:
+        raise ResourceDoesNotExist(f"No Experiment with id={experiment_id} exists")
+    artifact_location, stage = found
+    if stage != "active":
+        raise InvalidParameterValue(
+            f"The experiment {experiment_id} must be in the 'active' state. "
+            f"Current state is {stage}."
+        )
+    return artifact_location

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from service.errors import InvalidParameterValue, ResourceDoesNotExist
-from service.store import key_values, search
+from service.store import key_values, run_statements, search
 from service.store.any_of import any_of
 from service.store.clock import now_ms
 from service.store.db import Database
@@ -31,7 +31,12 @@ from service.store.entities.tracking import (
     RunStatus,
     ViewType,
 )
-from service.store.experiments import ExperimentStore, possible_ids
+from service.store.experiments import (
+    MAX_EXPERIMENT_ID,
+    ExperimentStore,
+    active_location,
+    possible_ids,
+)
 from service.store.metrics import insert_points, insert_points_if_active, load_latest_metrics
 from service.store.run_inputs import load_inputs, load_outputs, log_dataset_inputs
 from service.store.tables import (
@@ -163,36 +168,51 @@ class RunStore:
         tag_map[RUN_NAME_TAG] = name
         user_id = user_id or tag_map.get("mlflow.user", "")
         run_id = uuid.uuid4().hex
-        with self.db.write() as conn:
-            location = self.experiments.require_active(conn, experiment_id)
-            info = RunInfo(
-                run_id=run_id,
-                experiment_id=experiment_id,
-                run_name=name,
-                user_id=user_id,
-                status=RunStatus.RUNNING.value,
-                start_time=start_time or now_ms(),
-                end_time=None,
-                artifact_uri=f"{location.rstrip('/')}/{run_id}/artifacts",
-                lifecycle_stage="active",
-            )
-            conn.execute(
-                _INSERT_RUN,
-                {
-                    "run_uuid": run_id,
-                    "experiment_id": experiment_id,
-                    "name": name,
-                    "user_id": user_id,
-                    "status": info.status,
-                    "start_time": info.start_time,
-                    "lifecycle_stage": info.lifecycle_stage,
-                    "artifact_uri": info.artifact_uri,
-                },
-            )
-            conn.execute(
-                _INSERT_TAG,
-                [{"run_uuid": run_id, "key": k, "value": v} for k, v in tag_map.items()],
-            )
+        status, start = RunStatus.RUNNING.value, start_time or now_ms()
+        if self.db.dialect == "postgresql" and 0 <= experiment_id <= MAX_EXPERIMENT_ID:
+            with self.db.write_statement() as conn:  # one statement, one round trip
+                found = run_statements.create_run(
+                    conn,
+                    run_id=run_id,
+                    experiment_id=experiment_id,
+                    name=name,
+                    user_id=user_id,
+                    status=status,
+                    start_time=start,
+                    tags=tag_map,
+                )
+            location = active_location(experiment_id, found)
+        else:
+            with self.db.write() as conn:
+                location = self.experiments.require_active(conn, experiment_id)
+                conn.execute(
+                    _INSERT_RUN,
+                    {
+                        "run_uuid": run_id,
+                        "experiment_id": experiment_id,
+                        "name": name,
+                        "user_id": user_id,
+                        "status": status,
+                        "start_time": start,
+                        "lifecycle_stage": "active",
+                        "artifact_uri": _artifact_uri(location, run_id),
+                    },
+                )
+                conn.execute(
+                    _INSERT_TAG,
+                    [{"run_uuid": run_id, "key": k, "value": v} for k, v in tag_map.items()],
+                )
+        info = RunInfo(
+            run_id=run_id,
+            experiment_id=experiment_id,
+            run_name=name,
+            user_id=user_id,
+            status=status,
+            start_time=start,
+            end_time=None,
+            artifact_uri=_artifact_uri(location, run_id),
+            lifecycle_stage="active",
+        )
         # A new run holds exactly what was just written: no need to read it back.
         return Run(info=info, tags=[KeyValue(k, tag_map[k]) for k in sorted(tag_map)])
 
@@ -262,13 +282,12 @@ class RunStore:
         validate_params(params)
         validate_tags(tags)
         model_ids = sorted({point[4] for point in metrics if point[4]})
+        if self.db.dialect == "postgresql" and not (params or tags or model_ids):
+            with self.db.write_statement() as conn:  # one statement, one round trip
+                stage = insert_points_if_active(conn, run_id, metrics)
+            _require_found_active(run_id, stage)
+            return
         with self.db.write() as conn:
-            if self.db.dialect == "postgresql" and not (params or tags or model_ids):
-                stage = insert_points_if_active(conn, run_id, metrics)  # one statement
-                if stage is None:
-                    raise ResourceDoesNotExist(f"Run with id={run_id} not found")
-                _require_active(run_id, stage)
-                return
             experiment_id = self._lock_active(conn, run_id)
             if model_ids:
                 _require_models_of_experiment(conn, run_id, experiment_id, model_ids)
@@ -281,6 +300,12 @@ class RunStore:
 
     def set_tag(self, run_id: str, key: str, value: str) -> None:
         validate_tags([KeyValue(key, value)])
+        if self.db.dialect == "postgresql":
+            name = value if key == RUN_NAME_TAG else None
+            with self.db.write_statement() as conn:  # one statement, one round trip
+                stage = run_statements.put_tags(conn, run_id, [KeyValue(key, value)], name)
+            _require_found_active(run_id, stage)
+            return
         with self.db.write() as conn:
             self._lock_active(conn, run_id)
             _put_tags(conn, run_id, [KeyValue(key, value)])
@@ -425,6 +450,16 @@ _PARAMS_OF = sa.select(params.c.key, params.c.value).where(
     params.c.run_uuid == sa.bindparam("run_id"),
     params.c.key.in_(sa.bindparam("keys", expanding=True)),
 )
+
+
+def _artifact_uri(location: str, run_id: str) -> str:
+    return f"{location.rstrip('/')}/{run_id}/artifacts"
+
+
+def _require_found_active(run_id: str, stage: str | None) -> None:
+    if stage is None:
+        raise ResourceDoesNotExist(f"Run with id={run_id} not found")
+    _require_active(run_id, stage)
 
 
 def _require_active(run_id: str, stage: str) -> None:

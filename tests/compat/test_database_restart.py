@@ -195,3 +195,47 @@ def test_a_restart_under_load_loses_nothing_and_recovers(
     assert changes[:2] == ["gone", "back"] and changes[-1] == "back", log[-4000:]
     assert changes == ["gone", "back"] * (len(changes) // 2), changes
     assert len(changes) <= 4 < len(out.failures), (changes, len(out.failures))
+
+
+def test_a_pool_left_stale_by_a_restart_costs_one_503_at_most(
+    private_database: PrivateDatabase, tmp_path: Path
+) -> None:
+    """Connections are not pinged before each request. After a restart while the server
+    sat idle, its pooled connections are all dead: the first request may meet one (a 503
+    the client retries), and then every request is served again."""
+    server = ServerProcess(private_database.url, str(tmp_path / "artifacts"), tmp_path)
+    server.start(timeout=120)
+    try:
+        with httpx.Client(base_url=server.url, timeout=REQUEST_TIMEOUT) as client:
+            created = client.post(f"{API}/experiments/create", json={"name": uuid.uuid4().hex})
+            experiment_id = created.json()["experiment_id"]
+            run_id = client.post(
+                f"{API}/runs/create", json={"experiment_id": experiment_id}
+            ).json()["run"]["info"]["run_id"]
+
+        def log_metric(client: httpx.Client, step: int) -> int:
+            body = {"run_id": run_id, "key": "loss", "value": 1.0, "timestamp": 1, "step": step}
+            return client.post(f"{API}/runs/log-metric", json=body).status_code
+
+        def fill_the_pool(offset: int) -> None:  # every pooled connection in use once
+            with httpx.Client(base_url=server.url, timeout=REQUEST_TIMEOUT) as client:
+                for step in range(offset, offset + 20):
+                    assert log_metric(client, step) == 200
+
+        threads = [threading.Thread(target=fill_the_pool, args=(i * 100,)) for i in range(WRITERS)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+        private_database.stop()
+        private_database.start()
+        time.sleep(0.5)
+        with httpx.Client(base_url=server.url, timeout=REQUEST_TIMEOUT) as client:
+            statuses = [log_metric(client, 10_000 + step) for step in range(30)]
+            run = client.get(f"{API}/runs/get", params={"run_id": run_id})
+        assert run.status_code == 200, run.text
+        assert statuses.count(503) <= 1 and statuses[-29:] == [200] * 29, statuses
+    finally:
+        server.stop()
+    assert "Traceback" not in server.log_path.read_text()

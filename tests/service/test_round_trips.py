@@ -38,7 +38,7 @@ LIMITS: dict[str, dict[str, int]] = {
         "log-metric": 1,
         "log-batch": 1,
         "set-tag": 1,
-        "create-run": 2,
+        "create-run": 1,
         # One per table a run's page reads (runs, params, tags, latest metrics, inputs,
         # model inputs and outputs), with no transaction around them.
         "get-run": 8,

@@ -11,6 +11,7 @@ import contextlib
 import logging
 import socket
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ from service.app import create_app
 from service.config import Settings
 from service.errors import TemporarilyUnavailable
 from service.store.db import Database, create_database
-from tests.support.backends import PG_ADMIN_URL, scratch_database
+from tests.support.backends import MYSQL_ADMIN_URL, PG_ADMIN_URL, scratch_database
 from tests.support.server import free_port
 
 needs_postgresql = pytest.mark.needs_backend("postgresql")
@@ -53,6 +54,32 @@ def test_a_connection_killed_mid_request_is_temporarily_unavailable(
     # The pool dropped the dead connection: the next request is served.
     with migrated_database.read() as conn:
         assert conn.execute(sa.text("SELECT 1")).scalar_one() == 1
+
+
+@needs_a_server
+def test_a_pooled_connection_the_database_closed_is_replaced_unseen(
+    database_url: str, backend: str
+) -> None:
+    """No ping before each request: a connection the database ended while it sat idle in
+    the pool (a restart, an idle timeout, an operator) is replaced on checkout, and the
+    request it would have failed is served."""
+    database = create_database(database_url, pool_size=1, max_overflow=0)
+    admin_url = PG_ADMIN_URL if backend == "postgresql" else MYSQL_ADMIN_URL
+    own_id = "SELECT pg_backend_pid()" if backend == "postgresql" else "SELECT CONNECTION_ID()"
+    kill = "SELECT pg_terminate_backend(:id)" if backend == "postgresql" else "KILL :id"
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with database.read() as conn:
+            first = conn.execute(sa.text(own_id)).scalar_one()
+        with admin.connect() as killer:
+            killer.execute(sa.text(kill), {"id": first})
+        time.sleep(0.2)  # the server's goodbye reaches the pooled socket
+        with database.write_statement() as conn:
+            second = conn.execute(sa.text(own_id)).scalar_one()
+        assert second != first
+    finally:
+        admin.dispose()
+        database.dispose()
 
 
 def test_an_unreachable_database_is_temporarily_unavailable() -> None:

@@ -158,7 +158,7 @@ def test_the_index_can_serve_value_in(migrated_database: Any) -> None:
         query = sa.select(params.c.run_uuid).where(
             params.c.key == "p", value_in(params.c.value, values)
         )
-        with migrated_database.read() as conn:
+        with migrated_database.engine.connect() as conn:  # a transaction, for SET LOCAL
             sql = str(query.compile(conn, compile_kwargs={"literal_binds": True}))
             dialect = conn.dialect.name
             if dialect == "postgresql":
