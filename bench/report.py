@@ -100,6 +100,7 @@ TARGETS = [
     Target("idle RSS", "cold start", "idle RSS MB", 100, 20, "mlflow", " MB"),
     Target("peak RSS under load", "peak RSS", "peak RSS MB", 250, None, "best", " MB"),
     Target("log-metric, sequential", "log-metric", "req/s", None, 10, "mlflow-w1"),
+    Target("log-metric, 8 clients", "log-metric x8", "req/s", None, 10, "mlflow-w1"),
     Target("log-batch (rows/s)", "log-batch", "rows/s", 100_000, 12),
     Target("create runs", "create runs", "runs/s", None, 10),
     Target("search at 10k runs, p50", "search 10000", " p50 ms", 30, None, unit=" ms"),
@@ -233,7 +234,8 @@ def section(record: dict[str, Any]) -> str:
 
 def update_document(path: Path, record: dict[str, Any]) -> None:
     """Replace this backend's block between its markers (or append one)."""
-    name = record["backend"] + ("-traces" if record.get("scenarios") == "traces" else "")
+    part = record.get("scenarios", "all")
+    name = record["backend"] + ("" if part == "all" else f"-{part}")
     begin = f"<!-- bench:{name}:begin -->"
     end = f"<!-- bench:{name}:end -->"
     block = f"{begin}\n{section(record)}\n{end}"

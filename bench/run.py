@@ -50,14 +50,18 @@ def trace_scenarios(sizes: Sizes) -> list[tuple[str, Scenario]]:
     return plan
 
 
-def scenarios(sizes: Sizes, with_flow: bool) -> list[tuple[str, Scenario]]:
-    plan: list[tuple[str, Scenario]] = [
+def write_scenarios() -> list[tuple[str, Scenario]]:
+    return [
         ("baseline", writes.baseline),
         ("log-metric", writes.log_metric_sequential),
         ("log-metric x8", writes.log_metric_concurrent),
         ("log-batch", writes.log_batch),
         ("create runs", writes.create_runs),
     ]
+
+
+def scenarios(sizes: Sizes, with_flow: bool) -> list[tuple[str, Scenario]]:
+    plan = write_scenarios()
     plan += [(f"search {n}", reads.search(n)) for n in sizes.search_runs]
     plan += [(f"history {n}", reads.history(n)) for n in sizes.history_points]
     plan += [(f"artifact {s // MB} MB", artifacts.artifact(s)) for s in sizes.artifact_sizes]
@@ -183,17 +187,18 @@ def run(args: argparse.Namespace) -> int:
             results.setdefault("first start (empty database)", {})[label] = Result(
                 {"health s": first[0]}
             )
-            if not args.traces_only:
+            if not (args.traces_only or args.writes_only):
                 log(f"seeding {label}")
                 seed(state, sizes)
-        if not args.traces_only:
+        if not (args.traces_only or args.writes_only):
             results["cold start"] = cold_starts(states, sizes)
         sampler.start()
-        plan = (
-            trace_scenarios(sizes)
-            if args.traces_only
-            else scenarios(sizes, flow_python is not None)
-        )
+        if args.traces_only:
+            plan = trace_scenarios(sizes)
+        elif args.writes_only:
+            plan = write_scenarios()
+        else:
+            plan = scenarios(sizes, flow_python is not None)
         for name, scenario in plan:
             for label, state in states.items():
                 try:
@@ -220,7 +225,7 @@ def run(args: argparse.Namespace) -> int:
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "backend": args.backend,
         "mode": "quick" if args.quick else "full",
-        "scenarios": "traces" if args.traces_only else "all",
+        "scenarios": "traces" if args.traces_only else "writes" if args.writes_only else "all",
         "servers": labels,
         "machine": environment.machine(),
         "versions": environment.versions(args.backend, mlflow_python),
@@ -263,6 +268,11 @@ def main(argv: list[str] | None = None) -> int:
         "--traces-only",
         action="store_true",
         help="only the trace scenarios (no run seeding, no cold starts)",
+    )
+    parser.add_argument(
+        "--writes-only",
+        action="store_true",
+        help="only the write scenarios (no run seeding, no cold starts)",
     )
     parser.add_argument(
         "--trace-search-sizes",

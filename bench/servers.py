@@ -92,6 +92,33 @@ class DatabaseSpec:
 
         return psycopg.connect(f"postgresql://postgres@127.0.0.1:5432/{self.name}")
 
+    def backend_cpu(self) -> dict[int, float]:
+        """PostgreSQL: CPU seconds so far of each server process serving this database
+        (one per connection), by pid; nothing on SQLite, which runs inside the server.
+
+        Background processes (WAL writer, checkpointer, autovacuum) serve every database
+        and are left out; so is a connection that ends between two readings.
+        """
+        if self.kind == "sqlite":
+            return {}
+        import psycopg
+
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+            pids = [
+                row[0]
+                for row in conn.execute(
+                    "SELECT pid FROM pg_stat_activity WHERE datname = %s", (self.name,)
+                )
+            ]
+        found = {}
+        for pid in pids:
+            try:
+                times = psutil.Process(pid).cpu_times()
+            except psutil.NoSuchProcess:
+                continue
+            found[pid] = times.user + times.system
+        return found
+
     def drop(self) -> None:
         if self.kind == "sqlite":
             for suffix in ("", "-wal", "-shm"):

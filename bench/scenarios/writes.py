@@ -51,24 +51,43 @@ def _loop(client: Client, count: int, cap: float, send) -> tuple[list[float], fl
     return latencies, time.perf_counter() - started, time.thread_time() - cpu0
 
 
+CpuReading = tuple[float, dict[int, float]]
+
+
+def _cpu_now(state: ServerState) -> CpuReading:
+    """The server tree's CPU seconds so far, and its database backends' (PostgreSQL)."""
+    return state.server.cpu_seconds(), state.server.database.backend_cpu()
+
+
+def _cpu_since(state: ServerState, before: CpuReading) -> tuple[float, float | None]:
+    """CPU seconds used since ``before``: the server's, the database's (None on SQLite)."""
+    server, database = _cpu_now(state)
+    if state.server.database.kind == "sqlite":
+        return server - before[0], None
+    used = sum(cpu - before[1].get(pid, 0.0) for pid, cpu in database.items())
+    return server - before[0], used
+
+
 def _result(
     rate: str,
     count: int,
     wall: float,
     latencies: list[float],
     client_cpu: float,
-    server_cpu: float,
+    cpu_used: tuple[float, float | None],
 ) -> Result:
-    """Throughput, latency, and CPU on both sides (server CPU: its whole process tree)."""
-    return Result(
-        {
-            rate: count / wall,
-            **latency_summary("", latencies),
-            "client CPU %": 100 * client_cpu / wall,
-            "server CPU ms/op": 1000 * server_cpu / max(count, 1),
-        },
-        {"operations": count},
-    )
+    """Throughput, latency, and CPU on every side: the client's, the server's whole
+    process tree, and (PostgreSQL) the database server's processes for its connections."""
+    server_cpu, database_cpu = cpu_used
+    values = {
+        rate: count / wall,
+        **latency_summary("", latencies),
+        "client CPU %": 100 * client_cpu / wall,
+        "server CPU ms/op": 1000 * server_cpu / max(count, 1),
+    }
+    if database_cpu is not None:
+        values["database CPU ms/op"] = 1000 * database_cpu / max(count, 1)
+    return Result(values, {"operations": count})
 
 
 def baseline(ctx: Context, state: ServerState) -> Result:
@@ -80,11 +99,11 @@ def baseline(ctx: Context, state: ServerState) -> Result:
         if status != 200:
             raise BenchError(f"/health: HTTP {status}")
 
-    server_cpu = state.server.cpu_seconds()
+    cpu_before = _cpu_now(state)
     latencies, wall, cpu = _loop(client, ctx.sizes.baseline_requests, ctx.sizes.time_cap, send)
-    server_cpu = state.server.cpu_seconds() - server_cpu
+    cpu_used = _cpu_since(state, cpu_before)
     client.close()
-    return _result("req/s", len(latencies), wall, latencies, cpu, server_cpu)
+    return _result("req/s", len(latencies), wall, latencies, cpu, cpu_used)
 
 
 def log_metric_sequential(ctx: Context, state: ServerState) -> Result:
@@ -104,14 +123,14 @@ def log_metric_sequential(ctx: Context, state: ServerState) -> Result:
             },
         )
 
-    server_cpu = state.server.cpu_seconds()
+    cpu_before = _cpu_now(state)
     latencies, wall, cpu = _loop(client, ctx.sizes.log_metric_requests, ctx.sizes.time_cap, send)
-    server_cpu = state.server.cpu_seconds() - server_cpu
+    cpu_used = _cpu_since(state, cpu_before)
     stored = _history_count(client, run_id, "loss")
     client.close()
     if stored != len(latencies):
         raise BenchError(f"log-metric: sent {len(latencies)} points, read back {stored}")
-    return _result("req/s", len(latencies), wall, latencies, cpu, server_cpu)
+    return _result("req/s", len(latencies), wall, latencies, cpu, cpu_used)
 
 
 def log_metric_concurrent(ctx: Context, state: ServerState, clients: int = 8) -> Result:
@@ -153,13 +172,13 @@ def log_metric_concurrent(ctx: Context, state: ServerState, clients: int = 8) ->
     threads = [threading.Thread(target=worker, args=(i,)) for i in range(clients)]
     for thread in threads:
         thread.start()
-    server_cpu = state.server.cpu_seconds()
+    cpu_before = _cpu_now(state)
     barrier.wait()
     started = time.perf_counter()
     for thread in threads:
         thread.join()
     wall = time.perf_counter() - started
-    server_cpu = state.server.cpu_seconds() - server_cpu
+    cpu_used = _cpu_since(state, cpu_before)
     if errors:
         raise errors[0]
     for run_id, count in zip(run_ids, sent, strict=True):
@@ -168,7 +187,7 @@ def log_metric_concurrent(ctx: Context, state: ServerState, clients: int = 8) ->
             raise BenchError(f"concurrent log-metric: sent {count}, read back {stored}")
     setup.close()
     every = [x for lat in latencies for x in lat]
-    return _result("req/s", sum(sent), wall, every, sum(cpu), server_cpu)
+    return _result("req/s", sum(sent), wall, every, sum(cpu), cpu_used)
 
 
 def log_batch(ctx: Context, state: ServerState) -> Result:
@@ -186,16 +205,16 @@ def log_batch(ctx: Context, state: ServerState) -> Result:
         ]
         client.post("runs/log-batch", {"run_id": run_id, "metrics": metrics})
 
-    server_cpu = state.server.cpu_seconds()
+    cpu_before = _cpu_now(state)
     latencies, wall, cpu = _loop(client, ctx.sizes.batches, ctx.sizes.time_cap, send)
-    server_cpu = state.server.cpu_seconds() - server_cpu
+    cpu_used = _cpu_since(state, cpu_before)
     for key in keys:
         stored = _history_count(client, run_id, key)
         if stored != 100 * len(latencies):
             expected = 100 * len(latencies)
             raise BenchError(f"log-batch: {key} has {stored} points, expected {expected}")
     client.close()
-    result = _result("batches/s", len(latencies), wall, latencies, cpu, server_cpu)
+    result = _result("batches/s", len(latencies), wall, latencies, cpu, cpu_used)
     return Result({"rows/s": 1000 * len(latencies) / wall, **result.values}, result.details)
 
 
@@ -227,9 +246,9 @@ def create_runs(ctx: Context, state: ServerState) -> Result:
             },
         )
 
-    server_cpu = state.server.cpu_seconds()
+    cpu_before = _cpu_now(state)
     latencies, wall, cpu = _loop(client, ctx.sizes.created_runs, ctx.sizes.time_cap, send)
-    server_cpu = state.server.cpu_seconds() - server_cpu
+    cpu_used = _cpu_since(state, cpu_before)
     found, token = [], None
     while True:
         body = {"experiment_ids": [experiment_id], "max_results": 1000}
@@ -246,4 +265,4 @@ def create_runs(ctx: Context, state: ServerState) -> Result:
     data = found[0]["data"]
     if len(data.get("params", [])) != 10 or len(data.get("metrics", [])) != 5:
         raise BenchError(f"create runs: a run came back with {data}")
-    return _result("runs/s", len(latencies), wall, latencies, cpu, server_cpu)
+    return _result("runs/s", len(latencies), wall, latencies, cpu, cpu_used)
