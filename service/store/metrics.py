@@ -92,14 +92,21 @@ _PG_LOCKED_RUN = (
 )
 
 
-def _pg_write(run: str, points: str) -> str:
+def _pg_point_ctes(points: str) -> str:
+    """The CTEs that append ``points`` to history and move latest values, for the run of
+    a CTE named ``active`` (none if it is empty)."""
     return (
-        f"WITH {run}, active AS (SELECT run_uuid FROM run WHERE lifecycle_stage = 'active'), "
         f"appended AS (INSERT INTO metrics ({_COLUMN_LIST}) SELECT active.run_uuid, p.* "
         f"FROM active, {points} ON CONFLICT DO NOTHING), "
         f"moved AS (INSERT INTO latest_metrics ({_COLUMN_LIST}) SELECT active.run_uuid, p.* "
-        f"FROM active, {points} {_NEWER_WINS}) "
-        "SELECT lifecycle_stage FROM run"
+        f"FROM active, {points} {_NEWER_WINS})"
+    )
+
+
+def _pg_write(run: str, points: str) -> str:
+    return (
+        f"WITH {run}, active AS (SELECT run_uuid FROM run WHERE lifecycle_stage = 'active'), "
+        f"{_pg_point_ctes(points)} SELECT lifecycle_stage FROM run"
     )
 
 
@@ -139,12 +146,27 @@ def _newest(rows: list[PointRow]) -> list[PointRow]:
 
 def _pg_write_points(conn: Connection, run: str, run_id: str, rows: list[PointRow]) -> str | None:
     """Run a ``_PG_WRITES`` statement; returns the run's lifecycle stage (``None``: no run)."""
+    parameters = (run_id, *_pg_point_parameters(rows))
+    return conn.exec_driver_sql(_PG_WRITES[run, len(rows) == 1], parameters).scalar()
+
+
+def _pg_point_parameters(rows: list[PointRow]) -> list[object]:
+    """The parameters of :func:`_pg_point_ctes` for ``rows`` (one point: a row of values)."""
     if len(rows) == 1:
         values = rows[0][1:]
-        parameters: tuple[object, ...] = (run_id, *values, *values)
-    else:
-        parameters = (run_id, *_arrays(rows), *_arrays(_newest(rows)))
-    return conn.exec_driver_sql(_PG_WRITES[run, len(rows) == 1], parameters).scalar()
+        return [*values, *values]
+    return [*_arrays(rows), *_arrays(_newest(rows))]
+
+
+#: PostgreSQL, for a statement that writes more than points (``run_statements``): the
+#: CTEs ``appended`` and ``moved``, for the run of a CTE named ``active``, by "exactly one
+#: point?"; :func:`pg_point_parameters` gives their parameters.
+PG_POINT_CTES = {one: _pg_point_ctes(_PG_ONE_ROW if one else _PG_ARRAYS) for one in (False, True)}
+
+
+def pg_point_parameters(run_id: str, points: Sequence[LoggedPoint]) -> list[object]:
+    """The positional (``%s``) parameters of ``PG_POINT_CTES[len(points) == 1]``."""
+    return _pg_point_parameters(_rows(run_id, points))
 
 
 def _arrays(rows: list[PointRow]) -> list[list[object]]:

@@ -282,10 +282,8 @@ class RunStore:
         validate_params(params)
         validate_tags(tags)
         model_ids = sorted({point[4] for point in metrics if point[4]})
-        if self.db.dialect == "postgresql" and not (params or tags or model_ids):
-            with self.db.write_statement() as conn:  # one statement, one round trip
-                stage = insert_points_if_active(conn, run_id, metrics)
-            _require_found_active(run_id, stage)
+        pg = self.db.dialect == "postgresql"
+        if pg and not model_ids and self._pg_log_batch(run_id, metrics, params, tags):
             return
         with self.db.write() as conn:
             experiment_id = self._lock_active(conn, run_id)
@@ -297,6 +295,36 @@ class RunStore:
                 _put_tags(conn, run_id, tags)
             if metrics:
                 insert_points(conn, self.db.dialect, run_id, metrics)
+
+    def _pg_log_batch(
+        self,
+        run_id: str,
+        metrics: Sequence[LoggedPoint],
+        params: Sequence[KeyValue],
+        tags: Sequence[KeyValue],
+    ) -> bool:
+        """PostgreSQL: the batch as one statement; ``False`` if it needs the general path
+        (two values for one param key in the request, refused after the run's checks)."""
+        if not (params or tags):
+            with self.db.write_statement() as conn:  # one statement, one round trip
+                stage = insert_points_if_active(conn, run_id, metrics)
+            _require_found_active(run_id, stage)
+            return True
+        wanted = {param.key: param.value for param in params}
+        if len(wanted) < len({(param.key, param.value) for param in params}):
+            return False
+        latest = {tag.key: tag.value for tag in tags}
+        distinct_tags = [KeyValue(key, value) for key, value in latest.items()]
+        # Params may be refused after the statement has run: then it must be undone.
+        with (self.db.write if wanted else self.db.write_statement)() as conn:
+            stage, changed = run_statements.log_batch(
+                conn, run_id, metrics, wanted, distinct_tags, latest.get(RUN_NAME_TAG)
+            )
+            _require_found_active(run_id, stage)
+            for key, value in wanted.items():
+                if key in changed:
+                    raise _param_changed(run_id, key, changed[key], value)
+        return True
 
     def set_tag(self, run_id: str, key: str, value: str) -> None:
         validate_tags([KeyValue(key, value)])
@@ -495,16 +523,20 @@ def _insert_params(conn: Connection, run_id: str, new_params: Sequence[KeyValue]
     existing = dict(conn.execute(_PARAMS_OF, {"run_id": run_id, "keys": list(wanted)}).all())
     for key, value in wanted.items():
         if key in existing and existing[key] != value:
-            raise InvalidParameterValue(
-                f"Changing param values is not allowed. Param with key='{key}' was already "
-                f"logged with value='{existing[key]}' for run ID='{run_id}'. Attempted logging "
-                f"new param with key='{key}' and value='{value}'."
-            )
+            raise _param_changed(run_id, key, existing[key], value)
     fresh = [
         {"run_uuid": run_id, "key": k, "value": v} for k, v in wanted.items() if k not in existing
     ]
     if fresh:
         conn.execute(_INSERT_PARAM, fresh)
+
+
+def _param_changed(run_id: str, key: str, stored: str, value: str) -> InvalidParameterValue:
+    return InvalidParameterValue(
+        f"Changing param values is not allowed. Param with key='{key}' was already "
+        f"logged with value='{stored}' for run ID='{run_id}'. Attempted logging "
+        f"new param with key='{key}' and value='{value}'."
+    )
 
 
 def _put_tags(conn: Connection, run_id: str, tags: Sequence[KeyValue]) -> None:
