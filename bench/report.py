@@ -24,6 +24,7 @@ INFORMATIONAL = (
     "calls/s",
     "batches/s",
     "RSS growth MB",
+    "database connections opened",
 )
 
 

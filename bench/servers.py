@@ -92,15 +92,18 @@ class DatabaseSpec:
 
         return psycopg.connect(f"postgresql://postgres@127.0.0.1:5432/{self.name}")
 
-    def backend_cpu(self) -> dict[int, float]:
+    def backend_cpu(self) -> tuple[dict[int, float], int]:
         """PostgreSQL: CPU seconds so far of each server process serving this database
-        (one per connection), by pid; nothing on SQLite, which runs inside the server.
+        (one per connection), by pid, and how many connections were ever opened to it;
+        nothing on SQLite, which runs inside the server.
 
         Background processes (WAL writer, checkpointer, autovacuum) serve every database
-        and are left out; so is a connection that ends between two readings.
+        and are left out; so is a connection that ends between two readings (a pool that
+        opens and closes connections under load): the count of connections opened says
+        whether that happened.
         """
         if self.kind == "sqlite":
-            return {}
+            return {}, 0
         import psycopg
 
         with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
@@ -110,6 +113,9 @@ class DatabaseSpec:
                     "SELECT pid FROM pg_stat_activity WHERE datname = %s", (self.name,)
                 )
             ]
+            opened = conn.execute(
+                "SELECT sessions FROM pg_stat_database WHERE datname = %s", (self.name,)
+            ).fetchone()
         found = {}
         for pid in pids:
             try:
@@ -117,7 +123,7 @@ class DatabaseSpec:
             except psutil.NoSuchProcess:
                 continue
             found[pid] = times.user + times.system
-        return found
+        return found, int(opened[0]) if opened else 0
 
     def drop(self) -> None:
         if self.kind == "sqlite":

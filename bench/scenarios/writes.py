@@ -51,7 +51,9 @@ def _loop(client: Client, count: int, cap: float, send) -> tuple[list[float], fl
     return latencies, time.perf_counter() - started, time.thread_time() - cpu0
 
 
-CpuReading = tuple[float, dict[int, float]]
+CpuReading = tuple[float, tuple[dict[int, float], int]]
+#: CPU seconds of the server and of the database (``None`` on SQLite), connections opened.
+CpuUsed = tuple[float, float | None, int]
 
 
 def _cpu_now(state: ServerState) -> CpuReading:
@@ -59,13 +61,13 @@ def _cpu_now(state: ServerState) -> CpuReading:
     return state.server.cpu_seconds(), state.server.database.backend_cpu()
 
 
-def _cpu_since(state: ServerState, before: CpuReading) -> tuple[float, float | None]:
-    """CPU seconds used since ``before``: the server's, the database's (None on SQLite)."""
-    server, database = _cpu_now(state)
+def _cpu_since(state: ServerState, before: CpuReading) -> CpuUsed:
+    """What was used since ``before``."""
+    server, (database, opened) = _cpu_now(state)
     if state.server.database.kind == "sqlite":
-        return server - before[0], None
-    used = sum(cpu - before[1].get(pid, 0.0) for pid, cpu in database.items())
-    return server - before[0], used
+        return server - before[0], None, 0
+    used = sum(cpu - before[1][0].get(pid, 0.0) for pid, cpu in database.items())
+    return server - before[0], used, opened - before[1][1]
 
 
 def _result(
@@ -74,11 +76,12 @@ def _result(
     wall: float,
     latencies: list[float],
     client_cpu: float,
-    cpu_used: tuple[float, float | None],
+    cpu_used: CpuUsed,
 ) -> Result:
     """Throughput, latency, and CPU on every side: the client's, the server's whole
-    process tree, and (PostgreSQL) the database server's processes for its connections."""
-    server_cpu, database_cpu = cpu_used
+    process tree, and (PostgreSQL) the database server's processes for its connections,
+    with the connections opened meanwhile (whose CPU is missed if they closed again)."""
+    server_cpu, database_cpu, opened = cpu_used
     values = {
         rate: count / wall,
         **latency_summary("", latencies),
@@ -87,6 +90,7 @@ def _result(
     }
     if database_cpu is not None:
         values["database CPU ms/op"] = 1000 * database_cpu / max(count, 1)
+        values["database connections opened"] = opened
     return Result(values, {"operations": count})
 
 
