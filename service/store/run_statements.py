@@ -15,7 +15,8 @@ from collections.abc import Sequence
 
 from sqlalchemy.engine import Connection
 
-from service.store.entities import KeyValue, LoggedPoint
+from service.store.entities.common import KeyValue
+from service.store.entities.tracking import LoggedPoint
 from service.store.metrics import PG_POINT_CTES, pg_point_parameters
 
 #: The experiment's row (its stage and location); the run and its tags go in only if it

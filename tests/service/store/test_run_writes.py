@@ -10,7 +10,7 @@ import pytest
 
 from service.errors import InvalidParameterValue, ResourceDoesNotExist
 from service.store import Store
-from service.store.entities import KeyValue
+from service.store.entities.common import KeyValue
 
 POINT = ("m", 1.0, 1, 0, None, None, None)
 
