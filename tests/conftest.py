@@ -21,6 +21,9 @@ os.environ.setdefault("NO_GCE_CHECK", "true")
 os.environ.setdefault("GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT", "false")
 os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
 os.environ.setdefault("MLFLOW_ENABLE_ASYNC_LOGGING", "false")
+# The client's usage telemetry posts to the internet from a background thread; with no
+# network here it only adds noise (a telemetry KeyError once failed a tracking test).
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 
 
 def in_ci() -> bool:
