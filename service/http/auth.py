@@ -26,8 +26,9 @@ from service.errors import BadRequest, InvalidParameterValue, PermissionDenied
 from service.http.context import blocking
 from service.http.parsing import Int64, Message, Text, parse_json, parse_query
 from service.http.responses import ok
+from service.http.wire.auth import GRANT_FIELDS, grant_json, token_json, user_json
 from service.store.auth import normalize_principal, normalize_username
-from service.store.entities.auth import Grant, ResourceKind, TokenRecord, UserRecord
+from service.store.entities.auth import ResourceKind
 from service.store.experiments import parse_experiment_id
 
 
@@ -72,14 +73,6 @@ class UpdateAdmin(Message):
     is_admin: bool
 
 
-def _user_json(user: UserRecord, grants: list[Grant] | None = None) -> dict[str, Any]:
-    body: dict[str, Any] = {"id": user.id, "username": user.username, "is_admin": user.is_admin}
-    if grants is not None:
-        for api in (EXPERIMENT_PERMISSIONS, MODEL_PERMISSIONS):
-            body[f"{api.answer}s"] = [api.json(g) for g in grants if g.kind is api.kind]
-    return body
-
-
 async def create_user(request: Request) -> Response:
     access, _ = _context(request)
     msg = await parse_json(request, CreateUser)
@@ -87,7 +80,7 @@ async def create_user(request: Request) -> Response:
     hashed = await blocking(passwords.hash_password, msg.password) if msg.password else None
     user = await blocking(access.store.create_user, username, hashed, is_admin=msg.is_admin)
     access.user_changed(username)
-    return ok({"user": _user_json(user, [])})
+    return ok({"user": user_json(user, [])})
 
 
 async def get_user(request: Request) -> Response:
@@ -96,7 +89,7 @@ async def get_user(request: Request) -> Response:
     _require_self_or_admin(caller, username)
     user = await blocking(access.store.get_user, username)
     grants = await blocking(access.store.grants_for, [username])
-    return ok({"user": _user_json(user, grants)})
+    return ok({"user": user_json(user, grants)})
 
 
 async def current_user(request: Request) -> Response:
@@ -113,7 +106,7 @@ async def current_user(request: Request) -> Response:
 async def list_users(request: Request) -> Response:
     access, _ = _context(request)
     users = await blocking(access.store.list_users)
-    return ok({"users": [_user_json(u) for u in users]})
+    return ok({"users": [user_json(u) for u in users]})
 
 
 async def update_password(request: Request) -> Response:
@@ -197,10 +190,6 @@ class _Permissions:
 
     kind: ResourceKind
     path: str
-    #: How requests and answers name the resource (``experiment_id``, ``name``).
-    key: str
-    #: The answer's field for one permission; for a list, the plural.
-    answer: str
     #: Request messages: the resource; the resource and a username; and a permission.
     resource_ref: type[Message]
     grant_ref: type[GrantRef]
@@ -208,12 +197,15 @@ class _Permissions:
     #: The resource's key as stored, from the request's.
     normalize: Callable[[str], str] = str
 
-    def json(self, grant: Grant) -> dict[str, str]:
-        return {
-            self.key: grant.resource,
-            "username": grant.principal,
-            "permission": grant.permission,
-        }
+    @property
+    def key(self) -> str:
+        """How requests and answers name the resource (``experiment_id``, ``name``)."""
+        return GRANT_FIELDS[self.kind][0]
+
+    @property
+    def answer(self) -> str:
+        """The answer's field for one permission; for a list, the plural."""
+        return GRANT_FIELDS[self.kind][1]
 
     def _resource(self, msg: Message) -> str:
         return self.normalize(getattr(msg, self.key))
@@ -235,19 +227,19 @@ class _Permissions:
         permission = Permission.parse(msg.permission).name
         grant = await blocking(access.store.create_grant, *holder, permission)
         access.grants_changed()
-        return ok({self.answer: self.json(grant)})
+        return ok({self.answer: grant_json(grant)})
 
     async def read(self, request: Request) -> Response:
         access, _ = _context(request)
         msg = parse_query(request, self.grant_ref)
         grant = await blocking(access.store.get_grant, *self._holder(msg))
-        return ok({self.answer: self.json(grant)})
+        return ok({self.answer: grant_json(grant)})
 
     async def listing(self, request: Request) -> Response:
         access, _ = _context(request)
         msg = parse_query(request, self.resource_ref)
         found = await blocking(access.store.grants_on, self.kind, self._resource(msg))
-        return ok({f"{self.answer}s": [self.json(g) for g in found]})
+        return ok({f"{self.answer}s": [grant_json(g) for g in found]})
 
     async def update(self, request: Request) -> Response:
         access, _ = _context(request)
@@ -279,8 +271,6 @@ class _Permissions:
 EXPERIMENT_PERMISSIONS = _Permissions(
     kind=ResourceKind.EXPERIMENT,
     path="/experiments",
-    key="experiment_id",
-    answer="experiment_permission",
     resource_ref=ExperimentRef,
     grant_ref=ExperimentGrantRef,
     grant=ExperimentGrant,
@@ -289,8 +279,6 @@ EXPERIMENT_PERMISSIONS = _Permissions(
 MODEL_PERMISSIONS = _Permissions(
     kind=ResourceKind.REGISTERED_MODEL,
     path="/registered-models",
-    key="name",
-    answer="registered_model_permission",
     resource_ref=ModelRef,
     grant_ref=ModelGrantRef,
     grant=ModelGrant,
@@ -397,17 +385,6 @@ class TokenRef(Message):
     token_id: Text
 
 
-def _token_json(record: TokenRecord) -> dict[str, Any]:
-    return {
-        "token_id": record.token_id,
-        "username": record.username,
-        "name": record.name,
-        "creation_time": record.creation_time,
-        "expiry_time": record.expiry_time,
-        "revoked_time": record.revoked_time,
-    }
-
-
 async def create_token(request: Request) -> Response:
     """A new token, shown once; for yourself, or (admins) for any user."""
     access, caller = _context(request)
@@ -418,7 +395,7 @@ async def create_token(request: Request) -> Response:
     issued = await blocking(
         tokens.issue, access.store, username, msg.name, msg.expires_in_days, caller.token_id
     )
-    return ok({"token": issued.secret, "access_token": _token_json(issued.record)})
+    return ok({"token": issued.secret, "access_token": token_json(issued.record)})
 
 
 async def list_tokens(request: Request) -> Response:
@@ -432,7 +409,7 @@ async def list_tokens(request: Request) -> Response:
     else:
         username = None if caller.principal.is_admin else caller.principal.username
     found = await blocking(access.store.list_tokens, username)
-    return ok({"access_tokens": [_token_json(t) for t in found]})
+    return ok({"access_tokens": [token_json(t) for t in found]})
 
 
 async def revoke_token(request: Request) -> Response:
