@@ -31,14 +31,20 @@ def in_ci() -> bool:
     return os.environ.get("CI", "").lower() == "true"
 
 
+@pytest.hookimpl(tryfirst=True)  # before ``-m "not slow"`` reads the marks set here
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Deselect tests that need a backend ``STRATUS_TEST_BACKENDS`` leaves out.
+    """Deselect tests that need a backend ``STRATUS_TEST_BACKENDS`` leaves out, and mark
+    slow the runs that ``slow_except`` leaves to CI.
 
     ``@pytest.mark.needs_backend("postgresql")`` marks a test that uses that database: one
     run per ``backend`` keeps only the named backends' runs, and a test without the
     ``backend`` fixture runs only when every named backend is enabled. So in laptop mode
     (``STRATUS_TEST_BACKENDS=sqlite``) no test touches PostgreSQL or MariaDB, and a test
     that does not apply to a backend is not collected for it (never skipped).
+
+    ``@pytest.mark.slow_except("sqlite")`` marks a heavy end-to-end test whose contract does
+    not depend on the database: its runs on the other backends are slow, so the default
+    local run checks it once and CI (which runs the slow tests) on every backend.
     """
     enabled = set(enabled_backends())
     kept: list[pytest.Item] = []
@@ -47,6 +53,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         needed = {name for mark in item.iter_markers("needs_backend") for name in mark.args}
         callspec = getattr(item, "callspec", None)
         backend = callspec.params.get("backend") if callspec is not None else None
+        fast_on = {name for mark in item.iter_markers("slow_except") for name in mark.args}
+        if fast_on and backend is not None and backend not in fast_on:
+            item.add_marker(pytest.mark.slow)
         if not needed:
             applies = True
         elif backend is not None:

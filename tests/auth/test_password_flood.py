@@ -29,6 +29,11 @@ from tests.auth.fake_google import FakeGoogle
 from tests.support.backends import scratch_database
 from tests.support.server import ServerProcess
 
+#: The KDF gate and the failure throttle live in the server process, whatever the database:
+#: the default run floods one server, CI one per backend (the gate and throttle themselves
+#: are unit-tested in test_units.py).
+pytestmark = pytest.mark.slow_except("sqlite")
+
 USER, PASSWORD = "flood-target", "right-password-1"
 ROUNDS, PROBES = 6, 25
 
