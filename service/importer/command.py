@@ -84,6 +84,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             progress.say(f"Journal: {journal.path} (run the same command again to resume)")
         try:
             Importer(source, target, journal, options, progress).run()
+            if not args.dry_run:
+                target.finish()
         except KeyboardInterrupt:
             print(progress.summary())
             print("Interrupted. Run the same command again to resume.", file=sys.stderr)

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from service.store.db import Database
+from service.store.statistics import analyse
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -69,6 +70,7 @@ def upgrade(database: Database, revision: str = "head") -> None:
             log.info("Applying database migrations from %s up to %s", found or "empty", wanted)
             _lift_statement_timeout(conn)
             command.upgrade(_config(conn), wanted)
+            analyse(conn)  # a new index or column may need them; a restored database too
             conn.commit()
         conn.invalidate()  # not back to the pool: it runs without the statement timeout
 

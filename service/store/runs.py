@@ -39,6 +39,7 @@ from service.store.experiments import (
 )
 from service.store.metrics import insert_points, insert_points_if_active, load_latest_metrics
 from service.store.run_inputs import load_inputs, load_outputs, log_dataset_inputs
+from service.store.statistics import PlannerStatistics
 from service.store.tables import (
     LoggedModel,
     Param,
@@ -149,6 +150,7 @@ class RunStore:
     def __init__(self, db: Database, experiments: ExperimentStore) -> None:
         self.db = db
         self.experiments = experiments
+        self.statistics = PlannerStatistics()
 
     # --- lifecycle -------------------------------------------------------------------
 
@@ -410,8 +412,14 @@ class RunStore:
         experiment_ids = possible_ids(experiment_ids)
         if not experiment_ids:
             return Page([])
-        query = search.run_search_query(experiment_ids, view_type, comparisons, order_keys)
         with self.db.read() as conn:
+            query = search.run_search_query(
+                experiment_ids,
+                view_type,
+                comparisons,
+                order_keys,
+                planner_statistics=self.statistics.present(conn),
+            )
             ids, token = search.fetch_page(
                 lambda q: list(conn.execute(q).scalars()), query, offset, max_results
             )

@@ -18,17 +18,21 @@ from tests.support.backends import scratch_database
 
 def _schema_diff(database) -> list:
     with database.engine.connect() as conn:
-        opts = {"compare_type": True, "include_object": _on(conn.dialect.name)}
+        opts = {"compare_type": True, "include_object": _on(conn.dialect)}
         context = MigrationContext.configure(conn, opts=opts)
         return compare_metadata(context, metadata)
 
 
-def _on(dialect: str):
+def _on(dialect):
     """Leave out what ``tables.py`` declares for other databases only (``Index.ddl_if``)."""
 
     def include(obj, name, type_, reflected, compare_to) -> bool:
         ddl_if = getattr(obj, "_ddl_if", None)
-        return reflected or ddl_if is None or ddl_if.dialect in (None, dialect)
+        if reflected or ddl_if is None:
+            return True
+        if ddl_if.callable_ is not None:
+            return ddl_if.callable_(obj, None, None, dialect=dialect)
+        return ddl_if.dialect in (None, dialect.name)
 
     return include
 

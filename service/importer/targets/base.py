@@ -51,6 +51,10 @@ class Target(Protocol):
         """Store one file at ``path`` under an artifact location of the target."""
         ...
 
+    def finish(self) -> None:
+        """After a completed import: what the target does once (analyse the tables)."""
+        ...
+
     def reader(self) -> Source:
         """The target read back as a source, for ``--verify``."""
         ...

@@ -22,6 +22,7 @@ from service.store.imports import (
     RunImport,
     RunPlaced,
 )
+from service.store.statistics import analyse
 
 
 class LocalTarget:
@@ -80,6 +81,11 @@ class LocalTarget:
             writer.abort()
             raise
         writer.commit()
+
+    def finish(self) -> None:
+        """The rows just written get planner statistics before the first search needs them."""
+        with self.database.write() as conn:
+            analyse(conn)
 
     def reader(self) -> Source:
         from service.importer.targets.store_reader import StoreReader

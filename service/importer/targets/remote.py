@@ -110,6 +110,10 @@ class RemoteTarget:
         response = self.client.put(f"{ARTIFACTS}/{quote(full, safe='/')}", content=chunks)
         check(response)
 
+    def finish(self) -> None:
+        """Nothing: the server's database is analysed by its autovacuum, not over REST
+        (until then its searches take the plan shape for tables without statistics)."""
+
     def reader(self) -> Source:
         from service.importer.sources.server import ServerSource
 

@@ -105,12 +105,18 @@ def run_search_query(
     view_type: ViewType,
     comparisons: Sequence[Comparison] = (),
     order_keys: Sequence[OrderKey] = (),
+    *,
+    planner_statistics: bool = True,
 ) -> sa.Select[str]:
-    """SELECT ``runs.run_uuid`` of matching runs, in final order."""
+    """SELECT ``runs.run_uuid`` of matching runs, in final order.
+
+    Without ``planner_statistics`` (:mod:`service.store.statistics`), param ``=``/``IN``
+    tests are written so that PostgreSQL's plan does not depend on row estimates.
+    """
     query = sa.select(RUNS.c.run_uuid).where(
         one_of(RUNS.c.experiment_id, experiment_ids),
         lifecycle_condition(RUNS.c.lifecycle_stage, view_type),
-        *(_run_condition(c) for c in comparisons),
+        *(_run_condition(c, planner_statistics) for c in comparisons),
     )
     terms: list[ColumnElement[Any]] = []
     for i, key in enumerate(order_keys):
@@ -136,7 +142,7 @@ def run_search_query(
     return query.order_by(*terms)
 
 
-def _run_condition(c: Comparison) -> ColumnElement[bool]:
+def _run_condition(c: Comparison, planner_statistics: bool) -> ColumnElement[bool]:
     if c.key_type is KeyType.ATTRIBUTE:
         return compare(RUN_ATTRIBUTES[c.key], c.op, c.value)
     if c.key_type is KeyType.METRIC:
@@ -146,7 +152,9 @@ def _run_condition(c: Comparison) -> ColumnElement[bool]:
         )
     if c.key_type is KeyType.PARAM and c.op in (Op.EQ, Op.IN):
         values = cast(tuple[str, ...], c.value if c.op is Op.IN else (c.value,))
-        return key_value_in(RUNS.c.run_uuid, PARAMS, PARAMS.c.run_uuid, c.key, values)
+        return key_value_in(
+            RUNS.c.run_uuid, PARAMS, PARAMS.c.run_uuid, c.key, values, hashed=not planner_statistics
+        )
     if c.key_type in (KeyType.PARAM, KeyType.TAG):
         child = PARAMS if c.key_type is KeyType.PARAM else RUN_TAGS
         return key_value_exists(child, [(child.c.run_uuid, RUNS.c.run_uuid)], c.key, c.op, c.value)
