@@ -46,12 +46,20 @@ COPY pyproject.toml README.md ${SRC}/
 COPY service ${SRC}/service
 
 # The wheel holds only service/ (no tests, no infra). `pip check` proves the lock is complete.
+# Then what no code path of the server imports goes (about 10 MB, docs/local.md "Size"):
+# the Cloud SQL Admin v1 client (the connector uses v1beta4), SQLAlchemy's SQL Server and
+# Oracle dialects and test kit, Alembic's test kit, packages' own tests, type stubs.
 # Extension modules lose their debug symbols (vendored libraries in *.libs/ are left alone),
 # and compileall writes bytecode trusted without a source check (the image never changes).
 RUN "$BUILD_VENV/bin/pip" wheel --no-deps --no-build-isolation --wheel-dir "$SRC/dist" "$SRC" \
     && "$BUILD_VENV/bin/pip" --python "$APP_VENV/bin/python" install --no-compile --no-deps \
         "$SRC"/dist/stratus-*.whl \
     && "$BUILD_VENV/bin/pip" --python "$APP_VENV/bin/python" check \
+    && site="$(echo "$APP_VENV"/lib/python*/site-packages)" \
+    && for unused in google/cloud/sqladmin_v1 google/cloud/sqladmin sqlalchemy/dialects/mssql \
+        sqlalchemy/dialects/oracle sqlalchemy/testing alembic/testing fsspec/tests certifi/tests; \
+        do rm -r "${site:?}/$unused"; done \
+    && find "$site" -name '*.pyi' -delete \
     && find "$APP_VENV/lib" -name '*.so' -not -path '*.libs/*' \
         -exec strip --strip-unneeded {} + \
     && "$APP_VENV/bin/python" -m compileall -q -j 0 --invalidation-mode unchecked-hash \
