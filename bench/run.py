@@ -28,7 +28,15 @@ from bench import environment, report
 from bench.client import MB, Client
 from bench.scenarios import artifacts, clients, reads, traces, writes
 from bench.scenarios.base import FULL, QUICK, Context, Result, Scenario, ServerState, Sizes
-from bench.seed import MLFLOW, STRATUS, SeedRun, expected_search, insert_history, insert_runs
+from bench.seed import (
+    MLFLOW,
+    STRATUS,
+    SeedRun,
+    expected_search,
+    expected_unanalysed_search,
+    insert_history,
+    insert_runs,
+)
 from bench.seed import search_runs as seed_search_runs
 from bench.servers import REPO_ROOT, MemorySampler, Server, ensure_mlflow_venv, fresh_database
 
@@ -72,7 +80,32 @@ def scenarios(sizes: Sizes, with_flow: bool) -> list[tuple[str, Scenario]]:
     return plan
 
 
+#: ``--unanalysed``: experiment sizes searched on tables PostgreSQL never analysed.
+UNANALYSED_SIZES = (1_000, 10_000)
+
+
+def unanalysed_scenarios() -> list[tuple[str, Scenario]]:
+    return [(f"search unanalysed {n}", reads.search(n, unanalysed=True)) for n in UNANALYSED_SIZES]
+
+
 # --- setup -----------------------------------------------------------------------------
+
+
+def seed_unanalysed(state: ServerState) -> None:
+    """The search experiments alone, bulk-loaded without ANALYZE (autovacuum off for them)."""
+    layout = STRATUS if state.server.is_stratus else MLFLOW
+    client = Client(state.server.url)
+    for size in UNANALYSED_SIZES:
+        experiment_id = client.post("experiments/create", {"name": f"unanalysed-{size}"})[
+            "experiment_id"
+        ]
+        location = client.get("experiments/get", experiment_id=experiment_id)["experiment"][
+            "artifact_location"
+        ]
+        runs = seed_search_runs(size, int(experiment_id), location)
+        insert_runs(state.server.database, layout, runs, analyse=False)
+        state.unanalysed[size] = (experiment_id, expected_unanalysed_search(runs))
+    client.close()
 
 
 def seed(state: ServerState, sizes: Sizes) -> None:
@@ -187,13 +220,18 @@ def run(args: argparse.Namespace) -> int:
             results.setdefault("first start (empty database)", {})[label] = Result(
                 {"health s": first[0]}
             )
-            if not (args.traces_only or args.writes_only):
+            if args.unanalysed:
+                log(f"seeding {label} without ANALYZE")
+                seed_unanalysed(state)
+            elif not (args.traces_only or args.writes_only):
                 log(f"seeding {label}")
                 seed(state, sizes)
-        if not (args.traces_only or args.writes_only):
+        if not (args.traces_only or args.writes_only or args.unanalysed):
             results["cold start"] = cold_starts(states, sizes)
         sampler.start()
-        if args.traces_only:
+        if args.unanalysed:
+            plan = unanalysed_scenarios()
+        elif args.traces_only:
             plan = trace_scenarios(sizes)
         elif args.writes_only:
             plan = write_scenarios()
@@ -225,7 +263,15 @@ def run(args: argparse.Namespace) -> int:
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "backend": args.backend,
         "mode": "quick" if args.quick else "full",
-        "scenarios": "traces" if args.traces_only else "writes" if args.writes_only else "all",
+        "scenarios": (
+            "traces"
+            if args.traces_only
+            else "writes"
+            if args.writes_only
+            else "unanalysed"
+            if args.unanalysed
+            else "all"
+        ),
         "servers": labels,
         "machine": environment.machine(),
         "versions": environment.versions(args.backend, mlflow_python),
@@ -279,6 +325,11 @@ def main(argv: list[str] | None = None) -> int:
         type=lambda text: [int(n) for n in text.split(",")],
         default=None,
         help="comma-separated trace counts for search_traces (default: 10000,100000)",
+    )
+    parser.add_argument(
+        "--unanalysed",
+        action="store_true",
+        help="only searches of 1k/10k runs on tables never analysed (PostgreSQL)",
     )
     parser.add_argument("--workdir", type=Path, default=None, help="parent of the scratch dir")
     parser.add_argument("--output", type=Path, default=None, help="results JSON path")

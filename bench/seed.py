@@ -8,6 +8,8 @@ owns them exactly as it would in real use. Seeding is not timed.
 
 On PostgreSQL the rows go in with ``COPY`` and then ``ANALYZE`` (autovacuum would do
 that soon after any real bulk load). SQLite gets no ``ANALYZE``: neither server runs it.
+``analyse=False`` leaves PostgreSQL's tables as a bulk load leaves them, with autovacuum
+off for them so that they stay that way while the searches run (``--unanalysed``).
 """
 
 from __future__ import annotations
@@ -22,6 +24,9 @@ from bench.servers import DatabaseSpec
 SEARCH_FILTER = "metrics.acc > 0.5 and params.model = 'm3'"
 SEARCH_ORDER = ["metrics.loss ASC"]
 SEARCH_PAGE = 100
+#: The search on a database without statistics (``--unanalysed``), as issue 20 reports it.
+UNANALYSED_FILTER = "metrics.acc > 0.5 and params.lr = '0.01'"
+UNANALYSED_ORDER = ["metrics.acc DESC"]
 MODELS = [f"m{i}" for i in range(10)]
 START_TIME = 1_700_000_000_000
 HISTORY_KEY = "loss"
@@ -148,7 +153,16 @@ def expected_search(runs: list[SeedRun]) -> list[str]:
     return [r.run_id for r in matching[:SEARCH_PAGE]]
 
 
-def insert_runs(db: DatabaseSpec, layout: Layout, runs: list[SeedRun]) -> None:
+def expected_unanalysed_search(runs: list[SeedRun]) -> list[str]:
+    """The run ids that UNANALYSED_FILTER / UNANALYSED_ORDER must return, first page."""
+    matching = [r for r in runs if r.metrics["acc"] > 0.5 and r.params["lr"] == "0.01"]
+    matching.sort(key=lambda r: -r.metrics["acc"])
+    return [r.run_id for r in matching[:SEARCH_PAGE]]
+
+
+def insert_runs(
+    db: DatabaseSpec, layout: Layout, runs: list[SeedRun], *, analyse: bool = True
+) -> None:
     tags = [
         (r.run_id, key, value)
         for r in runs
@@ -160,7 +174,7 @@ def insert_runs(db: DatabaseSpec, layout: Layout, runs: list[SeedRun]) -> None:
         for r in runs
         for key, value in r.metrics.items()
     ]
-    with Writer(db) as writer:
+    with Writer(db, analyse=analyse) as writer:
         writer.put(layout.runs, layout.run_columns, (layout.run_row(r) for r in runs))
         writer.put(layout.tags, ("run_uuid", "key", "value"), iter(tags))
         writer.put("params", ("run_uuid", "key", "value"), iter(params))
@@ -192,8 +206,9 @@ def insert_history(db: DatabaseSpec, layout: Layout, run: SeedRun, points: int) 
 class Writer:
     """Bulk inserts in one transaction: executemany on SQLite, COPY on PostgreSQL."""
 
-    def __init__(self, db: DatabaseSpec) -> None:
+    def __init__(self, db: DatabaseSpec, *, analyse: bool = True) -> None:
         self.db = db
+        self.analyse = analyse
         self.conn = db.connect()
 
     def __enter__(self) -> Writer:
@@ -202,7 +217,7 @@ class Writer:
     def __exit__(self, exc_type, *_: object) -> None:
         if exc_type is None:
             self.conn.commit()
-            if self.db.kind == "postgresql":
+            if self.db.kind == "postgresql" and self.analyse:
                 self.conn.autocommit = True
                 self.conn.execute("ANALYZE")
         else:
@@ -211,6 +226,8 @@ class Writer:
 
     def put(self, table: str, columns: tuple[str, ...], rows: Iterator[tuple]) -> None:
         names = ", ".join(columns)
+        if self.db.kind == "postgresql" and not self.analyse:
+            self.conn.execute(f"ALTER TABLE {table} SET (autovacuum_enabled = false)")
         if self.db.kind == "sqlite":
             marks = ", ".join("?" for _ in columns)
             self.conn.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)

@@ -82,6 +82,7 @@ class ServerState:
 
     server: Server
     search: dict[int, tuple[str, list[str]]] = field(default_factory=dict)  # size -> (exp, ids)
+    unanalysed: dict[int, tuple[str, list[str]]] = field(default_factory=dict)  # the same
     history: dict[int, str] = field(default_factory=dict)  # points -> run id
     ui_experiment: str = ""
     traces: dict[int, tuple[str, list[str]]] = field(default_factory=dict)  # size -> (exp, ids)
