@@ -127,3 +127,17 @@ def test_bad_arguments_are_usage_errors(target: dict, tmp_path: Path) -> None:
     assert (not_mlflow.returncode, "has no MLflow tables" in not_mlflow.stderr) == (2, True)
     bad_map = stratus_import(str(empty), "--map-experiment", "x=y", check=False, **target)
     assert bad_map.returncode == 2 and "--map-experiment takes" in bad_map.stderr
+
+
+@pytest.mark.needs_backend("postgresql")
+def test_an_import_leaves_the_tables_analysed(two_experiments, target: dict) -> None:
+    """The first search after an import is planned with statistics of the imported rows."""
+    from service.store.statistics import PlannerStatistics
+
+    url, _ = two_experiments
+    stratus_import(url, **target)
+
+    database = create_database(target["database_url"])
+    with database.read() as conn:
+        assert PlannerStatistics().present(conn)
+    database.dispose()
