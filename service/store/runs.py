@@ -39,7 +39,7 @@ from service.store.experiments import (
 )
 from service.store.metrics import insert_points, insert_points_if_active, load_latest_metrics
 from service.store.run_inputs import load_inputs, load_outputs, log_dataset_inputs
-from service.store.statistics import PlannerStatistics
+from service.store.statistics import PlannerStatistics, prefer_indexes
 from service.store.tables import (
     LoggedModel,
     Param,
@@ -413,12 +413,11 @@ class RunStore:
         if not experiment_ids:
             return Page([])
         with self.db.read() as conn:
+            statistics = self.statistics.present(conn)
+            if not statistics:
+                prefer_indexes(conn)
             query = search.run_search_query(
-                experiment_ids,
-                view_type,
-                comparisons,
-                order_keys,
-                planner_statistics=self.statistics.present(conn),
+                experiment_ids, view_type, comparisons, order_keys, planner_statistics=statistics
             )
             ids, token = search.fetch_page(
                 lambda q: list(conn.execute(q).scalars()), query, offset, max_results

@@ -1,11 +1,12 @@
 """PostgreSQL's planner statistics: whether run search can rely on them, and refreshing them.
 
 A table bulk-loaded and not yet analysed (after ``stratus import`` or a restore, until
-autovacuum's next round) gives the planner no statistics, and it then estimates a row or
-two for every scan. Run search asks :meth:`PlannerStatistics.present` and, without them,
-writes its param test in a shape whose plan does not depend on estimates
-(:mod:`service.store.search.clauses`). :func:`analyse` runs ``ANALYZE`` after migrations
-and imports, so that window is short. Other databases answer "present" and analyse
+autovacuum's next round) gives the planner no statistics: it takes a table of 100,000
+rows for a few hundred, and estimates a row or two for every filtered scan. Run search
+asks :meth:`PlannerStatistics.present` and, without them, writes its param test in a
+shape whose plan does not depend on estimates (:mod:`service.store.search.clauses`) and
+calls :func:`prefer_indexes` for its transaction. :func:`analyse` runs ``ANALYZE`` after
+migrations and imports, so that window is short. Other databases answer "present" and analyse
 nothing: SQLite plans without statistics by design, and InnoDB keeps its own.
 """
 
@@ -36,6 +37,16 @@ class PlannerStatistics:
             return True
         self._present = conn.execute(_ANALYSED).scalar() == len(SEARCH_TABLES)
         return self._present
+
+
+def prefer_indexes(conn: Connection) -> None:
+    """For the rest of this transaction, take an index wherever one serves (PostgreSQL).
+
+    Without statistics, loading a page of 100 runs read each child table whole (it looked
+    small): at 10,000 runs 55 ms instead of 3 for params, tags and latest metrics.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text("SET LOCAL enable_seqscan = off"))
 
 
 def analyse(conn: Connection) -> None:
