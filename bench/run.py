@@ -84,27 +84,34 @@ def scenarios(sizes: Sizes, with_flow: bool) -> list[tuple[str, Scenario]]:
 UNANALYSED_SIZES = (1_000, 10_000)
 
 
-def unanalysed_scenarios() -> list[tuple[str, Scenario]]:
-    return [(f"search unanalysed {n}", reads.search(n, unanalysed=True)) for n in UNANALYSED_SIZES]
+def search_scenarios(sizes: Sizes, unanalysed: bool) -> list[tuple[str, Scenario]]:
+    if unanalysed:
+        return [
+            (f"search unanalysed {n}", reads.search(n, unanalysed=True)) for n in UNANALYSED_SIZES
+        ]
+    return [(f"search {n}", reads.search(n)) for n in sizes.search_runs]
 
 
 # --- setup -----------------------------------------------------------------------------
 
 
-def seed_unanalysed(state: ServerState) -> None:
-    """The search experiments alone, bulk-loaded without ANALYZE (autovacuum off for them)."""
+def seed_searches(state: ServerState, sizes: tuple[int, ...], *, analyse: bool) -> None:
+    """The search experiments alone; without ``analyse``, bulk-loaded as a restore leaves
+    them (no ANALYZE, autovacuum off for them) and searched with issue 20's filter."""
     layout = STRATUS if state.server.is_stratus else MLFLOW
     client = Client(state.server.url)
-    for size in UNANALYSED_SIZES:
-        experiment_id = client.post("experiments/create", {"name": f"unanalysed-{size}"})[
-            "experiment_id"
-        ]
+    for size in sizes:
+        name = f"{'search' if analyse else 'unanalysed'}-{size}"
+        experiment_id = client.post("experiments/create", {"name": name})["experiment_id"]
         location = client.get("experiments/get", experiment_id=experiment_id)["experiment"][
             "artifact_location"
         ]
         runs = seed_search_runs(size, int(experiment_id), location)
-        insert_runs(state.server.database, layout, runs, analyse=False)
-        state.unanalysed[size] = (experiment_id, expected_unanalysed_search(runs))
+        insert_runs(state.server.database, layout, runs, analyse=analyse)
+        if analyse:
+            state.search[size] = (experiment_id, expected_search(runs))
+        else:
+            state.unanalysed[size] = (experiment_id, expected_unanalysed_search(runs))
     client.close()
 
 
@@ -220,17 +227,18 @@ def run(args: argparse.Namespace) -> int:
             results.setdefault("first start (empty database)", {})[label] = Result(
                 {"health s": first[0]}
             )
-            if args.unanalysed:
-                log(f"seeding {label} without ANALYZE")
-                seed_unanalysed(state)
+            if args.unanalysed or args.searches_only:
+                log(f"seeding {label}{' without ANALYZE' if args.unanalysed else ''}")
+                searched = UNANALYSED_SIZES if args.unanalysed else sizes.search_runs
+                seed_searches(state, searched, analyse=not args.unanalysed)
             elif not (args.traces_only or args.writes_only):
                 log(f"seeding {label}")
                 seed(state, sizes)
-        if not (args.traces_only or args.writes_only or args.unanalysed):
+        if not (args.traces_only or args.writes_only or args.unanalysed or args.searches_only):
             results["cold start"] = cold_starts(states, sizes)
         sampler.start()
-        if args.unanalysed:
-            plan = unanalysed_scenarios()
+        if args.unanalysed or args.searches_only:
+            plan = search_scenarios(sizes, args.unanalysed)
         elif args.traces_only:
             plan = trace_scenarios(sizes)
         elif args.writes_only:
@@ -270,6 +278,8 @@ def run(args: argparse.Namespace) -> int:
             if args.writes_only
             else "unanalysed"
             if args.unanalysed
+            else "searches"
+            if args.searches_only
             else "all"
         ),
         "servers": labels,
@@ -330,6 +340,11 @@ def main(argv: list[str] | None = None) -> int:
         "--unanalysed",
         action="store_true",
         help="only searches of 1k/10k runs on tables never analysed (PostgreSQL)",
+    )
+    parser.add_argument(
+        "--searches-only",
+        action="store_true",
+        help="only the run searches (1k/10k/100k runs), on analysed tables",
     )
     parser.add_argument("--workdir", type=Path, default=None, help="parent of the scratch dir")
     parser.add_argument("--output", type=Path, default=None, help="results JSON path")
