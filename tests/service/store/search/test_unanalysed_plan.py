@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 from service.store import Store, migrate, tables
 from service.store.db import Database, create_database
-from service.store.entities import ViewType
+from service.store.entities.tracking import ViewType
 from service.store.search import Target, parse_filter, parse_order_by, run_search_query
 from service.store.statistics import PlannerStatistics
 from tests.support.backends import scratch_database
