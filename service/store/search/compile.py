@@ -41,6 +41,7 @@ from service.store.entities.tracking import ViewType
 from service.store.search.clauses import (
     compare,
     key_value_exists,
+    key_value_hashed,
     key_value_in,
     lifecycle_condition,
     metric_matches,
@@ -110,8 +111,8 @@ def run_search_query(
 ) -> sa.Select[str]:
     """SELECT ``runs.run_uuid`` of matching runs, in final order.
 
-    Without ``planner_statistics`` (:mod:`service.store.statistics`), param ``=``/``IN``
-    tests are written so that PostgreSQL's plan does not depend on row estimates.
+    Without ``planner_statistics`` (:mod:`service.store.statistics`), param tests are
+    written so that PostgreSQL's plan does not depend on row estimates.
     """
     query = sa.select(RUNS.c.run_uuid).where(
         one_of(RUNS.c.experiment_id, experiment_ids),
@@ -155,6 +156,8 @@ def _run_condition(c: Comparison, planner_statistics: bool) -> ColumnElement[boo
         return key_value_in(
             RUNS.c.run_uuid, PARAMS, PARAMS.c.run_uuid, c.key, values, hashed=not planner_statistics
         )
+    if c.key_type is KeyType.PARAM and not planner_statistics:
+        return key_value_hashed(RUNS.c.run_uuid, PARAMS, PARAMS.c.run_uuid, c.key, c.op, c.value)
     if c.key_type in (KeyType.PARAM, KeyType.TAG):
         child = PARAMS if c.key_type is KeyType.PARAM else RUN_TAGS
         return key_value_exists(child, [(child.c.run_uuid, RUNS.c.run_uuid)], c.key, c.op, c.value)

@@ -28,6 +28,8 @@ pytestmark = pytest.mark.needs_backend("postgresql")
 
 RUNS = 1_000
 FILTER = "metrics.acc > 0.5 and params.lr = '0.01'"
+#: Param tests other than ``=``/``IN`` (an ``EXISTS`` probe of ``params`` before).
+OTHER_FILTERS = ["params.lr LIKE '0.0%'", "params.lr != '0.1' and params.b IS NOT NULL"]
 ORDER = ["metrics.acc DESC"]
 #: Buffers a search may read per run of the experiment (the bad plan read about 1,000).
 BUFFERS_PER_RUN = 10
@@ -94,13 +96,13 @@ def _search(db: Database, experiment_id: int) -> list[str]:
     return [run.info.run_id for run in page.items]
 
 
-def _buffers(db: Database, experiment_id: int) -> int:
+def _buffers(db: Database, experiment_id: int, filter_string: str = FILTER) -> int:
     with db.read() as conn:
         present = PlannerStatistics().present(conn)
         query = run_search_query(
             [experiment_id],
             ViewType.ACTIVE_ONLY,
-            parse_filter(FILTER, Target.RUNS),
+            parse_filter(filter_string, Target.RUNS),
             parse_order_by(ORDER, Target.RUNS),
             planner_statistics=present,
         ).limit(100)
@@ -123,6 +125,15 @@ def test_search_reads_a_bounded_number_of_buffers_without_statistics(
     db, experiment_id = unanalysed
     buffers = _buffers(db, experiment_id)
     assert buffers <= BUFFERS_PER_RUN * RUNS, f"{buffers} buffers for {RUNS} runs"
+
+
+@pytest.mark.parametrize("filter_string", OTHER_FILTERS)
+def test_other_param_tests_read_a_bounded_number_of_buffers(
+    unanalysed: tuple[Database, int], filter_string: str
+) -> None:
+    db, experiment_id = unanalysed
+    buffers = _buffers(db, experiment_id, filter_string)
+    assert buffers <= BUFFERS_PER_RUN * RUNS, f"{filter_string}: {buffers} buffers"
 
 
 def test_the_answer_is_the_one_after_analyse(unanalysed: tuple[Database, int]) -> None:
