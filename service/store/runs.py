@@ -8,6 +8,7 @@ across threads, processes and Cloud Run instances. A log-batch is one transactio
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
 import uuid
@@ -39,7 +40,7 @@ from service.store.experiments import (
 )
 from service.store.metrics import insert_points, insert_points_if_active, load_latest_metrics
 from service.store.run_inputs import load_inputs, load_outputs, log_dataset_inputs
-from service.store.statistics import PlannerStatistics, prefer_indexes
+from service.store.statistics import PlannerStatistics, indexes_preferred
 from service.store.tables import (
     LoggedModel,
     Param,
@@ -414,15 +415,14 @@ class RunStore:
             return Page([])
         with self.db.read() as conn:
             statistics = self.statistics.present(conn)
-            if not statistics:
-                prefer_indexes(conn)
             query = search.run_search_query(
                 experiment_ids, view_type, comparisons, order_keys, planner_statistics=statistics
             )
-            ids, token = search.fetch_page(
-                lambda q: list(conn.execute(q).scalars()), query, offset, max_results
-            )
-            found = self._load(conn, ids)
+            with contextlib.nullcontext() if statistics else indexes_preferred(conn):
+                ids, token = search.fetch_page(
+                    lambda q: list(conn.execute(q).scalars()), query, offset, max_results
+                )
+                found = self._load(conn, ids)
         return Page(found, token)
 
     # --- helpers ---------------------------------------------------------------------

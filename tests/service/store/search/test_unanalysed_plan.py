@@ -21,7 +21,7 @@ from service.store import Store, migrate, tables
 from service.store.db import Database, create_database
 from service.store.entities.tracking import ViewType
 from service.store.search import Target, parse_filter, parse_order_by, run_search_query
-from service.store.statistics import PlannerStatistics
+from service.store.statistics import PlannerStatistics, indexes_preferred
 from tests.support.backends import scratch_database
 
 pytestmark = pytest.mark.needs_backend("postgresql")
@@ -146,3 +146,17 @@ def test_the_answer_is_the_one_after_analyse(unanalysed: tuple[Database, int]) -
     with db.read() as conn:
         assert PlannerStatistics().present(conn)
     assert _buffers(db, experiment_id) <= BUFFERS_PER_RUN * RUNS
+
+
+def test_indexes_preferred_holds_on_an_autocommit_read_and_is_put_back(
+    unanalysed: tuple[Database, int],
+) -> None:
+    db, _ = unanalysed
+
+    def seqscan(conn: sa.Connection) -> str:
+        return str(conn.exec_driver_sql("SHOW enable_seqscan").scalar())
+
+    with db.read() as conn:
+        with indexes_preferred(conn):
+            assert seqscan(conn) == "off"
+        assert seqscan(conn) == "on"
