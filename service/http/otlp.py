@@ -23,6 +23,7 @@ from service.errors import InvalidParameterValue, RequestTooLarge
 from service.http.context import blocking, store
 from service.http.messages.traces import EXPERIMENT_HEADER
 from service.http.parsing import read_body
+from service.http.wire.spans import span_json
 from service.store.entities.traces import RootSummary, SpanRecord
 from service.store.experiments import parse_experiment_id
 from service.store.traces import TraceStore
@@ -100,7 +101,6 @@ def _decompress(body: bytes, encoding: str, limit: int) -> bytes:
 def _parse(body: bytes) -> tuple[list[SpanRecord], dict[str, RootSummary]]:
     """The spans of an export request, and a summary of each root span by trace id."""
     # protobuf and the OTLP classes load on the first export, not at server start.
-    from google.protobuf.json_format import MessageToDict
     from google.protobuf.message import DecodeError
     from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
         ExportTraceServiceRequest,
@@ -123,11 +123,7 @@ def _parse(body: bytes) -> tuple[list[SpanRecord], dict[str, RootSummary]]:
                 attributes = {a.key: _decode(a.value) for a in span.attributes}
                 trace_id = "tr-" + span.trace_id.hex()
                 status = _STATUS.get(span.status.code, "UNSET")
-                content = json.dumps(
-                    MessageToDict(span, preserving_proto_field_name=True),
-                    ensure_ascii=False,
-                    separators=(",", ":"),
-                )
+                content = span_json(span)
                 records.append(
                     SpanRecord(
                         trace_id=trace_id,
