@@ -56,6 +56,22 @@ trace_tags = table_of(TraceTag)
 trace_metadata = table_of(TraceMetadata)
 trace_runs = table_of(TraceRun)
 spans = table_of(Span)
+#: The span columns in ``SpanRecord``'s field order: rows become records positionally.
+_SPAN_COLUMNS = tuple(
+    spans.c[field]
+    for field in (
+        "trace_id",
+        "span_id",
+        "parent_span_id",
+        "name",
+        "span_type",
+        "status",
+        "start_time_ns",
+        "end_time_ns",
+        "content",
+        "content_ref",
+    )
+)
 runs = table_of(Run)
 assessments = table_of(AssessmentRow)
 span_attributes = table_of(SpanAttribute)
@@ -359,12 +375,12 @@ class TraceStore:
             by_trace: dict[str, list[SpanRecord]] = {i.trace_id: [] for i in infos}
             if infos:
                 rows = conn.execute(
-                    sa.select(spans)
+                    sa.select(*_SPAN_COLUMNS)
                     .where(any_of(spans.c.trace_id, list(by_trace)))
                     .order_by(spans.c.trace_id, spans.c.start_time_ns, spans.c.span_id)
-                ).mappings()
+                )
                 for row in rows:
-                    by_trace[row["trace_id"]].append(SpanRecord(**row))
+                    by_trace[row[0]].append(SpanRecord(*row))
         return [TraceWithSpans(info, by_trace[info.trace_id]) for info in infos]
 
     def search(
