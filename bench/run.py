@@ -80,8 +80,16 @@ def scenarios(sizes: Sizes, with_flow: bool) -> list[tuple[str, Scenario]]:
     return plan
 
 
-#: ``--unanalysed``: experiment sizes searched on tables PostgreSQL never analysed.
+#: ``--only unanalysed``: experiment sizes searched on tables PostgreSQL never analysed.
 UNANALYSED_SIZES = (1_000, 10_000)
+
+#: The groups ``--only`` can run alone, and what each is.
+ONLY = {
+    "traces": "the trace scenarios",
+    "writes": "the write scenarios",
+    "searches": "the 1k/10k/100k run searches, on analysed tables",
+    "unanalysed": "searches of 1k/10k runs on tables never analysed (PostgreSQL)",
+}
 
 
 def search_scenarios(sizes: Sizes, unanalysed: bool) -> list[tuple[str, Scenario]]:
@@ -227,21 +235,22 @@ def run(args: argparse.Namespace) -> int:
             results.setdefault("first start (empty database)", {})[label] = Result(
                 {"health s": first[0]}
             )
-            if args.unanalysed or args.searches_only:
-                log(f"seeding {label}{' without ANALYZE' if args.unanalysed else ''}")
-                searched = UNANALYSED_SIZES if args.unanalysed else sizes.search_runs
-                seed_searches(state, searched, analyse=not args.unanalysed)
-            elif not (args.traces_only or args.writes_only):
+            if args.only in ("searches", "unanalysed"):
+                unanalysed = args.only == "unanalysed"
+                log(f"seeding {label}{' without ANALYZE' if unanalysed else ''}")
+                searched = UNANALYSED_SIZES if unanalysed else sizes.search_runs
+                seed_searches(state, searched, analyse=not unanalysed)
+            elif args.only is None:
                 log(f"seeding {label}")
                 seed(state, sizes)
-        if not (args.traces_only or args.writes_only or args.unanalysed or args.searches_only):
+        if args.only is None:
             results["cold start"] = cold_starts(states, sizes)
         sampler.start()
-        if args.unanalysed or args.searches_only:
-            plan = search_scenarios(sizes, args.unanalysed)
-        elif args.traces_only:
+        if args.only in ("searches", "unanalysed"):
+            plan = search_scenarios(sizes, args.only == "unanalysed")
+        elif args.only == "traces":
             plan = trace_scenarios(sizes)
-        elif args.writes_only:
+        elif args.only == "writes":
             plan = write_scenarios()
         else:
             plan = scenarios(sizes, flow_python is not None)
@@ -271,17 +280,7 @@ def run(args: argparse.Namespace) -> int:
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "backend": args.backend,
         "mode": "quick" if args.quick else "full",
-        "scenarios": (
-            "traces"
-            if args.traces_only
-            else "writes"
-            if args.writes_only
-            else "unanalysed"
-            if args.unanalysed
-            else "searches"
-            if args.searches_only
-            else "all"
-        ),
+        "scenarios": args.only or "all",
         "servers": labels,
         "machine": environment.machine(),
         "versions": environment.versions(args.backend, mlflow_python),
@@ -321,30 +320,17 @@ def main(argv: list[str] | None = None) -> int:
         help="throwaway virtualenv for mlflow (created if missing)",
     )
     parser.add_argument(
-        "--traces-only",
-        action="store_true",
-        help="only the trace scenarios (no run seeding, no cold starts)",
-    )
-    parser.add_argument(
-        "--writes-only",
-        action="store_true",
-        help="only the write scenarios (no run seeding, no cold starts)",
+        "--only",
+        choices=ONLY,
+        default=None,
+        help="only one group of scenarios, without the full seeding and cold starts: "
+        + "; ".join(f"{name}: {what}" for name, what in ONLY.items()),
     )
     parser.add_argument(
         "--trace-search-sizes",
         type=lambda text: [int(n) for n in text.split(",")],
         default=None,
         help="comma-separated trace counts for search_traces (default: 10000,100000)",
-    )
-    parser.add_argument(
-        "--unanalysed",
-        action="store_true",
-        help="only searches of 1k/10k runs on tables never analysed (PostgreSQL)",
-    )
-    parser.add_argument(
-        "--searches-only",
-        action="store_true",
-        help="only the run searches (1k/10k/100k runs), on analysed tables",
     )
     parser.add_argument("--workdir", type=Path, default=None, help="parent of the scratch dir")
     parser.add_argument("--output", type=Path, default=None, help="results JSON path")

@@ -9,7 +9,7 @@ owns them exactly as it would in real use. Seeding is not timed.
 On PostgreSQL the rows go in with ``COPY`` and then ``ANALYZE`` (autovacuum would do
 that soon after any real bulk load). SQLite gets no ``ANALYZE``: neither server runs it.
 ``analyse=False`` leaves PostgreSQL's tables as a bulk load leaves them, with autovacuum
-off for them so that they stay that way while the searches run (``--unanalysed``).
+off for them so that they stay that way while the searches run (``--only unanalysed``).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from bench.servers import DatabaseSpec
 SEARCH_FILTER = "metrics.acc > 0.5 and params.model = 'm3'"
 SEARCH_ORDER = ["metrics.loss ASC"]
 SEARCH_PAGE = 100
-#: The search on a database without statistics (``--unanalysed``), as issue 20 reports it.
+#: The search on a database without statistics (``--only unanalysed``), as issue 20 reports it.
 UNANALYSED_FILTER = "metrics.acc > 0.5 and params.lr = '0.01'"
 UNANALYSED_ORDER = ["metrics.acc DESC"]
 MODELS = [f"m{i}" for i in range(10)]
