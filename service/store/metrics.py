@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection
 from service.errors import InvalidParameterValue, ResourceDoesNotExist
 from service.store import search
 from service.store.any_of import any_of
-from service.store.db import AnyRow, AnySelect, Database
+from service.store.db import AnySelect, Database
 from service.store.entities.common import Page
 from service.store.entities.tracking import LoggedPoint, MetricPoint
 from service.store.tables import LatestMetric, Metric, table_of
@@ -30,7 +30,6 @@ metrics = table_of(Metric)
 latest_metrics = table_of(LatestMetric)
 runs = table_of(RunRow)
 
-NAN = float("nan")
 
 #: One history point as the database returns it:
 #: ``(key, value, is_nan, timestamp, step, model_id, dataset_name, dataset_digest)``.
@@ -236,31 +235,6 @@ def _move_latest_by_reading(conn: Connection, run_id: str, newest: list[PointRow
                 .where(c.run_uuid == run_id, c.key == row[1])
                 .values(dict(zip(_POINT_COLUMNS[2:], row[2:], strict=True)))
             )
-
-
-def _point(row: AnyRow, run_id: str | None = None) -> MetricPoint:
-    return MetricPoint(
-        key=row.key,
-        value=NAN if row.is_nan else row.value,
-        timestamp=row.timestamp,
-        step=row.step,
-        model_id=row.model_id,
-        dataset_name=row.dataset_name,
-        dataset_digest=row.dataset_digest,
-        run_id=run_id,
-    )
-
-
-def load_latest_metrics(conn: Connection, run_ids: Sequence[str]) -> dict[str, list[MetricPoint]]:
-    result: dict[str, list[MetricPoint]] = {}
-    query = (
-        sa.select(latest_metrics)
-        .where(any_of(latest_metrics.c.run_uuid, run_ids))
-        .order_by(latest_metrics.c.run_uuid, latest_metrics.c.key)
-    )
-    for row in conn.execute(query):
-        result.setdefault(row.run_uuid, []).append(_point(row))
-    return result
 
 
 class MetricStore:

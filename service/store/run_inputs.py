@@ -1,4 +1,6 @@
-"""Run inputs (datasets, models) and outputs (logged models), as MLflow 3 records them."""
+"""Run dataset inputs as MLflow 3 records them, and the datasets an experiment used.
+
+A run's inputs and outputs are read with the run (``run_pages``)."""
 
 from __future__ import annotations
 
@@ -9,16 +11,13 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from service.store.any_of import any_of
-from service.store.entities.common import KeyValue
-from service.store.entities.tracking import Dataset, DatasetInput, ModelOutput
+from service.store.entities.tracking import Dataset, DatasetInput
 from service.store.tables import Dataset as DatasetRow
-from service.store.tables import RunInput, RunInputTag, RunModelInput, RunModelOutput, table_of
+from service.store.tables import RunInput, RunInputTag, table_of
 
 datasets = table_of(DatasetRow)
 run_inputs = table_of(RunInput)
 run_input_tags = table_of(RunInputTag)
-run_model_inputs = table_of(RunModelInput)
-run_model_outputs = table_of(RunModelOutput)
 
 
 def _dataset_uuid(conn: Connection, experiment_id: int, dataset: Dataset) -> str:
@@ -70,50 +69,6 @@ def log_dataset_inputs(
                     for k, v in tags.items()
                 ],
             )
-
-
-def load_inputs(
-    conn: Connection, run_ids: Sequence[str]
-) -> tuple[dict[str, list[DatasetInput]], dict[str, list[str]]]:
-    tags: dict[tuple[str, str], list[KeyValue]] = {}
-    for tag in conn.execute(
-        sa.select(run_input_tags).where(any_of(run_input_tags.c.run_uuid, run_ids))
-    ):
-        tags.setdefault((tag.run_uuid, tag.dataset_uuid), []).append(KeyValue(tag.key, tag.value))
-    dataset_inputs: dict[str, list[DatasetInput]] = {}
-    query = (
-        sa.select(run_inputs.c.run_uuid, datasets)
-        .join(datasets, datasets.c.dataset_uuid == run_inputs.c.dataset_uuid)
-        .where(any_of(run_inputs.c.run_uuid, run_ids))
-        .order_by(run_inputs.c.run_uuid, datasets.c.name)
-    )
-    for row in conn.execute(query).mappings():
-        dataset = Dataset(
-            name=row["name"],
-            digest=row["digest"],
-            source_type=row["source_type"],
-            source=row["source"],
-            schema=row["schema"],
-            profile=row["profile"],
-        )
-        dataset_inputs.setdefault(row["run_uuid"], []).append(
-            DatasetInput(dataset, tags.get((row["run_uuid"], row["dataset_uuid"]), []))
-        )
-    model_inputs: dict[str, list[str]] = {}
-    for model_input in conn.execute(
-        sa.select(run_model_inputs).where(any_of(run_model_inputs.c.run_uuid, run_ids))
-    ):
-        model_inputs.setdefault(model_input.run_uuid, []).append(model_input.model_id)
-    return dataset_inputs, model_inputs
-
-
-def load_outputs(conn: Connection, run_ids: Sequence[str]) -> dict[str, list[ModelOutput]]:
-    outputs: dict[str, list[ModelOutput]] = {}
-    for row in conn.execute(
-        sa.select(run_model_outputs).where(any_of(run_model_outputs.c.run_uuid, run_ids))
-    ):
-        outputs.setdefault(row.run_uuid, []).append(ModelOutput(row.model_id, row.step))
-    return outputs
 
 
 #: The input tag that says what a dataset was used for (``training``, ``eval``...).

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from service.errors import InvalidParameterValue, ResourceDoesNotExist
-from service.store import key_values, run_statements, search
+from service.store import key_values, run_pages, run_statements, search
 from service.store.any_of import any_of
 from service.store.clock import now_ms
 from service.store.db import Database
@@ -38,8 +38,8 @@ from service.store.experiments import (
     active_location,
     possible_ids,
 )
-from service.store.metrics import insert_points, insert_points_if_active, load_latest_metrics
-from service.store.run_inputs import load_inputs, load_outputs, log_dataset_inputs
+from service.store.metrics import insert_points, insert_points_if_active
+from service.store.run_inputs import log_dataset_inputs
 from service.store.statistics import PlannerStatistics, indexes_preferred
 from service.store.tables import (
     LoggedModel,
@@ -443,33 +443,8 @@ class RunStore:
 
     @staticmethod
     def _load(conn: Connection, run_ids: Sequence[str]) -> list[Run]:
-        """Full runs for ``run_ids``, in that order, with a fixed number of queries."""
-        if not run_ids:
-            return []
-        rows = (
-            conn.execute(sa.select(runs).where(any_of(runs.c.run_uuid, run_ids))).mappings().all()
-        )
-        infos = {row["run_uuid"]: _info(row) for row in rows}
-        found = [run_id for run_id in run_ids if run_id in infos]
-        if not found:
-            return []
-        run_params = key_values.load(conn, params, "run_uuid", found)
-        tags = key_values.load(conn, run_tags, "run_uuid", found)
-        metrics = load_latest_metrics(conn, found)
-        inputs, model_inputs = load_inputs(conn, found)
-        outputs = load_outputs(conn, found)
-        return [
-            Run(
-                info=infos[run_id],
-                metrics=metrics.get(run_id, []),
-                params=run_params.get(run_id, []),
-                tags=tags.get(run_id, []),
-                dataset_inputs=inputs.get(run_id, []),
-                model_inputs=model_inputs.get(run_id, []),
-                model_outputs=outputs.get(run_id, []),
-            )
-            for run_id in found
-        ]
+        """Full runs for ``run_ids``, in that order, in two statements."""
+        return run_pages.load_runs(conn, run_ids)
 
 
 # The statements of every run write, built once: constructing a query per call cost
