@@ -42,9 +42,9 @@ LIMITS: dict[str, dict[str, int]] = {
         "log-batch with params": 3,
         "set-tag": 1,
         "create-run": 1,
-        # One per table a run's page reads (runs, params, tags, latest metrics, inputs,
-        # model inputs and outputs), with no transaction around them.
-        "get-run": 8,
+        # The run's row, then everything hanging off it in one statement, with no
+        # transaction around them.
+        "get-run": 2,
     },
     # Without the pool's ping. The rest is a transaction around statements that MySQL
     # has no single-statement form for (log-batch: an UPDATE per key whose latest value
@@ -55,7 +55,7 @@ LIMITS: dict[str, dict[str, int]] = {
         "log-batch with params": 10,
         "set-tag": 5,
         "create-run": 5,
-        "get-run": 9,
+        "get-run": 3,
     },
 }
 
