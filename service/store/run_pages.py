@@ -18,7 +18,6 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Dialect
 
 from service.store.any_of import any_of
-from service.store.db import AnyRow
 from service.store.entities.common import KeyValue
 from service.store.entities.tracking import (
     Dataset,
@@ -64,26 +63,27 @@ def load_runs(conn: Connection, run_ids: Sequence[str]) -> list[Run]:
     params: dict[str, list[KeyValue]] = {run_id: [] for run_id in found}
     tags: dict[str, list[KeyValue]] = {run_id: [] for run_id in found}
     metrics: dict[str, list[MetricPoint]] = {run_id: [] for run_id in found}
-    datasets: dict[str, list[tuple[str, DatasetInput]]] = {}
+    datasets: dict[str, list[DatasetInput]] = {}
     input_tags: dict[tuple[str, str], list[KeyValue]] = {}
     model_inputs: dict[str, list[str]] = {}
     outputs: dict[str, list[ModelOutput]] = {}
-    for part, run_id, key, value, step, timestamp, number, is_nan, *text in _children(conn, found):
+    for part, run_id, key, value, step, timestamp, number, is_nan, a, b, c, d, e in _children(
+        conn, found
+    ):
         if part == _PARAM:
             params[run_id].append(KeyValue(key, value))
         elif part == _TAG:
             tags[run_id].append(KeyValue(key, value))
         elif part == _METRIC:
             metrics[run_id].append(
-                MetricPoint(key, _NAN if is_nan else number, timestamp, step, *text[:3])
+                MetricPoint(key, _NAN if is_nan else number, timestamp, step, a, b, c)
             )
-        elif part == _DATASET:
-            dataset_uuid, digest, source_type, schema, profile = text
-            dataset = Dataset(key, digest, source_type, value, schema, profile)
-            tag_list = input_tags.setdefault((run_id, dataset_uuid), [])
-            datasets.setdefault(run_id, []).append((dataset_uuid, DatasetInput(dataset, tag_list)))
-        elif part == _INPUT_TAG:
-            input_tags.setdefault((run_id, text[0]), []).append(KeyValue(key, value))
+        elif part == _DATASET:  # a: dataset uuid, b: digest, c: source type, d, e: schema, profile
+            dataset = Dataset(key, b, c, value, d, e)
+            dataset_tags = input_tags.setdefault((run_id, a), [])
+            datasets.setdefault(run_id, []).append(DatasetInput(dataset, dataset_tags))
+        elif part == _INPUT_TAG:  # a: dataset uuid
+            input_tags.setdefault((run_id, a), []).append(KeyValue(key, value))
         elif part == _MODEL_INPUT:
             model_inputs.setdefault(run_id, []).append(key)
         else:
@@ -94,7 +94,7 @@ def load_runs(conn: Connection, run_ids: Sequence[str]) -> list[Run]:
             metrics=metrics[run_id],
             params=params[run_id],
             tags=tags[run_id],
-            dataset_inputs=[entry for _, entry in datasets.get(run_id, [])],
+            dataset_inputs=datasets.get(run_id, []),
             model_inputs=model_inputs.get(run_id, []),
             model_outputs=outputs.get(run_id, []),
         )
@@ -112,7 +112,9 @@ def _children_sql(dialect: Dialect, count: int) -> str:
     quote = dialect.identifier_preparer.quote
     key, timestamp, schema = quote("key"), quote("timestamp"), quote("schema")
     mark = "?" if dialect.paramstyle == "qmark" else "%s"
-    ids = f"= ANY({mark})" if dialect.name == "postgresql" else f"IN ({', '.join([mark] * count)})"
+    # PostgreSQL: one named array parameter, sent (and dumped by psycopg) once for all
+    # seven selects; a dump of 100 ids costs 0.2 ms of CPU.
+    ids = "= ANY(%(ids)s)" if dialect.name == "postgresql" else f"IN ({', '.join([mark] * count)})"
     # The widest parts first: PostgreSQL types a union's columns pair by pair, and a
     # column of NULLs alone would be taken for text.
     return (
@@ -138,7 +140,10 @@ def _children_sql(dialect: Dialect, count: int) -> str:
     )
 
 
-def _children(conn: Connection, run_ids: list[str]) -> Sequence[AnyRow]:
+def _children(conn: Connection, run_ids: list[str]) -> list[tuple[Any, ...]]:
+    """The driver's own tuples: these columns need no type processing, and a page has
+    thousands of rows (SQLAlchemy's Row objects cost more than the loop over them)."""
     dialect = conn.dialect
-    per_table: tuple[Any, ...] = (run_ids,) if dialect.name == "postgresql" else tuple(run_ids)
-    return conn.exec_driver_sql(_children_sql(dialect, len(run_ids)), per_table * 7).fetchall()
+    sql = _children_sql(dialect, len(run_ids))
+    params = {"ids": run_ids} if dialect.name == "postgresql" else tuple(run_ids) * 7
+    return list(conn.exec_driver_sql(sql, params).cursor.fetchall())
