@@ -35,7 +35,7 @@ runs = table_of(RunRow)
 _PARAM, _TAG, _METRIC, _DATASET, _INPUT_TAG, _MODEL_INPUT, _OUTPUT = range(7)
 _NAN = float("nan")
 
-#: The columns of ``runs`` a RunInfo is built from, in ``_info``'s order.
+#: The columns of ``runs`` a RunInfo is built from, in the order of its fields.
 _INFO_COLUMNS = (
     runs.c.run_uuid,
     runs.c.experiment_id,
