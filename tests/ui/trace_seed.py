@@ -5,62 +5,14 @@ expectation, all through the real mlflow client."""
 
 from __future__ import annotations
 
-import json
-import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from tests.support.fake_chat import chat_server
 
-class _Chat(BaseHTTPRequestHandler):
-    """Answers chat completions with an echo and a fixed token usage (7 in, 3 out), after
-    ``THINKING_SECONDS``, so the chat trace is the slowest by far even on a busy machine."""
-
-    THINKING_SECONDS = 0.5
-
-    def do_POST(self) -> None:
-        time.sleep(self.THINKING_SECONDS)
-        request = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        question = request["messages"][-1]["content"]
-        body = json.dumps(
-            {
-                "id": "chatcmpl-1",
-                "object": "chat.completion",
-                "created": 1_700_000_000,
-                "model": request["model"],
-                "choices": [
-                    {
-                        "index": 0,
-                        "message": {"role": "assistant", "content": f"echo: {question}"},
-                        "finish_reason": "stop",
-                    }
-                ],
-                "usage": {"prompt_tokens": 7, "completion_tokens": 3, "total_tokens": 10},
-            }
-        ).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *_args: object) -> None:
-        pass
-
-
-@contextmanager
-def chat_server() -> Iterator[str]:
-    """An OpenAI-compatible base URL on loopback."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Chat)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/v1"
-    finally:
-        server.shutdown()
-        server.server_close()
+#: The chat server thinks this long, so the chat trace is the slowest by far even on a
+#: busy machine (the latency order of the traces table relies on it).
+CHAT_THINKING_SECONDS = 0.5
 
 
 @dataclass
@@ -120,7 +72,10 @@ def seed_traces(tracking_uri: str, suffix: str, *, text: str = "") -> SeededTrac
 
     mlflow.openai.autolog()
     try:
-        with chat_server() as base_url, mlflow.start_run(run_name="agent-eval") as run:
+        with (
+            chat_server(CHAT_THINKING_SECONDS) as base_url,
+            mlflow.start_run(run_name="agent-eval") as run,
+        ):
             llm = openai.OpenAI(base_url=base_url, api_key="test-key")
             answer(llm, "What is the refund policy?")
             chat_trace_id = mlflow.get_last_active_trace_id()
