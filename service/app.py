@@ -16,7 +16,7 @@ from service import auth
 from service.artifacts import open_artifact_store
 from service.config import Settings
 from service.errors import InvalidParameterValue, StratusError
-from service.http import compression
+from service.http import compression, guard
 from service.http.draining import DrainUnreadBody
 from service.http.forwarded import ForwardedHeaders
 from service.http.limits import ConcurrencyLimit
@@ -72,7 +72,7 @@ def create_app(settings: Settings, database: Database | None = None) -> Starlett
     )
     app.state.settings = settings
     if settings.auth_is_enabled:
-        auth.install(app)
+        guard.install(app)
     else:
         auth.warn_disabled(settings)
     compression.install(app)

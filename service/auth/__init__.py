@@ -1,16 +1,15 @@
 """Access control: who may call the server, and what each member may touch (docs/auth.md).
 
-:func:`install` adds the middleware when auth is on; :func:`open_access` builds the
-shared state once the database is open. Nothing heavy is imported here: JWT and crypto
-libraries load on the first token that needs them.
+Nothing here reads an HTTP request: the guard that does, ``service/http/guard/``, asks
+this package. :func:`open_access` builds the state it shares with the handlers once the
+database is open. Nothing heavy is imported here: JWT and crypto libraries load on the
+first token that needs them.
 """
 
 from __future__ import annotations
 
 import logging
 from typing import TYPE_CHECKING
-
-from starlette.applications import Starlette
 
 from service.config import Settings
 from service.store.db import Database
@@ -19,18 +18,6 @@ if TYPE_CHECKING:
     from service.auth.access import Access
 
 log = logging.getLogger(__name__)
-
-
-def install(app: Starlette) -> None:
-    """Put every route behind the auth middleware (routes without a rule: admins only)."""
-    from service.auth.middleware import AuthMiddleware
-    from service.auth.routing import RouteTable
-    from service.auth.rules import RULES
-
-    table = RouteTable(app.routes, RULES)
-    for spec in table.unruled:
-        log.error("No permission rule for %s %s: only admins may call it", *spec.key)
-    app.add_middleware(AuthMiddleware, table=table)
 
 
 def open_access(settings: Settings, db: Database) -> Access:

@@ -1,7 +1,7 @@
 """What handlers ask of auth: which experiments and models the caller may see, and who
 manages what they create.
 
-Search endpoints need only membership (service/auth/rules.py); their handlers pass these
+Search endpoints need only membership (service/http/guard/rules.py); their handlers pass these
 filters to the store, so a page of results holds only readable resources and paging stays
 exact. With auth off there is no caller and no filter.
 """

@@ -3,7 +3,7 @@
 MLflow's semantics: ``READ < EDIT < MANAGE``, and ``NO_PERMISSIONS``. READ reads, EDIT
 also updates, MANAGE also deletes and manages permissions. A resource's permission for a
 user is their own grant if there is one, else the best grant of their groups, else the
-configured default. Admins can do everything. Creators get MANAGE (service/auth/rules.py).
+configured default. Admins can do everything. Creators get MANAGE (service/http/guard/rules.py).
 """
 
 from __future__ import annotations

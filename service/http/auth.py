@@ -5,7 +5,7 @@ Shaped like MLflow's auth plugin where it has an endpoint: ``users/*``,
 ``/api/2.0/mlflow``, and MLflow 3's ``users/permissions/{grant,revoke,get}`` under
 ``/api/3.0/mlflow`` (what ``mlflow.server.auth.client.AuthServiceClient`` calls). A
 permission's ``username`` may also be ``group:<name>``. Access tokens are Stratus's own:
-``/api/2.0/stratus/tokens/*``. service/auth/rules.py guards each route; handlers check
+``/api/2.0/stratus/tokens/*``. service/http/guard/rules.py guards each route; handlers check
 the rest (yourself or an admin) and tell the auth cache what changed.
 """
 

@@ -26,10 +26,10 @@ from starlette.testclient import TestClient
 
 from service.app import create_app
 from service.auth import passwords, tokens
-from service.auth.middleware import AuthMiddleware
-from service.auth.routing import RouteTable
-from service.auth.rules import RULES
 from service.config import Settings
+from service.http.guard.middleware import AuthMiddleware
+from service.http.guard.routing import RouteTable
+from service.http.guard.rules import RULES
 from service.store.entities.auth import ResourceKind
 from tests.auth.fake_google import FakeGoogle
 

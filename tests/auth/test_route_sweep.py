@@ -3,7 +3,7 @@
 The sweep enumerates the app's own route table (so it covers routes added later by
 anyone) and calls each one without credentials: only /health and the sign-in pages may
 answer; everything else must be a 401 in MLflow's error shape. A route without a rule in
-service/auth/rules.py fails here, and is admin-only at runtime until it gets one.
+service/http/guard/rules.py fails here, and is admin-only at runtime until it gets one.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from starlette.routing import Route
 from starlette.testclient import TestClient
 
 from service.app import create_app
-from service.auth.routing import RouteTable, served
-from service.auth.rules import ADMIN, PUBLIC, RULES, canonical
 from service.config import Settings
+from service.http.guard.routing import RouteTable, served
+from service.http.guard.rules import ADMIN, PUBLIC, RULES, canonical
 
 PUBLIC_ROUTES = {
     ("GET", "/health"),
@@ -57,12 +57,12 @@ def _concrete(template: str) -> str:
 
 def test_every_route_has_a_rule(app: Starlette) -> None:
     table = RouteTable(app.routes, RULES)
-    assert table.unruled == [], "add these to service/auth/rules.py"
+    assert table.unruled == [], "add these to service/http/guard/rules.py"
 
 
 def test_every_rule_names_a_route(app: Starlette) -> None:
     served_keys = {spec.key for spec in served(app.routes)}
-    assert set(RULES) - served_keys == set(), "stale entries in service/auth/rules.py"
+    assert set(RULES) - served_keys == set(), "stale entries in service/http/guard/rules.py"
 
 
 def test_only_health_and_sign_in_are_public(app: Starlette) -> None:

@@ -13,8 +13,6 @@ from service.auth.cache import ExpiringCache
 from service.auth.identity import KeySet, google_id_tokens
 from service.auth.passwords import hash_password, verify_password
 from service.auth.permissions import Grants, Permission, Team
-from service.auth.routing import RouteTable
-from service.auth.rules import MEMBER, PUBLIC, RULES
 from service.auth.sessions import SessionCodec, is_same_origin
 from service.auth.throttle import FailureThrottle, KdfGate
 from service.errors import (
@@ -23,6 +21,8 @@ from service.errors import (
     TooManyRequests,
     Unauthenticated,
 )
+from service.http.guard.routing import RouteTable
+from service.http.guard.rules import MEMBER, PUBLIC, RULES
 from service.store.auth import Visible
 from service.store.entities.auth import Grant, ResourceKind
 from tests.auth.fake_google import FakeGoogle

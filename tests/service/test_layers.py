@@ -7,7 +7,6 @@ a part of the service and the parts it must never import.
 from __future__ import annotations
 
 import ast
-import json
 import subprocess
 import sys
 from pathlib import Path
@@ -20,7 +19,7 @@ SERVICE = REPO_ROOT / "service"
 #: The top of the stack: what assembles, serves and runs the rest.
 ASSEMBLY = ("service.app", "service.cli", "service.server", "service.__main__")
 
-#: part -> parts it must not import (prefixes of module names), but see ALLOWED.
+#: part -> parts it must not import (prefixes of module names).
 FORBIDDEN: dict[str, tuple[str, ...]] = {
     "service.errors": ("service",),
     "service.config": ("service",),
@@ -51,19 +50,7 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
     "service.ui": ("service.store", "service.importer", "service.gc", *ASSEMBLY),
 }
 
-#: part -> what it may still use of a part it must not import. Handlers use auth (its
-#: filters and permissions); auth reads a request with the handlers' own messages and
-#: parsing and answers with their error rendering, but never imports a handler.
-ALLOWED: dict[str, tuple[str, ...]] = {
-    "service.auth": (
-        "service.http.messages",
-        "service.http.parsing",
-        "service.http.responses",
-        "service.http.unserved",
-    ),
-}
-
-#: Handler modules of ``service.http``: importing auth must load none of them.
+#: Handler modules of ``service.http``: the auth guard must reach none of them.
 HTTP_HANDLERS = tuple(
     f"service.http.{name}"
     for name in [
@@ -122,10 +109,6 @@ def _violations() -> list[str]:
         if part is None:
             continue
         for imported in sorted(_imports(path)):
-            allowed = ALLOWED.get(part, ())
-            # A module allowed brings its packages along: ``from service.http import unserved``.
-            if _within(imported, allowed) or any(a.startswith(f"{imported}.") for a in allowed):
-                continue
             for banned in FORBIDDEN[part]:
                 if _within(imported, (banned,)):
                     found.append(f"{module} imports {imported} ({part} must not use {banned})")
@@ -136,24 +119,18 @@ def test_dependencies_run_one_way() -> None:
     assert _violations() == []
 
 
-def test_what_auth_uses_of_http_never_leads_back_to_auth() -> None:
-    """No cycle: nothing auth reaches in ``service.http``, at any depth, imports auth."""
+def test_the_guard_reads_requests_without_handlers() -> None:
+    """The guard parses a request with the handlers' messages, never a handler module."""
     graph = {_module_name(path): _imports(path) for path in SERVICE.rglob("*.py")}
-    seen: set[str] = set()
-    todo = [name for name in graph if name.startswith("service.auth")]
+    reached: set[str] = set()
+    todo = [name for name in graph if _within(name, ("service.http.guard",))]
     while todo:
         for imported in graph.get(todo.pop(), ()):
-            if (
-                imported in graph
-                and imported not in seen
-                and not imported.startswith("service.auth")
-            ):
-                seen.add(imported)
+            if imported in graph and imported not in reached:
+                reached.add(imported)
                 todo.append(imported)
-    reached_http = sorted(name for name in seen if name.startswith("service.http"))
-    assert reached_http
-    assert [m for m in reached_http if _within(m, HTTP_HANDLERS)] == []
-    assert [m for m in reached_http if any(i.startswith("service.auth") for i in graph[m])] == []
+    assert "service.http.messages.runs" in reached  # the check sees what the guard uses
+    assert [m for m in sorted(reached) if _within(m, HTTP_HANDLERS)] == []
 
 
 def test_the_check_sees_a_lazy_import(tmp_path: Path) -> None:
@@ -170,6 +147,7 @@ def test_the_check_sees_a_lazy_import(tmp_path: Path) -> None:
         ("service.artifacts", "service.store"),
         ("service.importer.targets.local", "service.http"),
         ("service.auth.commands", "service.app"),
+        ("service.auth.access", "service.http"),
     ],
 )
 def test_importing_a_lower_layer_loads_nothing_above_it(module: str, absent: str) -> None:
@@ -181,17 +159,3 @@ def test_importing_a_lower_layer_loads_nothing_above_it(module: str, absent: str
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO_ROOT, check=True
     )
     assert result.stdout.strip() == "[]"
-
-
-def test_importing_auth_loads_no_handler() -> None:
-    """The middleware brings the route rules and locators; commands and sources the rest."""
-    code = (
-        "import json, sys, service.auth.middleware, service.auth.commands, service.auth.sources; "
-        "print(json.dumps(sorted(m for m in sys.modules if m.startswith('service.http'))))"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO_ROOT, check=True
-    )
-    loaded = json.loads(result.stdout)
-    assert "service.http.messages.runs" in loaded  # the check sees what auth does load
-    assert [m for m in loaded if _within(m, HTTP_HANDLERS)] == []

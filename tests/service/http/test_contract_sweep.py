@@ -13,7 +13,7 @@ import pytest
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from service.auth.routing import served
+from service.http.guard.routing import served
 
 #: Answers that are not MLflow API JSON: the UI shell and its static files, sign-in pages.
 NOT_API = re.compile(r"^/($|static/|auth/|#)")

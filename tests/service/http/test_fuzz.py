@@ -27,8 +27,8 @@ import pytest
 from starlette.testclient import TestClient
 
 from service.app import create_app
-from service.auth.routing import served
 from service.config import Settings
+from service.http.guard.routing import served
 from tests.support.backends import scratch_database
 
 pytestmark = pytest.mark.slow  # thousands of requests per backend: CI runs it

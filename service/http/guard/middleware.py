@@ -1,6 +1,6 @@
 """The ASGI middleware that authenticates every request and enforces its route's rule.
 
-Order of work for a request: find the route's rule (service/auth/routing.py); public
+Order of work for a request: find the route's rule (service/http/guard/routing.py); public
 routes pass untouched. Otherwise authenticate (401 without valid credentials, 403 for a
 valid identity that is not a member), then authorize: admin-only routes check the caller
 is an admin, resource routes locate the experiments or models the request names and
@@ -20,11 +20,11 @@ from starlette.responses import RedirectResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from service.auth.access import Access
-from service.auth.locate import RequestView, Unlocatable
 from service.auth.permissions import Caller
-from service.auth.routing import RouteTable
-from service.auth.rules import MEMBER, Gate, Rule
 from service.errors import PermissionDenied, StratusError, Unauthenticated
+from service.http.guard.locate import RequestView, Unlocatable
+from service.http.guard.routing import RouteTable
+from service.http.guard.rules import MEMBER, Gate, Rule
 from service.http.responses import error_response
 from service.store.entities.auth import ResourceKind
 

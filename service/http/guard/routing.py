@@ -15,7 +15,7 @@ from typing import Any
 from starlette.convertors import Convertor
 from starlette.routing import BaseRoute, Mount, Route, compile_path
 
-from service.auth.rules import ADMIN, Rule, canonical
+from service.http.guard.rules import ADMIN, Rule, canonical
 
 
 @dataclass(frozen=True)

@@ -21,10 +21,10 @@ from typing import TYPE_CHECKING
 
 from starlette.concurrency import run_in_threadpool
 
-from service.auth import locate
 from service.auth.permissions import Caller, Permission
 from service.auth.sources import VersionOrigin, check_version_origin
 from service.http import unserved
+from service.http.guard import locate
 from service.http.messages.experiments import ExperimentRef, GetByName, SearchDatasets
 from service.http.messages.logged_models import CreateLoggedModel, SearchLoggedModels
 from service.http.messages.registry import CreateModelVersion, ModelName
