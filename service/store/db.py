@@ -1,9 +1,10 @@
 """Engine construction and transactions.
 
-One :class:`Database` wraps the SQLAlchemy engine. Stores read through :meth:`read` and
-write through :meth:`write`, which gives them one transaction per call: a request is all
-or nothing; a write that is one atomic statement goes through :meth:`write_statement`,
-which on PostgreSQL sends it alone, without ``BEGIN`` and ``COMMIT`` (one round trip).
+One :class:`Database` wraps the SQLAlchemy engine. Stores read through :meth:`read` (a
+search through :meth:`search_read`) and write through :meth:`write`, which gives them one
+transaction per call: a request is all or nothing; a write that is one atomic statement
+goes through :meth:`write_statement`, which on PostgreSQL sends it alone, without ``BEGIN``
+and ``COMMIT`` (one round trip).
 SQLite gets WAL, a busy timeout and serialised writers, so concurrent clients never see
 "database is locked". The Cloud SQL connector is imported only when an instance is
 configured.
@@ -84,6 +85,30 @@ class Database:
     def read(self) -> Iterator[Connection]:
         with self._unavailable_on_disconnect(), self._autocommit.connect() as conn:
             yield conn
+
+    @contextlib.contextmanager
+    def search_read(self) -> Iterator[Connection]:
+        """A read connection whose statements PostgreSQL plans for their values.
+
+        psycopg prepares a statement once it has run five times, and after five more runs
+        PostgreSQL may keep one generic plan for any values. A search's best plan depends on
+        how many rows its values match (``params.model = 'm3'``, an experiment of 1,000
+        runs or of 100,000), which a generic plan cannot know: from the eleventh identical
+        search on, the runs search at 10,000 runs took 150 ms where the plan made for its
+        values took 20 (tests/service/store/search/test_plans_per_call.py). Planning each
+        search costs about 2 ms.
+        """
+        with self.read() as conn:
+            if self.dialect != "postgresql":
+                yield conn
+                return
+            driver: Any = conn.connection.driver_connection
+            threshold = driver.prepare_threshold
+            driver.prepare_threshold = None  # psycopg: every statement unprepared
+            try:
+                yield conn
+            finally:
+                driver.prepare_threshold = threshold
 
     @contextlib.contextmanager
     def write(self) -> Iterator[Connection]:
@@ -254,8 +279,7 @@ def create_database(
         )
     engine = sa.create_engine(url, **kwargs)
     _replace_closed_connections(engine)
-    if statement_timeout > 0:
-        _limit_statements(engine, statement_timeout)
+    _configure_sessions(engine, statement_timeout)
     return Database(engine)
 
 
@@ -291,25 +315,38 @@ def _socket_of(dbapi_conn: Any) -> int | None:
         return None
 
 
-def _limit_statements(engine: Engine, seconds: float) -> None:
-    """Set the session's statement timeout on every new connection (any driver, the
-    connector's too). Migrations lift it on their own connection (``migrate``)."""
+def _configure_sessions(engine: Engine, statement_timeout: float) -> None:
+    """Set up every new connection (any driver, the connector's too): the statement
+    timeout in seconds (0: none; migrations lift it on their own connection, ``migrate``),
+    and on PostgreSQL no parallel workers.
+
+    A worker costs PostgreSQL a process start per statement, more than the statements
+    this server sends take: loading a page of 100 runs of a 111,000-run database took
+    15 to 35 ms with two workers and 3 to 5 ms without. Requests run side by side
+    already, and a worker per statement would take the cores they need.
+    """
     backend = engine.dialect.name
+    if backend != "postgresql" and statement_timeout <= 0:
+        return
 
     @event.listens_for(engine, "connect")
-    def _set_timeout(dbapi_conn: Any, _record: Any) -> None:
+    def _configure(dbapi_conn: Any, _record: Any) -> None:
         cursor = dbapi_conn.cursor()
         try:
             if backend == "postgresql":
-                cursor.execute(f"SET statement_timeout = {int(seconds * 1000)}")
+                cursor.execute(
+                    "SELECT set_config('statement_timeout', %s, false),"
+                    " set_config('max_parallel_workers_per_gather', '0', false)",
+                    (str(int(statement_timeout * 1000)),),
+                )
             elif "mariadb" in str(dbapi_conn.get_server_info()).lower():
-                cursor.execute(f"SET SESSION max_statement_time = {seconds:.3f}")
+                cursor.execute(f"SET SESSION max_statement_time = {statement_timeout:.3f}")
             else:  # MySQL limits SELECTs only
-                cursor.execute(f"SET SESSION max_execution_time = {int(seconds * 1000)}")
+                cursor.execute(f"SET SESSION max_execution_time = {int(statement_timeout * 1000)}")
         finally:
             cursor.close()
         if backend == "postgresql":
-            dbapi_conn.commit()  # psycopg opened a transaction for the SET
+            dbapi_conn.commit()  # psycopg opened a transaction for the settings
 
 
 def _sqlite_engine(url: str) -> Engine:

@@ -112,7 +112,7 @@ class ExperimentStore:
         query = search.experiment_search_query(view_type, comparisons, order_keys)
         if visible is not None:
             query = query.where(visible.clause(experiments.c.experiment_id))
-        with self.db.read() as conn:
+        with self.db.search_read() as conn:
             ids, token = search.fetch_page(
                 lambda q: list(conn.execute(q).scalars()), query, offset, max_results
             )

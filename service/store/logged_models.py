@@ -152,7 +152,7 @@ class LoggedModelStore:
         query = search.logged_model_search_query(
             possible_ids(experiment_ids), comparisons, order_keys, datasets
         )
-        with self.db.read() as conn:
+        with self.db.search_read() as conn:
             ids, token = search.fetch_page(
                 lambda q: list(conn.execute(q).scalars()), query, offset, max_results
             )

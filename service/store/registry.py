@@ -291,7 +291,7 @@ def search_page(
     query = compile_query(comparisons, order_keys)
     if visible is not None:
         query = query.where(visible.clause(name_column))
-    with db.read() as conn:
+    with db.search_read() as conn:
         keys, token = search.fetch_page(lambda q: list(conn.execute(q)), query, offset, limit)
         found = load(conn, keys)
     return Page(found, token)

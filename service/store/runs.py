@@ -413,7 +413,7 @@ class RunStore:
         experiment_ids = possible_ids(experiment_ids)
         if not experiment_ids:
             return Page([])
-        with self.db.read() as conn:
+        with self.db.search_read() as conn:
             statistics = self.statistics.present(conn)
             query = search.run_search_query(
                 experiment_ids, view_type, comparisons, order_keys, planner_statistics=statistics

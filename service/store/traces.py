@@ -402,7 +402,7 @@ class TraceStore:
         if visible is not None:
             query = query.where(visible.clause(traces.c.experiment_id))
         query = query.with_only_columns(*INFO_COLUMNS).offset(offset).limit(max_results + 1)
-        with self.db.read() as conn:
+        with self.db.search_read() as conn:
             rows = conn.execute(query).fetchall()
             more = len(rows) > max_results
             infos = infos_of(conn, rows[:max_results])
