@@ -56,8 +56,8 @@ class StackConfig:
     concurrency: int = 80
     request_timeout_seconds: int = 900
     log_level: str = "info"
-    db_pool_size: int = 5
-    db_max_overflow: int = 5
+    db_pool_size: int = 10
+    db_max_overflow: int = 0
     db_version: str = "POSTGRES_16"
     db_tier: str = "db-custom-1-3840"
     db_edition: str = "ENTERPRISE"

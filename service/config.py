@@ -54,8 +54,8 @@ class Settings(BaseSettings):
     port: int = Field(default=5000, validation_alias=AliasChoices("STRATUS_PORT", "PORT"))
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["plain", "json"] = "plain"
-    db_pool_size: int = Field(default=5, ge=1, le=100)
-    db_max_overflow: int = Field(default=5, ge=0, le=100)
+    db_pool_size: int = Field(default=10, ge=1, le=100)
+    db_max_overflow: int = Field(default=0, ge=0, le=100)
     db_pool_timeout_seconds: float = Field(
         default=10,
         gt=0,

@@ -93,8 +93,8 @@ class TrackingServiceArgs:
     app_auth: AppAuth | None = None
     """Sign-in by the server itself; then every request reaches it (see above)."""
     log_level: str = "info"
-    pool_size: int = 5
-    max_overflow: int = 5
+    pool_size: int = 10
+    max_overflow: int = 0
     cpu: str = "1"
     memory: str = "512Mi"
     min_instances: int = 0

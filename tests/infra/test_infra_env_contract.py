@@ -64,7 +64,7 @@ def test_values_are_accepted_by_settings(default_graph, monkeypatch):
     assert settings.cloud_sql_instance.count(":") == 2
     assert settings.artifact_root.startswith("gs://")
     assert settings.port == 8080
-    assert settings.db_pool_size == 5 and settings.db_max_overflow == 5
+    assert settings.db_pool_size == 10 and settings.db_max_overflow == 0
 
 
 def test_database_url_names_the_iam_user_and_no_password(default_graph):
