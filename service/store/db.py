@@ -1,10 +1,10 @@
 """Engine construction and transactions.
 
 One :class:`Database` wraps the SQLAlchemy engine. Stores read through :meth:`read` (a
-search through :meth:`search_read`) and write through :meth:`write`, which gives them one
-transaction per call: a request is all or nothing; a write that is one atomic statement
-goes through :meth:`write_statement`, which on PostgreSQL sends it alone, without ``BEGIN``
-and ``COMMIT`` (one round trip).
+search's own statement under :func:`planned_for_values`) and write through :meth:`write`,
+which gives them one transaction per call: a request is all or nothing; a write that is
+one atomic statement goes through :meth:`write_statement`, which on PostgreSQL sends it
+alone, without ``BEGIN`` and ``COMMIT`` (one round trip).
 SQLite gets WAL, a busy timeout and serialised writers, so concurrent clients never see
 "database is locked". The Cloud SQL connector is imported only when an instance is
 configured.
@@ -85,30 +85,6 @@ class Database:
     def read(self) -> Iterator[Connection]:
         with self._unavailable_on_disconnect(), self._autocommit.connect() as conn:
             yield conn
-
-    @contextlib.contextmanager
-    def search_read(self) -> Iterator[Connection]:
-        """A read connection whose statements PostgreSQL plans for their values.
-
-        psycopg prepares a statement once it has run five times, and after five more runs
-        PostgreSQL may keep one generic plan for any values. A search's best plan depends on
-        how many rows its values match (``params.model = 'm3'``, an experiment of 1,000
-        runs or of 100,000), which a generic plan cannot know: from the eleventh identical
-        search on, the runs search at 10,000 runs took 150 ms where the plan made for its
-        values took 20 (tests/service/store/search/test_plans_per_call.py). Planning each
-        search costs about 2 ms.
-        """
-        with self.read() as conn:
-            if self.dialect != "postgresql":
-                yield conn
-                return
-            driver: Any = conn.connection.driver_connection
-            threshold = driver.prepare_threshold
-            driver.prepare_threshold = None  # psycopg: every statement unprepared
-            try:
-                yield conn
-            finally:
-                driver.prepare_threshold = threshold
 
     @contextlib.contextmanager
     def write(self) -> Iterator[Connection]:
@@ -221,6 +197,30 @@ def _is_busy(exc: DBAPIError) -> bool:
         sqlite3.SQLITE_BUSY,
         sqlite3.SQLITE_LOCKED,
     )
+
+
+@contextlib.contextmanager
+def planned_for_values(conn: Connection) -> Iterator[None]:
+    """Inside the block, PostgreSQL plans each statement for its values.
+
+    psycopg prepares a statement once it has run five times, and after five more runs
+    PostgreSQL may keep one generic plan for any values. A search's best plan depends on
+    how many rows its values match (``params.model = 'm3'``, an experiment of 1,000 runs
+    or of 100,000), which a generic plan cannot know: from the eleventh identical search
+    on, the runs search at 10,000 runs took 150 ms where the plan made for its values
+    took 20 (tests/service/store/search/test_plans_per_call.py). Planning it each time
+    costs about 2 ms; the statements that load a page by ids keep their prepared plans.
+    """
+    if conn.dialect.name != "postgresql":
+        yield
+        return
+    driver: Any = conn.connection.driver_connection
+    threshold = driver.prepare_threshold
+    driver.prepare_threshold = None  # psycopg: statements go unprepared
+    try:
+        yield
+    finally:
+        driver.prepare_threshold = threshold
 
 
 def open_database(

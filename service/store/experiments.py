@@ -14,7 +14,7 @@ from service.store import key_values, run_inputs, search
 from service.store.any_of import any_of
 from service.store.auth import Visible
 from service.store.clock import now_ms
-from service.store.db import Database, inserted_id
+from service.store.db import Database, inserted_id, planned_for_values
 from service.store.entities.common import KeyValue, Page
 from service.store.entities.tracking import Experiment, ViewType
 from service.store.tables import Experiment as ExperimentRow
@@ -112,10 +112,11 @@ class ExperimentStore:
         query = search.experiment_search_query(view_type, comparisons, order_keys)
         if visible is not None:
             query = query.where(visible.clause(experiments.c.experiment_id))
-        with self.db.search_read() as conn:
-            ids, token = search.fetch_page(
-                lambda q: list(conn.execute(q).scalars()), query, offset, max_results
-            )
+        with self.db.read() as conn:
+            with planned_for_values(conn):
+                ids, token = search.fetch_page(
+                    lambda q: list(conn.execute(q).scalars()), query, offset, max_results
+                )
             rows = (
                 conn.execute(sa.select(experiments).where(any_of(experiments.c.experiment_id, ids)))
                 .mappings()

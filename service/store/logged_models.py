@@ -13,7 +13,7 @@ from service.errors import InvalidParameterValue, ResourceDoesNotExist
 from service.store import key_values, search
 from service.store.any_of import any_of
 from service.store.clock import now_ms
-from service.store.db import Database
+from service.store.db import Database, planned_for_values
 from service.store.entities.common import KeyValue, Page
 from service.store.entities.tracking import LoggedModel, LoggedModelStatus, MetricPoint
 from service.store.experiments import ExperimentStore, possible_ids
@@ -152,10 +152,11 @@ class LoggedModelStore:
         query = search.logged_model_search_query(
             possible_ids(experiment_ids), comparisons, order_keys, datasets
         )
-        with self.db.search_read() as conn:
-            ids, token = search.fetch_page(
-                lambda q: list(conn.execute(q).scalars()), query, offset, max_results
-            )
+        with self.db.read() as conn:
+            with planned_for_values(conn):
+                ids, token = search.fetch_page(
+                    lambda q: list(conn.execute(q).scalars()), query, offset, max_results
+                )
             found = self._load(conn, ids)
         return Page(found, token)
 

@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection, Row
 from service.errors import InvalidParameterValue, ResourceDoesNotExist
 from service.store import search, tables
 from service.store.auth import Visible
-from service.store.db import Database
+from service.store.db import Database, planned_for_values
 from service.store.entities.common import KeyValue, Page
 from service.store.entities.registry import ModelAlias, ModelVersion, RegisteredModel
 from service.store.validation import INT64_MAX, INT64_MIN, validate_key, validate_length
@@ -291,8 +291,9 @@ def search_page(
     query = compile_query(comparisons, order_keys)
     if visible is not None:
         query = query.where(visible.clause(name_column))
-    with db.search_read() as conn:
-        keys, token = search.fetch_page(lambda q: list(conn.execute(q)), query, offset, limit)
+    with db.read() as conn:
+        with planned_for_values(conn):
+            keys, token = search.fetch_page(lambda q: list(conn.execute(q)), query, offset, limit)
         found = load(conn, keys)
     return Page(found, token)
 

@@ -21,7 +21,7 @@ from service.errors import InvalidParameterValue, ResourceDoesNotExist
 from service.store import key_values, run_pages, run_statements, search
 from service.store.any_of import any_of
 from service.store.clock import now_ms
-from service.store.db import Database
+from service.store.db import Database, planned_for_values
 from service.store.entities.common import KeyValue, Page
 from service.store.entities.tracking import (
     DatasetInput,
@@ -413,15 +413,16 @@ class RunStore:
         experiment_ids = possible_ids(experiment_ids)
         if not experiment_ids:
             return Page([])
-        with self.db.search_read() as conn:
+        with self.db.read() as conn:
             statistics = self.statistics.present(conn)
             query = search.run_search_query(
                 experiment_ids, view_type, comparisons, order_keys, planner_statistics=statistics
             )
             with contextlib.nullcontext() if statistics else indexes_preferred(conn):
-                ids, token = search.fetch_page(
-                    lambda q: list(conn.execute(q).scalars()), query, offset, max_results
-                )
+                with planned_for_values(conn):
+                    ids, token = search.fetch_page(
+                        lambda q: list(conn.execute(q).scalars()), query, offset, max_results
+                    )
                 found = self._load(conn, ids)
         return Page(found, token)
 

@@ -24,7 +24,7 @@ from service.store import key_values, search
 from service.store.any_of import any_of
 from service.store.auth import Visible
 from service.store.clock import now_ms
-from service.store.db import Database
+from service.store.db import Database, planned_for_values
 from service.store.entities.common import KeyValue, Page
 from service.store.entities.traces import (
     ARTIFACT_LOCATION_TAG,
@@ -402,8 +402,9 @@ class TraceStore:
         if visible is not None:
             query = query.where(visible.clause(traces.c.experiment_id))
         query = query.with_only_columns(*INFO_COLUMNS).offset(offset).limit(max_results + 1)
-        with self.db.search_read() as conn:
-            rows = conn.execute(query).fetchall()
+        with self.db.read() as conn:
+            with planned_for_values(conn):
+                rows = conn.execute(query).fetchall()
             more = len(rows) > max_results
             infos = infos_of(conn, rows[:max_results])
         token = search.encode_page_token(offset + max_results) if more else None
