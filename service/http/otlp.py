@@ -1,7 +1,8 @@
 """``POST /v1/traces``: OTLP/HTTP span export, from the mlflow client and plain OpenTelemetry.
 
-The body is a protobuf ``ExportTraceServiceRequest`` (``application/x-protobuf``, optionally
-gzip- or deflate-encoded); the experiment comes from the ``x-mlflow-experiment-id`` header
+The body is an ``ExportTraceServiceRequest``, as protobuf (``application/x-protobuf``) or as
+OTLP's JSON (``application/json``, whose trace and span ids are hex), optionally gzip- or
+deflate-encoded; the experiment comes from the ``x-mlflow-experiment-id`` header
 and an optional ``x-mlflow-run-id`` links the finished traces to a run. Each span is stored
 as its proto3 JSON, with name, type and status copied out for search. The answer is an
 empty ``ExportTraceServiceResponse``; failures are MLflow JSON errors.
@@ -9,6 +10,7 @@ empty ``ExportTraceServiceResponse``; failures are MLflow JSON errors.
 
 from __future__ import annotations
 
+import base64
 import gzip
 import json
 import zlib
@@ -31,6 +33,7 @@ from service.trace_payloads import offload_large
 
 RUN_HEADER = "x-mlflow-run-id"
 PROTOBUF = "application/x-protobuf"
+JSON = "application/json"
 
 SPAN_TYPE_ATTRIBUTE = "mlflow.spanType"
 INPUTS_ATTRIBUTE = "mlflow.spanInputs"
@@ -45,13 +48,14 @@ async def export_traces(request: Request) -> Response:
     limit = request.app.state.settings.max_request_body_bytes
     raw = await read_body(request, limit)
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media_type != PROTOBUF:
+    if media_type not in (PROTOBUF, JSON):
         raise InvalidParameterValue(
-            f"Invalid Content-Type: {media_type or 'none'}. Expected: {PROTOBUF}"
+            f"Invalid Content-Type: {media_type or 'none'}. Expected: {PROTOBUF} or {JSON}"
         )
     experiment_id = parse_experiment_id(request.headers.get(EXPERIMENT_HEADER))
     body = _decompress(raw, request.headers.get("content-encoding", ""), limit)
-    records, roots = _parse(body)
+    message = _from_json(body) if media_type == JSON else _from_protobuf(body)
+    records, roots = _parse(message)
     await blocking(
         _store,
         request.app.state.artifacts,
@@ -98,8 +102,7 @@ def _decompress(body: bytes, encoding: str, limit: int) -> bytes:
     return data
 
 
-def _parse(body: bytes) -> tuple[list[SpanRecord], dict[str, RootSummary]]:
-    """The spans of an export request, and a summary of each root span by trace id."""
+def _from_protobuf(body: bytes) -> Any:
     # protobuf and the OTLP classes load on the first export, not at server start.
     from google.protobuf.message import DecodeError
     from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
@@ -111,6 +114,65 @@ def _parse(body: bytes) -> tuple[list[SpanRecord], dict[str, RootSummary]]:
         message.ParseFromString(body)
     except DecodeError:
         raise InvalidParameterValue("Invalid OpenTelemetry protobuf request body") from None
+    return message
+
+
+def _from_json(body: bytes) -> Any:
+    """OTLP/HTTP's JSON encoding: proto3 JSON, except that trace and span ids are hex."""
+    from google.protobuf import json_format
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+        ExportTraceServiceRequest,
+    )
+
+    try:
+        document = json.loads(body)
+    except (ValueError, RecursionError):
+        raise InvalidParameterValue("Invalid OpenTelemetry JSON request body") from None
+    if not isinstance(document, dict):
+        raise InvalidParameterValue("An OpenTelemetry JSON request body is an object")
+    for span in _json_spans(document):
+        for holder in [span, *_items(span, "links")]:
+            for key in _ID_KEYS:
+                if isinstance(holder.get(key), str):
+                    holder[key] = _hex_to_base64(holder[key])
+    message = ExportTraceServiceRequest()
+    try:
+        json_format.ParseDict(document, message, ignore_unknown_fields=True)
+    except json_format.ParseError as exc:
+        raise InvalidParameterValue(f"Invalid OpenTelemetry JSON request body: {exc}") from None
+    return message
+
+
+#: The id fields of a span (and of a span's link), by both names proto3 JSON accepts.
+_ID_KEYS = ("traceId", "spanId", "parentSpanId", "trace_id", "span_id", "parent_span_id")
+
+
+def _items(node: dict[str, Any], name: str) -> list[dict[str, Any]]:
+    """The objects in ``node``'s list ``name`` (camelCase or snake_case); anything else is
+    left for the proto3 parser to refuse."""
+    camel = name.split("_")[0] + "".join(part.title() for part in name.split("_")[1:])
+    found = node.get(camel, node.get(name))
+    return [item for item in found if isinstance(item, dict)] if isinstance(found, list) else []
+
+
+def _json_spans(document: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        span
+        for resource_spans in _items(document, "resource_spans")
+        for scope_spans in _items(resource_spans, "scope_spans")
+        for span in _items(scope_spans, "spans")
+    ]
+
+
+def _hex_to_base64(value: str) -> str:
+    try:
+        return base64.b64encode(bytes.fromhex(value)).decode()
+    except ValueError:
+        raise InvalidParameterValue(f"Invalid trace or span id {value[:64]!r}: not hex") from None
+
+
+def _parse(message: Any) -> tuple[list[SpanRecord], dict[str, RootSummary]]:
+    """The spans of an export request, and a summary of each root span by trace id."""
     records: list[SpanRecord] = []
     roots: dict[str, RootSummary] = {}
     for resource_spans in message.resource_spans:
