@@ -25,8 +25,7 @@ async def version(_request: Request) -> Response:
     return PlainTextResponse(MLFLOW_API_VERSION)
 
 
-async def server_info(request: Request) -> Response:
-    features = getattr(request.app.state, "server_features", {})
+async def server_info(_request: Request) -> Response:
     return ok(
         {
             "store_type": "SqlStore",
@@ -34,7 +33,6 @@ async def server_info(request: Request) -> Response:
             "trace_archival_enabled": False,
             "multipart_uploads_enabled": False,
             "multipart_downloads_enabled": False,
-            **features,
         }
     )
 
