@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 from sqlmodel import Field, SQLModel
 
-from service.store.value_index import IndexedValue
+from service.store.value_index import IndexedValue, long_value, short_value
 
 
 def key_string(length: int) -> sa.types.TypeEngine[str]:
@@ -112,6 +112,10 @@ class Run(SQLModel, table=True):
     deleted_time: int | None = Field(default=None, sa_type=sa.BigInteger)
 
 
+def _not_postgresql(*_: Any, dialect: sa.Dialect, **__: Any) -> bool:
+    return dialect.name != "postgresql"
+
+
 class Param(SQLModel, table=True):
     __tablename__ = "params"
     __table_args__ = {"sqlite_with_rowid": False}
@@ -126,9 +130,26 @@ class Param(SQLModel, table=True):
     value: str = Field(sa_type=long_text())
 
 
-# Search by param value (``params.x = 'y'``, ``IN``) starts from the matching params.
+# Search by param value (``params.x = 'y'``, ``IN``) starts from the matching params:
+# one index elsewhere, two partial ones on PostgreSQL (value_index.py, migration 0009).
 _params = table_of(Param)
-sa.Index("ix_params_key_value", _params.c.key, IndexedValue(_params.c.value), _params.c.run_uuid)
+sa.Index(
+    "ix_params_key_value", _params.c.key, IndexedValue(_params.c.value), _params.c.run_uuid
+).ddl_if(callable_=_not_postgresql)
+sa.Index(
+    "ix_params_key_short_value",
+    _params.c.key,
+    _params.c.value,
+    _params.c.run_uuid,
+    postgresql_where=short_value(_params.c.value),
+).ddl_if(dialect="postgresql")
+sa.Index(
+    "ix_params_key_long_value",
+    _params.c.key,
+    IndexedValue(_params.c.value),
+    _params.c.run_uuid,
+    postgresql_where=long_value(_params.c.value),
+).ddl_if(dialect="postgresql")
 
 
 class RunTag(SQLModel, table=True):
@@ -174,10 +195,6 @@ class Metric(SQLModel, table=True):
     model_id: str | None = Field(default=None, sa_type=key_string(64))
     dataset_name: str | None = Field(default=None, sa_type=key_string(NAME))
     dataset_digest: str | None = Field(default=None, sa_type=key_string(64))
-
-
-def _not_postgresql(*_: Any, dialect: sa.Dialect, **__: Any) -> bool:
-    return dialect.name != "postgresql"
 
 
 class LatestMetric(SQLModel, table=True):

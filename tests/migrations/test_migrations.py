@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -17,8 +18,17 @@ from tests.support.backends import scratch_database
 
 
 def _schema_diff(database) -> list:
-    with database.engine.connect() as conn:
-        opts = {"compare_type": True, "include_object": _on(conn.dialect)}
+    with database.engine.connect() as conn, warnings.catch_warnings():
+        include = _on(conn.dialect)
+        # Alembic's SQLite comparison warns of an expression index it cannot reflect before
+        # include_object leaves it out: expected for the indexes of other databases only.
+        for table in metadata.tables.values():
+            for index in table.indexes:
+                if not include(index, index.name, "index", False, None):
+                    warnings.filterwarnings(
+                        "ignore", message=f".*expression-based index {index.name!r}"
+                    )
+        opts = {"compare_type": True, "include_object": include}
         context = MigrationContext.configure(conn, opts=opts)
         return compare_metadata(context, metadata)
 

@@ -17,7 +17,7 @@ from sqlalchemy.sql.visitors import InternalTraversal
 
 from service.store.entities.tracking import ViewType
 from service.store.search.nodes import Op, Value
-from service.store.value_index import value_in
+from service.store.value_index import any_length, value_in
 
 #: ``LIKE``/``ILIKE`` escape character on every backend (SQLite has none by default).
 LIKE_ESCAPE = "\\"
@@ -104,9 +104,10 @@ def key_value_hashed(
     ``parent IN (SELECT child_link ... WHERE key = key AND value op value)``, for tables
     with one row per (parent, key) and no planner statistics: an ``EXISTS`` probe of
     ``params`` was planned as a rescan of every ``key`` row per run (``params.lr LIKE
-    '0.0%'``, 1,000 runs: 470,000 rows filtered). See :class:`_HashedIn`.
+    '0.0%'``, 1,000 runs: 470,000 rows filtered). See :class:`_HashedIn`. Only for tables
+    with the value index, which reaches the ``key`` rows (:func:`any_length`).
     """
-    where = [child.c.key == key]
+    where = [child.c.key == key, any_length(child.c.value)]
     if op not in (Op.IS_NULL, Op.IS_NOT_NULL):
         where.append(compare(child.c.value, op, value))
     test = _HashedIn(parent.in_(sa.select(child_link).where(*where)))
