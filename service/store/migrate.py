@@ -70,7 +70,12 @@ def upgrade(database: Database, revision: str = "head") -> None:
             log.info("Applying database migrations from %s up to %s", found or "empty", wanted)
             _lift_statement_timeout(conn)
             command.upgrade(_config(conn), wanted)
-            analyse(conn)  # a new index or column may need them; a restored database too
+            conn.commit()
+            # A new index or column may need statistics (a restored database too), and
+            # VACUUM, which analyse runs only outside a transaction, a visibility map.
+            if conn.dialect.name == "postgresql":
+                conn.execution_options(isolation_level="AUTOCOMMIT")
+            analyse(conn)
             conn.commit()
         conn.invalidate()  # not back to the pool: it runs without the statement timeout
 

@@ -83,8 +83,11 @@ class LocalTarget:
         writer.commit()
 
     def finish(self) -> None:
-        """The rows just written get planner statistics before the first search needs them."""
-        with self.database.write() as conn:
+        """The rows just written get planner statistics before the first search needs them.
+
+        A read connection is in autocommit on PostgreSQL, where ``analyse`` can vacuum too.
+        """
+        with self.database.read() as conn:
             analyse(conn)
 
     def reader(self) -> Source:
