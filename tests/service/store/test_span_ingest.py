@@ -10,7 +10,7 @@ import uuid
 import sqlalchemy as sa
 
 from bench.scenarios.traces import BASE_NS, otlp_body
-from service.http.otlp import _parse
+from service.http.otlp import _from_protobuf, _parse
 from service.store import Store
 
 
@@ -18,7 +18,8 @@ def test_an_export_of_new_traces_is_six_statements(migrated_database) -> None:
     store = Store.over(migrated_database)
     experiment_id = store.experiments.create(f"ingest-{uuid.uuid4().hex[:10]}")
     trace_ids = [os.urandom(16) for _ in range(5)]
-    records, roots = _parse(otlp_body([(t, BASE_NS + i) for i, t in enumerate(trace_ids)], 3))
+    body = otlp_body([(t, BASE_NS + i) for i, t in enumerate(trace_ids)], 3)
+    records, roots = _parse(_from_protobuf(body))
     seen: list[str] = []
 
     def record(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
