@@ -82,8 +82,11 @@ def seeded(ui_server: ServerProcess, tmp_path_factory: pytest.TempPathFactory) -
     return seed_workspace(ui_server.url, uuid.uuid4().hex[:6], tmp_path_factory.mktemp("seed"))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser():
+    """Chromium for the tests of this package, closed after them: Playwright's sync API
+    marks an asyncio loop as running on the thread while it is open, so a test run after
+    these on the same worker could not use ``asyncio.run``."""
     if not CHROMIUM.exists():
         pytest.skip(
             f"Chromium not found at {CHROMIUM}: apt-get install -y chromium (CI installs it)"
