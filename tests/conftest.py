@@ -8,14 +8,23 @@ unique names (``unique`` fixture) rather than assume an empty database.
 from __future__ import annotations
 
 import os
+import shutil
 import sys
+import tempfile
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from tests.support.backends import enabled_backends, scratch_database
 from tests.support.server import ServerProcess
+
+if TYPE_CHECKING:
+    from tests.support.scheduling import SuiteScheduling
+
+_GROUPS_FOLDER = pytest.StashKey[Path]()
 
 os.environ.setdefault("NO_GCE_CHECK", "true")
 os.environ.setdefault("GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT", "false")
@@ -88,6 +97,44 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 def pytest_make_collect_report(collector: pytest.Collector) -> Iterator[None]:
     outcome = yield
     _skip_is_a_failure(outcome.get_result())
+
+
+@pytest.hookimpl(optionalhook=True, tryfirst=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> SuiteScheduling | None:
+    """``pytest -n N`` (``--dist loadgroup``, the default in pyproject.toml): groups, then
+    module runs in pytest's order, the ``serial`` group last and alone
+    (tests/support/scheduling.py)."""
+    if config.getvalue("dist") != "loadgroup":
+        return None  # another --dist mode, asked for on the command line
+    from tests.support.scheduling import SuiteScheduling
+
+    return SuiteScheduling(config, log)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node) -> None:
+    """Controller side: where each worker writes the groups of the tests it collected."""
+    from tests.support.scheduling import GROUPS_FILE
+
+    folder = node.config.stash.get(_GROUPS_FOLDER, None)
+    if folder is None:
+        folder = node.config.stash[_GROUPS_FOLDER] = Path(tempfile.mkdtemp(prefix="stratus-"))
+    node.workerinput[GROUPS_FILE] = str(folder / f"{node.gateway.id}.json")
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist sends the collection to the controller
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Worker side: the groups of the tests it collected, for the scheduler."""
+    if hasattr(session.config, "workerinput"):
+        from tests.support.scheduling import write_groups
+
+        write_groups(session.config, session.items)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    folder = config.stash.get(_GROUPS_FOLDER, None)
+    if folder is not None:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(scope="session", params=enabled_backends())

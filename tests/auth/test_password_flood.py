@@ -32,7 +32,11 @@ from tests.support.server import ServerProcess
 #: The KDF gate and the failure throttle live in the server process, whatever the database:
 #: the default run floods one server, CI one per backend (the gate and throttle themselves
 #: are unit-tested in test_units.py).
-pytestmark = pytest.mark.slow_except("sqlite")
+pytestmark = [
+    pytest.mark.slow_except("sqlite"),
+    # The latency ratio needs a core to spare: in a parallel run, these run last and alone.
+    pytest.mark.xdist_group("serial"),
+]
 
 USER, PASSWORD = "flood-target", "right-password-1"
 ROUNDS, PROBES = 6, 25

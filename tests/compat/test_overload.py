@@ -32,7 +32,9 @@ UPLOAD_BYTES = 20 * 1024 * 1024
 #: The server's resident memory stays under this while the flood runs (docs/reliability.md).
 MEMORY_BOUND_BYTES = 512 * 1024 * 1024
 
-pytestmark = pytest.mark.slow
+#: The memory bound and the flood's timeouts assume the machine is the server's: in a
+#: parallel run, these run last and alone.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("serial")]
 
 
 class PeakMemory:

@@ -59,6 +59,16 @@ DESKTOP = {"width": 1366, "height": 900}
 PHONE = {"width": 390, "height": 844}
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """In a parallel run (``pytest -n N``) the UI's tests share one worker, so the seeded
+    server and the browser below are made once (tests/support/scheduling.py)."""
+    here = Path(__file__).parent
+    for item in items:
+        if item.path.is_relative_to(here):
+            item.add_marker(pytest.mark.xdist_group("ui"))
+
+
 #: How long an action or an ``expect`` waits for its element before the test fails.
 WAIT_MS = 15_000
 
