@@ -5,20 +5,15 @@ from __future__ import annotations
 import base64
 import uuid
 
-import httpx
 from starlette.testclient import TestClient
 
 from tests.service.http.conftest import ADMIN, GROUP
+from tests.support.in_process import assert_error, new_experiment
 
 API = "/api/2.0/mlflow"
 V3 = "/api/3.0/mlflow"
 TOKENS = "/api/2.0/stratus/tokens"
 PASSWORD = "correct horse battery"
-
-
-def _error(response: httpx.Response, status: int, code: str) -> None:
-    assert response.status_code == status, response.text
-    assert response.json()["error_code"] == code
 
 
 def _member(auth_api: TestClient, admin: dict[str, str]) -> tuple[str, dict[str, str]]:
@@ -32,14 +27,8 @@ def _member(auth_api: TestClient, admin: dict[str, str]) -> tuple[str, dict[str,
     return username, {"Authorization": f"Basic {basic}"}
 
 
-def _experiment(auth_api: TestClient, admin: dict[str, str]) -> str:
-    name = f"auth-in-process-{uuid.uuid4().hex[:8]}"
-    created = auth_api.post(f"{API}/experiments/create", json={"name": name}, headers=admin)
-    return str(created.json()["experiment_id"])
-
-
 def test_current_user_says_who_and_how(auth_api: TestClient, admin_headers: dict[str, str]) -> None:
-    _error(auth_api.get(f"{API}/users/current"), 401, "UNAUTHENTICATED")
+    assert_error(auth_api.get(f"{API}/users/current"), 401, "UNAUTHENTICATED")
     admin = auth_api.get(f"{API}/users/current", headers=admin_headers).json()
     # The admin comes from configuration: no user row, so no id.
     assert admin == {
@@ -72,13 +61,13 @@ def test_create_user_answers_mlflows_user_and_refuses_a_duplicate(
     again = auth_api.post(
         f"{API}/users/create", json={"username": username.lower()}, headers=admin_headers
     )
-    _error(again, 400, "RESOURCE_ALREADY_EXISTS")
+    assert_error(again, 400, "RESOURCE_ALREADY_EXISTS")
     short = auth_api.post(
         f"{API}/users/create",
         json={"username": f"short-{uuid.uuid4().hex[:8]}", "password": "1234567"},
         headers=admin_headers,
     )
-    _error(short, 400, "INVALID_PARAMETER_VALUE")
+    assert_error(short, 400, "INVALID_PARAMETER_VALUE")
 
 
 def test_a_member_sees_only_themselves(auth_api: TestClient, admin_headers: dict[str, str]) -> None:
@@ -88,14 +77,14 @@ def test_a_member_sees_only_themselves(auth_api: TestClient, admin_headers: dict
     assert own.status_code == 200
     assert own.json()["user"]["username"] == username
     theirs = auth_api.get(f"{API}/users/get", params={"username": other}, headers=basic)
-    _error(theirs, 403, "PERMISSION_DENIED")
-    _error(auth_api.get(f"{API}/users/list", headers=basic), 403, "PERMISSION_DENIED")
+    assert_error(theirs, 403, "PERMISSION_DENIED")
+    assert_error(auth_api.get(f"{API}/users/list", headers=basic), 403, "PERMISSION_DENIED")
     listed = auth_api.get(f"{API}/users/list", headers=admin_headers).json()["users"]
     assert {username, other} <= {u["username"] for u in listed}
     missing = auth_api.get(
         f"{API}/users/get", params={"username": "nobody@example.com"}, headers=admin_headers
     )
-    _error(missing, 404, "RESOURCE_DOES_NOT_EXIST")
+    assert_error(missing, 404, "RESOURCE_DOES_NOT_EXIST")
 
 
 def test_changing_your_own_password_needs_the_current_one(
@@ -109,19 +98,19 @@ def test_changing_your_own_password_needs_the_current_one(
         json={**change, "current_password": "wrong password"},
         headers=basic,
     )
-    _error(refused, 403, "PERMISSION_DENIED")
+    assert_error(refused, 403, "PERMISSION_DENIED")
     changed = auth_api.patch(
         f"{API}/users/update-password", json={**change, "current_password": PASSWORD}, headers=basic
     )
     assert changed.status_code == 200 and changed.json() == {}
-    _error(auth_api.get(f"{API}/users/current", headers=basic), 401, "UNAUTHENTICATED")
+    assert_error(auth_api.get(f"{API}/users/current", headers=basic), 401, "UNAUTHENTICATED")
 
 
 def test_experiment_permissions_in_mlflow_2_shape(
     auth_api: TestClient, admin_headers: dict[str, str]
 ) -> None:
     username, basic = _member(auth_api, admin_headers)
-    experiment_id = _experiment(auth_api, admin_headers)
+    experiment_id = new_experiment(auth_api, admin_headers)
     base = f"{API}/experiments/permissions"
     grant = {"experiment_id": experiment_id, "username": username, "permission": "edit"}
     created = auth_api.post(f"{base}/create", json=grant, headers=admin_headers)
@@ -139,7 +128,7 @@ def test_experiment_permissions_in_mlflow_2_shape(
     creator = {"experiment_id": experiment_id, "username": ADMIN, "permission": "MANAGE"}
     assert listed.json() == {"experiment_permissions": [creator, expected]}
     # EDIT is not MANAGE: the member cannot read the grants.
-    _error(auth_api.get(f"{base}/get", params=ref, headers=basic), 403, "PERMISSION_DENIED")
+    assert_error(auth_api.get(f"{base}/get", params=ref, headers=basic), 403, "PERMISSION_DENIED")
     updated = auth_api.patch(
         f"{base}/update", json={**grant, "permission": "READ"}, headers=admin_headers
     )
@@ -147,17 +136,17 @@ def test_experiment_permissions_in_mlflow_2_shape(
     bad = auth_api.patch(
         f"{base}/update", json={**grant, "permission": "OWNER"}, headers=admin_headers
     )
-    _error(bad, 400, "INVALID_PARAMETER_VALUE")
+    assert_error(bad, 400, "INVALID_PARAMETER_VALUE")
     assert (
         auth_api.request("DELETE", f"{base}/delete", json=ref, headers=admin_headers).json() == {}
     )
-    _error(
+    assert_error(
         auth_api.get(f"{base}/get", params=ref, headers=admin_headers),
         404,
         "RESOURCE_DOES_NOT_EXIST",
     )
     unknown_group = {**grant, "username": "group:nobody"}
-    _error(
+    assert_error(
         auth_api.post(f"{base}/create", json=unknown_group, headers=admin_headers),
         400,
         "INVALID_PARAMETER_VALUE",
@@ -169,7 +158,7 @@ def test_mlflow_3_grant_revoke_and_effective_permission(
     admin_headers: dict[str, str],
 ) -> None:
     username, basic = _member(auth_api, admin_headers)
-    experiment_id = _experiment(auth_api, admin_headers)
+    experiment_id = new_experiment(auth_api, admin_headers)
     resource = {"resource_type": "experiment", "resource_id": experiment_id}
     mine = {"username": username, **resource}
     # The default for a member without a grant is READ: not "allowed" (MLflow's can_use).
@@ -183,19 +172,19 @@ def test_mlflow_3_grant_revoke_and_effective_permission(
     assert after == {"allowed": True, "permission": "EDIT"}
     # Granting needs MANAGE; asking about someone else too.
     group_grant = {"username": f"group:{GROUP}", **resource, "permission": "READ"}
-    _error(
+    assert_error(
         auth_api.post(f"{V3}/users/permissions/grant", json=group_grant, headers=basic),
         403,
         "PERMISSION_DENIED",
     )
     about_admin = {"username": ADMIN, **resource}
-    _error(
+    assert_error(
         auth_api.get(f"{V3}/users/permissions/get", params=about_admin, headers=basic),
         403,
         "PERMISSION_DENIED",
     )
     wrong_kind = {**mine, "resource_type": "dashboard"}
-    _error(
+    assert_error(
         auth_api.get(f"{V3}/users/permissions/get", params=wrong_kind, headers=admin_headers),
         400,
         "INVALID_PARAMETER_VALUE",
@@ -227,12 +216,12 @@ def test_tokens_are_shown_once_listed_without_secret_and_revocable(
     # Another member's token is not theirs to revoke; an admin may.
     _, stranger = _member(auth_api, admin_headers)
     revoke = {"token_id": record["token_id"]}
-    _error(
+    assert_error(
         auth_api.post(f"{TOKENS}/revoke", json=revoke, headers=stranger), 403, "PERMISSION_DENIED"
     )
     assert auth_api.post(f"{TOKENS}/revoke", json=revoke, headers=admin_headers).json() == {}
-    _error(auth_api.get(f"{API}/users/current", headers=bearer), 401, "UNAUTHENTICATED")
+    assert_error(auth_api.get(f"{API}/users/current", headers=bearer), 401, "UNAUTHENTICATED")
     no_lifetime = auth_api.post(f"{TOKENS}/create", json={"expires_in_days": 0}, headers=basic)
-    _error(no_lifetime, 400, "INVALID_PARAMETER_VALUE")
+    assert_error(no_lifetime, 400, "INVALID_PARAMETER_VALUE")
     for_other = auth_api.post(f"{TOKENS}/create", json={"username": ADMIN}, headers=basic)
-    _error(for_other, 403, "PERMISSION_DENIED")
+    assert_error(for_other, 403, "PERMISSION_DENIED")

@@ -8,13 +8,10 @@ import uuid
 import httpx
 from starlette.testclient import TestClient
 
+from tests.support.in_process import assert_error
+
 API = "/api/2.0/mlflow"
 IMPORT = "/api/2.0/stratus/import"
-
-
-def _error(response: httpx.Response, status: int, code: str) -> None:
-    assert response.status_code == status, response.text
-    assert response.json()["error_code"] == code
 
 
 def _place(api: TestClient, name: str, **extra: object) -> httpx.Response:
@@ -92,7 +89,7 @@ def test_metrics_arrive_as_logged_and_repeat_safely(api: TestClient) -> None:
     history = api.get(f"{API}/metrics/get-history", params={"run_id": run_id, "metric_key": "loss"})
     assert [(m["step"], m["value"]) for m in history.json()["metrics"]] == [(0, 1.0), (1, "NaN")]
     missing = api.post(f"{IMPORT}/metrics", json={"run_id": uuid.uuid4().hex, "metrics": points})
-    _error(missing, 404, "RESOURCE_DOES_NOT_EXIST")
+    assert_error(missing, 404, "RESOURCE_DOES_NOT_EXIST")
 
 
 def test_a_registered_model_its_versions_and_alias(api: TestClient) -> None:
@@ -107,19 +104,19 @@ def test_a_registered_model_its_versions_and_alias(api: TestClient) -> None:
     got = api.get(f"{API}/registered-models/alias", params={"name": name, "alias": "champion"})
     assert got.json()["model_version"]["version"] == "3"
     orphan = {**version, "name": f"no-such-model-{uuid.uuid4().hex[:8]}"}
-    _error(api.post(f"{IMPORT}/model-versions", json=orphan), 404, "RESOURCE_DOES_NOT_EXIST")
+    assert_error(api.post(f"{IMPORT}/model-versions", json=orphan), 404, "RESOURCE_DOES_NOT_EXIST")
 
 
 def test_malformed_records_are_invalid_parameter_value(api: TestClient) -> None:
     experiment_id = _experiment(api)
     bad_stage = {"experiment": {"name": "x", "lifecycle_stage": "archived"}}
-    _error(api.post(f"{IMPORT}/experiments", json=bad_stage), 400, "INVALID_PARAMETER_VALUE")
+    assert_error(api.post(f"{IMPORT}/experiments", json=bad_stage), 400, "INVALID_PARAMETER_VALUE")
     no_id = {"experiment_id": experiment_id, "run": {"name": "no id"}}
-    _error(api.post(f"{IMPORT}/runs", json=no_id), 400, "INVALID_PARAMETER_VALUE")
+    assert_error(api.post(f"{IMPORT}/runs", json=no_id), 400, "INVALID_PARAMETER_VALUE")
     bad_status = {
         "experiment_id": experiment_id,
         "run": {"run_id": uuid.uuid4().hex, "status": "DONE"},
     }
-    _error(api.post(f"{IMPORT}/runs", json=bad_status), 400, "INVALID_PARAMETER_VALUE")
+    assert_error(api.post(f"{IMPORT}/runs", json=bad_status), 400, "INVALID_PARAMETER_VALUE")
     not_a_number = {"experiment_id": "first", "run": {"run_id": uuid.uuid4().hex}}
-    _error(api.post(f"{IMPORT}/runs", json=not_a_number), 400, "INVALID_PARAMETER_VALUE")
+    assert_error(api.post(f"{IMPORT}/runs", json=not_a_number), 400, "INVALID_PARAMETER_VALUE")

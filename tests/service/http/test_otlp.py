@@ -11,20 +11,12 @@ import httpx
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from starlette.testclient import TestClient
 
+from tests.support.in_process import assert_error, new_experiment
+
 API = "/api/2.0/mlflow"
 TRACES = "/api/3.0/mlflow/traces"
 PROTOBUF = "application/x-protobuf"
 START_NS = 1_700_000_000_000_000_000
-
-
-def _error(response: httpx.Response, status: int, code: str) -> None:
-    assert response.status_code == status, response.text
-    assert response.json()["error_code"] == code
-
-
-def _experiment(api: TestClient) -> str:
-    name = f"otlp-in-process-{uuid.uuid4().hex[:8]}"
-    return str(api.post(f"{API}/experiments/create", json={"name": name}).json()["experiment_id"])
 
 
 def _export(trace_id: bytes, span_id: bytes = b"\x01" * 8) -> bytes:
@@ -44,7 +36,7 @@ def _post(api: TestClient, experiment_id: str, body: bytes, **headers: str) -> h
 
 
 def test_a_protobuf_export_answers_an_empty_response_and_makes_a_trace(api: TestClient) -> None:
-    experiment_id = _experiment(api)
+    experiment_id = new_experiment(api)
     otel_id = uuid.uuid4().bytes
     sent = _post(api, experiment_id, _export(otel_id))
     assert sent.status_code == 200 and sent.content == b""
@@ -57,20 +49,20 @@ def test_a_protobuf_export_answers_an_empty_response_and_makes_a_trace(api: Test
 
 
 def test_compressed_bodies_are_inflated_and_unknown_encodings_refused(api: TestClient) -> None:
-    experiment_id = _experiment(api)
+    experiment_id = new_experiment(api)
     otel_id = uuid.uuid4().bytes
     packed = gzip.compress(_export(otel_id))
     assert _post(api, experiment_id, packed, **{"Content-Encoding": "gzip"}).status_code == 200
     assert api.get(f"{TRACES}/tr-{otel_id.hex()}").status_code == 200
     brotli = _post(api, experiment_id, packed, **{"Content-Encoding": "br"})
-    _error(brotli, 400, "INVALID_PARAMETER_VALUE")
+    assert_error(brotli, 400, "INVALID_PARAMETER_VALUE")
     corrupt = _post(api, experiment_id, b"not gzip", **{"Content-Encoding": "gzip"})
-    _error(corrupt, 400, "INVALID_PARAMETER_VALUE")
+    assert_error(corrupt, 400, "INVALID_PARAMETER_VALUE")
 
 
 def test_a_json_export_with_hex_ids_is_accepted(api: TestClient) -> None:
     """OTLP/HTTP's JSON encoding (as mlflow's server takes it): ids are hex, not base64."""
-    experiment_id = _experiment(api)
+    experiment_id = new_experiment(api)
     trace_hex, root_hex, child_hex = uuid.uuid4().hex, "0102030405060708", "1112131415161718"
 
     def span(span_id: str, name: str, parent: str = "") -> dict[str, object]:
@@ -115,27 +107,27 @@ def test_a_json_export_with_hex_ids_is_accepted(api: TestClient) -> None:
         content=bad_id,
         headers={"Content-Type": "application/json", "x-mlflow-experiment-id": experiment_id},
     )
-    _error(refused, 400, "INVALID_PARAMETER_VALUE")
+    assert_error(refused, 400, "INVALID_PARAMETER_VALUE")
 
 
 def test_bad_exports_are_mlflow_errors(api: TestClient) -> None:
-    experiment_id = _experiment(api)
+    experiment_id = new_experiment(api)
     body = _export(uuid.uuid4().bytes)
-    _error(_post(api, experiment_id, b"\xff\x00garbage"), 400, "INVALID_PARAMETER_VALUE")
-    _error(
+    assert_error(_post(api, experiment_id, b"\xff\x00garbage"), 400, "INVALID_PARAMETER_VALUE")
+    assert_error(
         _post(api, experiment_id, body, **{"Content-Type": "text/plain"}),
         400,
         "INVALID_PARAMETER_VALUE",
     )
     no_header = api.post("/v1/traces", content=body, headers={"Content-Type": PROTOBUF})
-    _error(no_header, 400, "INVALID_PARAMETER_VALUE")
-    _error(_post(api, "987654321", body), 404, "RESOURCE_DOES_NOT_EXIST")
+    assert_error(no_header, 400, "INVALID_PARAMETER_VALUE")
+    assert_error(_post(api, "987654321", body), 404, "RESOURCE_DOES_NOT_EXIST")
     short_id = _export(uuid.uuid4().bytes, span_id=b"\x01" * 4)
-    _error(_post(api, experiment_id, short_id), 400, "INVALID_PARAMETER_VALUE")
+    assert_error(_post(api, experiment_id, short_id), 400, "INVALID_PARAMETER_VALUE")
 
 
 def test_a_run_header_links_the_trace_to_the_run(api: TestClient) -> None:
-    experiment_id = _experiment(api)
+    experiment_id = new_experiment(api)
     run = api.post(f"{API}/runs/create", json={"experiment_id": experiment_id}).json()["run"]
     run_id = run["info"]["run_id"]
     otel_id = uuid.uuid4().bytes

@@ -4,28 +4,19 @@ from __future__ import annotations
 
 import uuid
 
-import httpx
 from starlette.testclient import TestClient
+
+from tests.support.in_process import assert_error, new_experiment
 
 API = "/api/2.0/mlflow"
 PROXIED = "/api/2.0/mlflow-artifacts/artifacts"
 
 
-def _error(response: httpx.Response, status: int, code: str) -> None:
-    assert response.status_code == status, response.text
-    assert response.json()["error_code"] == code
-
-
-def _experiment(api: TestClient) -> str:
-    name = f"owned-in-process-{uuid.uuid4().hex[:8]}"
-    return str(api.post(f"{API}/experiments/create", json={"name": name}).json()["experiment_id"])
-
-
 def _run_with_file(api: TestClient) -> tuple[str, str]:
     """A run with ``dir/a.txt`` uploaded as the UI does; its id and artifact URI."""
-    info = api.post(f"{API}/runs/create", json={"experiment_id": _experiment(api)}).json()["run"][
-        "info"
-    ]
+    info = api.post(f"{API}/runs/create", json={"experiment_id": new_experiment(api)}).json()[
+        "run"
+    ]["info"]
     uploaded = api.post(
         f"{API}/upload-artifact",
         params={"run_uuid": info["run_id"], "path": "dir/a.txt"},
@@ -55,37 +46,39 @@ def test_get_artifact_sends_the_file_and_refuses_escapes(api: TestClient) -> Non
     assert "a.txt" in got.headers["content-disposition"]
     assert got.headers["x-content-type-options"] == "nosniff"
     missing = api.get("/get-artifact", params={"run_id": run_id, "path": "dir/b.txt"})
-    _error(missing, 404, "RESOURCE_DOES_NOT_EXIST")
+    assert_error(missing, 404, "RESOURCE_DOES_NOT_EXIST")
     escape = api.get("/get-artifact", params={"run_id": run_id, "path": "../../x"})
-    _error(escape, 400, "INVALID_PARAMETER_VALUE")
+    assert_error(escape, 400, "INVALID_PARAMETER_VALUE")
     no_run = api.get("/get-artifact", params={"run_id": uuid.uuid4().hex, "path": "a"})
-    _error(no_run, 404, "RESOURCE_DOES_NOT_EXIST")
+    assert_error(no_run, 404, "RESOURCE_DOES_NOT_EXIST")
 
 
 def test_ui_uploads_need_a_run_a_path_and_data(api: TestClient) -> None:
     run_id, _ = _run_with_file(api)
     upload = f"{API}/upload-artifact"
-    _error(api.post(upload, params={"path": "x"}, content=b"x"), 400, "INVALID_PARAMETER_VALUE")
-    _error(
+    assert_error(
+        api.post(upload, params={"path": "x"}, content=b"x"), 400, "INVALID_PARAMETER_VALUE"
+    )
+    assert_error(
         api.post(upload, params={"run_uuid": run_id}, content=b"x"), 400, "INVALID_PARAMETER_VALUE"
     )
     empty = api.post(upload, params={"run_uuid": run_id, "path": "e.txt"}, content=b"")
-    _error(empty, 400, "INVALID_PARAMETER_VALUE")
+    assert_error(empty, 400, "INVALID_PARAMETER_VALUE")
     escape = api.post(upload, params={"run_uuid": run_id, "path": "../up.txt"}, content=b"x")
-    _error(escape, 400, "INVALID_PARAMETER_VALUE")
+    assert_error(escape, 400, "INVALID_PARAMETER_VALUE")
     too_big = api.post(
         upload,
         params={"run_uuid": run_id, "path": "big.bin"},
         content=b"x" * (10 * 1024 * 1024 + 1),
     )
-    _error(too_big, 400, "INVALID_PARAMETER_VALUE")
+    assert_error(too_big, 400, "INVALID_PARAMETER_VALUE")
     listed = api.get(f"{API}/artifacts/list", params={"run_id": run_id}).json()["files"]
     assert [f["path"] for f in listed] == ["dir"]
 
 
 def test_a_logged_models_file_browser(api: TestClient) -> None:
     created = api.post(
-        f"{API}/logged-models", json={"experiment_id": _experiment(api), "name": "m"}
+        f"{API}/logged-models", json={"experiment_id": new_experiment(api), "name": "m"}
     ).json()["model"]["info"]
     model_id, location = created["model_id"], created["artifact_uri"]
     assert location.startswith("mlflow-artifacts:/")
@@ -101,8 +94,8 @@ def test_a_logged_models_file_browser(api: TestClient) -> None:
     }
     got = api.get(f"{base}/files", params={"artifact_file_path": "MLmodel"})
     assert got.status_code == 200 and got.content == b"x: 1"
-    _error(api.get(f"{base}/files"), 400, "BAD_REQUEST")
-    _error(
+    assert_error(api.get(f"{base}/files"), 400, "BAD_REQUEST")
+    assert_error(
         api.get(f"{API}/logged-models/m-{uuid.uuid4().hex}/artifacts/directories"),
         404,
         "RESOURCE_DOES_NOT_EXIST",
@@ -124,4 +117,4 @@ def test_a_model_versions_file_by_name_and_version(api: TestClient) -> None:
     missing = api.get(
         "/model-versions/get-artifact", params={"name": name, "version": "99", "path": "a.txt"}
     )
-    _error(missing, 404, "RESOURCE_DOES_NOT_EXIST")
+    assert_error(missing, 404, "RESOURCE_DOES_NOT_EXIST")

@@ -4,21 +4,12 @@ from __future__ import annotations
 
 import uuid
 
-import httpx
 from starlette.testclient import TestClient
+
+from tests.support.in_process import assert_error, new_experiment
 
 API = "/api/2.0/mlflow"
 TRACES = "/api/3.0/mlflow/traces"
-
-
-def _error(response: httpx.Response, status: int, code: str) -> None:
-    assert response.status_code == status, response.text
-    assert response.json()["error_code"] == code
-
-
-def _experiment(api: TestClient) -> str:
-    name = f"traces-in-process-{uuid.uuid4().hex[:8]}"
-    return str(api.post(f"{API}/experiments/create", json={"name": name}).json()["experiment_id"])
 
 
 def _location(experiment_id: str) -> dict[str, object]:
@@ -43,7 +34,7 @@ def _start(
 
 
 def test_start_answers_trace_info_v3_in_proto3_json(api: TestClient) -> None:
-    experiment_id = _experiment(api)
+    experiment_id = new_experiment(api)
     info = _start(api, experiment_id)
     assert info["request_time"] == "2026-01-02T03:04:05.678Z"
     assert info["execution_duration"] == "1.500s"
@@ -53,13 +44,13 @@ def test_start_answers_trace_info_v3_in_proto3_json(api: TestClient) -> None:
     assert api.get(f"{TRACES}/{info['trace_id']}").json() == {"trace": {"trace_info": info}}
     whole = api.get(f"{TRACES}/get", params={"trace_id": info["trace_id"]}).json()["trace"]
     assert whole["trace_info"] == info and whole["spans"] == []
-    _error(api.get(f"{TRACES}/tr-{uuid.uuid4().hex}"), 404, "RESOURCE_DOES_NOT_EXIST")
+    assert_error(api.get(f"{TRACES}/tr-{uuid.uuid4().hex}"), 404, "RESOURCE_DOES_NOT_EXIST")
     # A literal path is never taken for a trace id: "get" without its parameter is a 400.
-    _error(api.get(f"{TRACES}/get"), 400, "INVALID_PARAMETER_VALUE")
+    assert_error(api.get(f"{TRACES}/get"), 400, "INVALID_PARAMETER_VALUE")
 
 
 def test_search_pages_with_a_token(api: TestClient) -> None:
-    experiment_id = _experiment(api)
+    experiment_id = new_experiment(api)
     ids = [_start(api, experiment_id, f"2026-01-0{day}T00:00:00Z")["trace_id"] for day in (1, 2, 3)]
     query = {"locations": [_location(experiment_id)], "max_results": 2}
     first = api.post(f"{TRACES}/search", json=query).json()
@@ -69,13 +60,15 @@ def test_search_pages_with_a_token(api: TestClient) -> None:
     ).json()
     assert [t["trace_id"] for t in second["traces"]] == [ids[0]]
     assert "next_page_token" not in second
-    _error(api.post(f"{TRACES}/search", json={"locations": []}), 400, "INVALID_PARAMETER_VALUE")
+    assert_error(
+        api.post(f"{TRACES}/search", json={"locations": []}), 400, "INVALID_PARAMETER_VALUE"
+    )
     bad_token = {**query, "page_token": "not-a-token"}
-    _error(api.post(f"{TRACES}/search", json=bad_token), 400, "INVALID_PARAMETER_VALUE")
+    assert_error(api.post(f"{TRACES}/search", json=bad_token), 400, "INVALID_PARAMETER_VALUE")
 
 
 def test_tags_and_delete_under_both_prefixes(api: TestClient) -> None:
-    experiment_id = _experiment(api)
+    experiment_id = new_experiment(api)
     trace_id = _start(api, experiment_id)["trace_id"]
     tags = f"{API}/traces/{trace_id}/tags"
     assert api.patch(tags, json={"key": "k", "value": "v"}).json() == {}
@@ -87,11 +80,11 @@ def test_tags_and_delete_under_both_prefixes(api: TestClient) -> None:
         json={"experiment_id": experiment_id, "request_ids": [trace_id]},
     )
     assert deleted.json() == {"traces_deleted": 1}
-    _error(api.get(f"{TRACES}/{trace_id}"), 404, "RESOURCE_DOES_NOT_EXIST")
+    assert_error(api.get(f"{TRACES}/{trace_id}"), 404, "RESOURCE_DOES_NOT_EXIST")
 
 
 def test_assessments_are_created_updated_by_mask_and_deleted(api: TestClient) -> None:
-    trace_id = _start(api, _experiment(api))["trace_id"]
+    trace_id = _start(api, new_experiment(api))["trace_id"]
     base = f"{TRACES}/{trace_id}/assessments"
     feedback = {
         "assessment_name": "relevance",
@@ -110,8 +103,8 @@ def test_assessments_are_created_updated_by_mask_and_deleted(api: TestClient) ->
     ).json()["assessment"]
     assert updated["rationale"] == "on topic" and updated["feedback"] == {"value": True}
     refused = api.patch(one, json={"assessment": {}, "update_mask": "traceId"})
-    _error(refused, 400, "INVALID_PARAMETER_VALUE")
+    assert_error(refused, 400, "INVALID_PARAMETER_VALUE")
     both = {**feedback, "expectation": {"value": 1}}
-    _error(api.post(base, json={"assessment": both}), 400, "INVALID_PARAMETER_VALUE")
+    assert_error(api.post(base, json={"assessment": both}), 400, "INVALID_PARAMETER_VALUE")
     assert api.request("DELETE", one).json() == {}
-    _error(api.get(one), 404, "RESOURCE_DOES_NOT_EXIST")
+    assert_error(api.get(one), 404, "RESOURCE_DOES_NOT_EXIST")

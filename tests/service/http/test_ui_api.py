@@ -5,22 +5,12 @@ from __future__ import annotations
 import base64
 import uuid
 
-import httpx
 from starlette.testclient import TestClient
+
+from tests.support.in_process import assert_error, new_experiment
 
 API = "/api/2.0/mlflow"
 UI = "/ajax-api/2.0/stratus"
-
-
-def _error(response: httpx.Response, status: int, code: str) -> None:
-    assert response.status_code == status, response.text
-    assert response.json()["error_code"] == code
-
-
-def _experiment(api: TestClient, headers: dict[str, str] | None = None) -> str:
-    name = f"ui-api-in-process-{uuid.uuid4().hex[:8]}"
-    created = api.post(f"{API}/experiments/create", json={"name": name}, headers=headers)
-    return str(created.json()["experiment_id"])
 
 
 def _run(api: TestClient, experiment_id: str) -> str:
@@ -41,7 +31,7 @@ def _run(api: TestClient, experiment_id: str) -> str:
 
 
 def test_sampled_history_shape_and_limits(api: TestClient) -> None:
-    experiment_id = _experiment(api)
+    experiment_id = new_experiment(api)
     run_id, other = _run(api, experiment_id), _run(api, experiment_id)
     url = f"{UI}/metrics/history-sampled"
     got = api.get(url, params=[("run_id", run_id), ("run_id", other), ("metric_key", "loss")])
@@ -55,26 +45,26 @@ def test_sampled_history_shape_and_limits(api: TestClient) -> None:
         "downsampled": False,
     }
     assert second["run_id"] == other and second["point_count"] == 3
-    _error(api.get(url, params={"metric_key": "loss"}), 400, "INVALID_PARAMETER_VALUE")
+    assert_error(api.get(url, params={"metric_key": "loss"}), 400, "INVALID_PARAMETER_VALUE")
     few = {"run_id": run_id, "metric_key": "loss", "max_points": 9}
-    _error(api.get(url, params=few), 400, "INVALID_PARAMETER_VALUE")
+    assert_error(api.get(url, params=few), 400, "INVALID_PARAMETER_VALUE")
     wrong_axis = {"run_id": run_id, "metric_key": "loss", "x_axis": "epoch"}
-    _error(api.get(url, params=wrong_axis), 400, "INVALID_PARAMETER_VALUE")
+    assert_error(api.get(url, params=wrong_axis), 400, "INVALID_PARAMETER_VALUE")
 
 
 def test_runs_by_id_report_the_missing(api: TestClient) -> None:
-    run_id = _run(api, _experiment(api))
+    run_id = _run(api, new_experiment(api))
     absent = uuid.uuid4().hex
     got = api.post(f"{UI}/runs/get", json={"run_ids": [run_id, absent, run_id]}).json()
     assert [r["info"]["run_id"] for r in got["runs"]] == [run_id]
     assert got["missing"] == [absent]
     assert got["runs"][0]["data"]["params"] == [{"key": "lr", "value": "0.1"}]
     assert "missing" not in api.post(f"{UI}/runs/get", json={"run_ids": [run_id]}).json()
-    _error(api.post(f"{UI}/runs/get", json={"run_ids": []}), 400, "INVALID_PARAMETER_VALUE")
+    assert_error(api.post(f"{UI}/runs/get", json={"run_ids": []}), 400, "INVALID_PARAMETER_VALUE")
 
 
 def test_run_keys_are_sorted_without_system_tags_and_truncate(api: TestClient) -> None:
-    experiment_id = _experiment(api)
+    experiment_id = new_experiment(api)
     _run(api, experiment_id)
     url = f"{UI}/experiments/run-keys"
     keys = api.get(url, params={"experiment_id": experiment_id}).json()
@@ -86,18 +76,20 @@ def test_run_keys_are_sorted_without_system_tags_and_truncate(api: TestClient) -
     }
     only = api.get(url, params={"experiment_id": experiment_id, "contains": "LO"}).json()
     assert only == {"metrics": ["loss"], "truncated": False}
-    _error(api.get(url, params={"experiment_id": "987654321"}), 404, "RESOURCE_DOES_NOT_EXIST")
+    assert_error(
+        api.get(url, params={"experiment_id": "987654321"}), 404, "RESOURCE_DOES_NOT_EXIST"
+    )
     zero = {"experiment_id": experiment_id, "max_results": 0}
-    _error(api.get(url, params=zero), 400, "INVALID_PARAMETER_VALUE")
+    assert_error(api.get(url, params=zero), 400, "INVALID_PARAMETER_VALUE")
 
 
 def test_with_auth_off_everyone_is_manager_and_nobody_signs_in(api: TestClient) -> None:
     assert api.get(f"{UI}/session").json() == {"auth_enabled": False}
-    got = api.get(f"{UI}/permission", params={"experiment_id": _experiment(api)})
+    got = api.get(f"{UI}/permission", params={"experiment_id": new_experiment(api)})
     assert got.json() == {"permission": "MANAGE"}
-    _error(api.get(f"{UI}/permission"), 400, "INVALID_PARAMETER_VALUE")
+    assert_error(api.get(f"{UI}/permission"), 400, "INVALID_PARAMETER_VALUE")
     both = {"experiment_id": "1", "model_name": "m"}
-    _error(api.get(f"{UI}/permission", params=both), 400, "INVALID_PARAMETER_VALUE")
+    assert_error(api.get(f"{UI}/permission", params=both), 400, "INVALID_PARAMETER_VALUE")
 
 
 def test_with_auth_on_session_and_permission_speak_of_the_caller(
@@ -108,7 +100,7 @@ def test_with_auth_on_session_and_permission_speak_of_the_caller(
     assert auth_api.get(f"{UI}/session", headers=wrong).json() == {"auth_enabled": True}
     admin = auth_api.get(f"{UI}/session", headers=admin_headers).json()
     assert admin["user"] == {"username": "admin@example.com", "is_admin": True, "via": "token"}
-    experiment_id = _experiment(auth_api, admin_headers)
+    experiment_id = new_experiment(auth_api, admin_headers)
     username = f"ui-member-{uuid.uuid4().hex[:8]}@example.com"
     auth_api.post(
         f"{API}/users/create",
