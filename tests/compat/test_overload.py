@@ -71,12 +71,12 @@ def flooded_server(backend: str, database_url: str, tmp_path: Path) -> Iterator[
     server.stop()
 
 
-async def _watch(url: str, stop: asyncio.Event, answers: list[int]) -> None:
-    """A researcher's small requests during the flood: /health and a run read."""
+async def _watch(url: str, stop: asyncio.Event, answers: list[httpx.Response]) -> None:
+    """A researcher's small requests during the flood: /health and a read."""
     async with httpx.AsyncClient(base_url=url, timeout=60) as client:
         while not stop.is_set():
             for path in ("/health", f"{API}/experiments/get?experiment_id=0"):
-                answers.append((await client.get(path)).status_code)
+                answers.append(await client.get(path))
             await asyncio.sleep(0.2)
 
 
@@ -149,7 +149,14 @@ def test_a_flood_of_batches_and_uploads_is_served_or_shed(flooded_server: Server
 
     stored_batches = [r for r in _check(batches) if r.status_code == 200]
     stored_uploads = [r for r in _check(uploads) if r.status_code == 200]
-    assert watched and set(watched) == {200}, set(watched)
+    # /health never waits for the database; a read may be shed like any request (a 503
+    # with Retry-After, which the client retries), but most are served.
+    health = [r.status_code for r in watched if r.url.path == "/health"]
+    reads = _check([r for r in watched if r.url.path != "/health"])
+    assert health and set(health) == {200}, set(health)
+    assert sum(r.status_code == 200 for r in reads) >= 0.9 * len(reads), [
+        r.status_code for r in reads
+    ]
     assert memory.peak < MEMORY_BOUND_BYTES, memory.peak
     print(
         f"\nbatches stored {len(stored_batches)}/{BATCHES}, uploads stored "
