@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from starlette.applications import Starlette
@@ -16,16 +17,21 @@ from service.auth import tokens
 from service.config import Settings
 
 
+def _app(data: Path, **settings: Any) -> Starlette:
+    """The app on embedded SQLite and local artifacts under ``data``."""
+    return create_app(
+        Settings(
+            database_url=f"sqlite:///{data / 'stratus.db'}",
+            artifact_root=str(data / "artifacts"),
+            data_dir=data,
+            **settings,
+        )
+    )
+
+
 @pytest.fixture(scope="package")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Starlette:
-    data: Path = tmp_path_factory.mktemp("in-process")
-    settings = Settings(
-        database_url=f"sqlite:///{data / 'stratus.db'}",
-        artifact_root=str(data / "artifacts"),
-        data_dir=data,
-        auth_enabled=False,
-    )
-    return create_app(settings)
+    return _app(tmp_path_factory.mktemp("in-process"), auth_enabled=False)
 
 
 @pytest.fixture(scope="package")
@@ -45,16 +51,12 @@ GROUP, GROUP_MEMBER = "vision", "grouped@example.com"
 @pytest.fixture(scope="package")
 def auth_app(tmp_path_factory: pytest.TempPathFactory) -> Starlette:
     """The same app with auth on, as a deployment runs it (sessions signed per process)."""
-    data: Path = tmp_path_factory.mktemp("in-process-auth")
-    settings = Settings(
-        database_url=f"sqlite:///{data / 'stratus.db'}",
-        artifact_root=str(data / "artifacts"),
-        data_dir=data,
+    return _app(
+        tmp_path_factory.mktemp("in-process-auth"),
         auth_enabled=True,
         admins=(ADMIN,),
         groups={GROUP: (GROUP_MEMBER,)},
     )
-    return create_app(settings)
 
 
 @pytest.fixture(scope="package")
